@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite (unit, kernel, end to end), installing what it needs first (as root).
+# Kernel tests need root, cgroup2 and BPF; with CI=true a kernel test that cannot run fails the run.
+set -euo pipefail
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=common.sh
+. "$top/exporter/scripts/common.sh"
+
+# Build packages, plus what the tests drive: Prometheus and promtool (end-to-end), util-linux
+# (setpriv), procps, bpftool (checks that no program is left attached).
+cgscope_ensure_packages "${CGSCOPE_BUILD_PACKAGES[@]}" prometheus util-linux procps
+cgscope_find_jdk
+echo "cgscope: testing with JAVA_HOME=$JAVA_HOME ($("$JAVA_HOME/bin/java" -version 2>&1 | head -1))" >&2
+
+cd "$top"
+exec mvn -B -ntp verify "$@"

@@ -1,0 +1,63 @@
+package io.cgscope;
+
+import io.cgscope.config.Config;
+import io.cgscope.http.HttpComponent;
+import io.cgscope.metrics.BuildInfoCollector;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.hotspot.DefaultExports;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+
+/** The running cgscope: its components in start order, one registry, one stop. */
+public final class Agent {
+    private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+
+    private final CollectorRegistry registry = new CollectorRegistry(true);
+    private final List<Component> components = new ArrayList<>();
+    private final Deque<Component> started = new ArrayDeque<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public Agent(Config config, BuildInfo build) {
+        DefaultExports.register(registry);
+        new BuildInfoCollector(build).register(registry);
+        components.add(new HttpComponent(config, registry, build));
+    }
+
+    public CollectorRegistry registry() {
+        return registry;
+    }
+
+    /** Starts every component in order; on a failure the ones already started are stopped again. */
+    public synchronized void start() throws StartupException {
+        for (Component c : components) {
+            c.start();
+            started.push(c);
+        }
+    }
+
+    /** Stops the started components in reverse order; idempotent. */
+    public synchronized void stop() {
+        while (!started.isEmpty()) {
+            Component c = started.pop();
+            try {
+                c.stop();
+            } catch (RuntimeException e) {
+                LOG.warning("stopping " + c.name() + " failed: " + e);
+            }
+        }
+        stopped.countDown();
+    }
+
+    public void awaitStop() {
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.cgscope.cgroupfs;
+
+import io.cgscope.linux.Errno;
+import io.cgscope.linux.Fd;
+import io.cgscope.linux.Libc;
+import io.cgscope.linux.SyscallException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * Walks the whole cgroup tree with {@code getdents64}: each directory entry's {@code d_ino} is
+ * the child cgroup's id, so no {@code stat} per cgroup is needed (the C reference measured 11 us
+ * per directory this way, 64 us with nftw). A directory removed during the walk is skipped: a
+ * sweep races with the kernel by nature, and the fanotify events that follow repair it.
+ * Not thread-safe: one owner thread (its buffers are allocated once).
+ */
+public final class Sweeper {
+    /** Receives every cgroup below the root, parents before children. */
+    public interface Visitor {
+        void cgroup(long id, long parentId, byte[] name);
+    }
+
+    private static final int DT_DIR = 4;            // <dirent.h>
+    private static final int NAME_OFFSET = 19;      // offsetof(struct linux_dirent64, d_name)
+    private static final int BUFFER_SIZE = 64 * 1024;
+    private static final int NAME_MAX = 255;
+
+    private final CgroupFs fs;
+    private final MemorySegment buf;
+    private final MemorySegment cName;
+
+    public Sweeper(CgroupFs fs, Arena arena) {
+        this.fs = fs;
+        this.buf = arena.allocate(BUFFER_SIZE, 8);
+        this.cName = arena.allocate(NAME_MAX + 1);
+    }
+
+    private record Dir(long id, byte[] name) {
+    }
+
+    private record Pending(int parentFd, long id) {
+    }
+
+    /** Visits every cgroup below the root (not the root itself); returns how many. */
+    public int sweep(Visitor visitor) throws SyscallException {
+        int count = 0;
+        // Depth-first with an explicit stack; each open directory fd is closed once its children are listed.
+        Deque<Pending> stack = new ArrayDeque<>();
+        int rootDup = Libc.openat(fs.rootFd().get(), cString("."), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+        if (rootDup < 0) {
+            throw new SyscallException("openat(" + fs.mountPoint() + ")", -rootDup);
+        }
+        stack.push(new Pending(rootDup, fs.rootId()));
+        while (!stack.isEmpty()) {
+            Pending p = stack.pop();
+            List<Dir> children;
+            try (Fd dir = new Fd(p.parentFd(), "cgroup dir")) {
+                children = list(dir);
+                for (Dir child : children) {
+                    visitor.cgroup(child.id(), p.id(), child.name());
+                    count++;
+                    int fd = Libc.openat(dir.get(), cString(child.name()),
+                            Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
+                    if (fd >= 0) {
+                        stack.push(new Pending(fd, child.id()));
+                    } else if (-fd != Errno.ENOENT && -fd != Errno.ENOTDIR) {
+                        closeAll(stack);
+                        throw new SyscallException("openat(cgroup " + Long.toUnsignedString(child.id()) + ")", -fd);
+                    }
+                }
+            } catch (SyscallException e) {
+                closeAll(stack);
+                throw e;
+            }
+        }
+        return count;
+    }
+
+    private static void closeAll(Deque<Pending> stack) {
+        while (!stack.isEmpty()) {
+            new Fd(stack.pop().parentFd(), "cgroup dir").closeQuietly();
+        }
+    }
+
+    private List<Dir> list(Fd dir) throws SyscallException {
+        List<Dir> dirs = new ArrayList<>();
+        while (true) {
+            long n = Libc.getdents64(dir, buf);
+            if (n <= 0) {
+                return dirs;
+            }
+            long off = 0;
+            while (off < n) {
+                long ino = buf.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+                int reclen = Short.toUnsignedInt(buf.get(ValueLayout.JAVA_SHORT_UNALIGNED, off + 16));
+                int type = Byte.toUnsignedInt(buf.get(ValueLayout.JAVA_BYTE, off + 18));
+                if (type == DT_DIR) {
+                    long nameStart = off + NAME_OFFSET;
+                    long nul = nameStart;
+                    while (buf.get(ValueLayout.JAVA_BYTE, nul) != 0) {
+                        nul++;
+                    }
+                    int len = (int) (nul - nameStart);
+                    boolean dot = len == 1 && buf.get(ValueLayout.JAVA_BYTE, nameStart) == '.';
+                    boolean dotdot = len == 2 && buf.get(ValueLayout.JAVA_BYTE, nameStart) == '.'
+                            && buf.get(ValueLayout.JAVA_BYTE, nameStart + 1) == '.';
+                    if (!dot && !dotdot) {
+                        dirs.add(new Dir(ino, buf.asSlice(nameStart, len).toArray(ValueLayout.JAVA_BYTE)));
+                    }
+                }
+                off += reclen;
+            }
+        }
+    }
+
+    private MemorySegment cString(String s) {
+        return cString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private MemorySegment cString(byte[] name) {
+        MemorySegment.copy(name, 0, cName, ValueLayout.JAVA_BYTE, 0, name.length);
+        cName.set(ValueLayout.JAVA_BYTE, name.length, (byte) 0);
+        return cName;
+    }
+}

@@ -1,0 +1,168 @@
+package io.cgscope.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** The validated configuration; built only by {@link Flags#parse}, or by tests through {@link #defaults()}. */
+public record Config(
+        String listenHost,
+        int listenPort,
+        String telemetryPath,
+        int maxStreams,
+        Path webConfigFile,
+        Path cgroupRoot,
+        Duration retention,
+        Duration sweepInterval,
+        IndexMode indexMode,
+        boolean unlimitedQueue,
+        int maxDepth,
+        Pattern include,
+        Pattern exclude,
+        Set<String> bpfPrograms,
+        int sampleFrequency,
+        int maxCgroups,
+        String runqlatBuckets,
+        String runAs,
+        String logLevel,
+        String logFormat) {
+
+    public enum IndexMode { AUTO, FANOTIFY, SWEEP }
+
+    public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
+
+    /** Every flag at its default. */
+    public static Config defaults() {
+        try {
+            return ((Flags.Run) Flags.parse()).config();
+        } catch (ConfigException e) {
+            throw new IllegalStateException("the defaults do not parse", e);
+        }
+    }
+
+    static Config from(Map<String, String> v) throws ConfigException {
+        String listen = v.get("web.listen-address");
+        int colon = listen.lastIndexOf(':');
+        if (colon < 0) {
+            throw bad("web.listen-address", listen, "expected [HOST]:PORT, e.g. :9486 or 127.0.0.1:9486");
+        }
+        String host = listen.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port = integer(v, "web.listen-address", listen.substring(colon + 1), 0, 65535);
+        String telemetryPath = v.get("web.telemetry-path");
+        if (!telemetryPath.startsWith("/") || telemetryPath.length() < 2 || telemetryPath.contains("?")) {
+            throw bad("web.telemetry-path", telemetryPath, "expected a path like /metrics");
+        }
+        Duration retention = duration(v, "cgroup.retention");
+        Duration sweep = duration(v, "cgroup.sweep-interval");
+        if (sweep.toMillis() < 100) {
+            throw bad("cgroup.sweep-interval", v.get("cgroup.sweep-interval"), "must be at least 100ms");
+        }
+        IndexMode mode = switch (v.get("cgroup.index-mode")) {
+            case "auto" -> IndexMode.AUTO;
+            case "fanotify" -> IndexMode.FANOTIFY;
+            case "sweep" -> IndexMode.SWEEP;
+            default -> throw bad("cgroup.index-mode", v.get("cgroup.index-mode"), "expected auto, fanotify or sweep");
+        };
+        Set<String> programs = new LinkedHashSet<>();
+        for (String p : v.get("bpf.programs").split(",")) {
+            String name = p.strip();
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (!PROGRAMS.contains(name)) {
+                throw bad("bpf.programs", v.get("bpf.programs"), "unknown program \"" + name + "\"; known: "
+                        + String.join(",", PROGRAMS));
+            }
+            programs.add(name);
+        }
+        String buckets = v.get("bpf.runqlat-buckets");
+        if (!buckets.equals("pow4") && !buckets.equals("log2")) {
+            throw bad("bpf.runqlat-buckets", buckets, "expected pow4 or log2");
+        }
+        String level = v.get("log.level");
+        if (!List.of("debug", "info", "warn", "error").contains(level)) {
+            throw bad("log.level", level, "expected debug, info, warn or error");
+        }
+        String format = v.get("log.format");
+        if (!format.equals("logfmt") && !format.equals("json")) {
+            throw bad("log.format", format, "expected logfmt or json");
+        }
+        return new Config(host, port, telemetryPath,
+                integer(v, "web.max-streams", v.get("web.max-streams"), 0, 100_000),
+                path(v.get("web.config.file")),
+                path(v.get("cgroup.root")),
+                retention, sweep, mode,
+                bool(v, "fanotify.unlimited-queue"),
+                integer(v, "cgroup.max-depth", v.get("cgroup.max-depth"), 0, 10_000),
+                regex(v, "cgroup.include"),
+                regex(v, "cgroup.exclude"),
+                Set.copyOf(programs),
+                integer(v, "bpf.sample-frequency", v.get("bpf.sample-frequency"), 1, 100_000),
+                integer(v, "bpf.max-cgroups", v.get("bpf.max-cgroups"), 1, 1 << 24),
+                buckets,
+                v.get("run-as"),
+                level, format);
+    }
+
+    /** The listen address as given, for logs: {@code :9486}. */
+    public String listenAddress() {
+        return (listenHost.contains(":") ? "[" + listenHost + "]" : listenHost) + ":" + listenPort;
+    }
+
+    private static ConfigException bad(String flag, String value, String why) {
+        return new ConfigException("invalid value \"" + value + "\" for --" + flag + ": " + why);
+    }
+
+    private static int integer(Map<String, String> v, String flag, String text, int min, int max)
+            throws ConfigException {
+        try {
+            int n = Integer.parseInt(text);
+            if (n < min || n > max) {
+                throw bad(flag, v.get(flag), "must be between " + min + " and " + max);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw bad(flag, v.get(flag), "not a number");
+        }
+    }
+
+    private static Duration duration(Map<String, String> v, String flag) throws ConfigException {
+        try {
+            return Durations.parse(v.get(flag));
+        } catch (IllegalArgumentException e) {
+            throw bad(flag, v.get(flag), e.getMessage());
+        }
+    }
+
+    private static boolean bool(Map<String, String> v, String flag) throws ConfigException {
+        return switch (v.get(flag)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw bad(flag, v.get(flag), "expected true or false");
+        };
+    }
+
+    private static Pattern regex(Map<String, String> v, String flag) throws ConfigException {
+        String text = v.get(flag);
+        if (text.isEmpty()) {
+            return null;
+        }
+        try {
+            return Pattern.compile(text);
+        } catch (PatternSyntaxException e) {
+            throw bad(flag, text, "not a regular expression: " + e.getDescription());
+        }
+    }
+
+    private static Path path(String text) {
+        return text.isEmpty() ? null : Path.of(text);
+    }
+}

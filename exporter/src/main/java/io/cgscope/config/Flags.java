@@ -1,0 +1,131 @@
+package io.cgscope.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every flag cgscope knows, in {@code --help} order, and the command-line parser. */
+public final class Flags {
+    static final List<Flag> ALL = List.of(
+            Flag.value("web.listen-address", "[HOST]:PORT", ":9486",
+                    "Address to listen on for /metrics and the HTTP API. An empty host means all interfaces."),
+            Flag.value("web.telemetry-path", "PATH", "/metrics", "Path under which to expose metrics."),
+            Flag.value("web.max-streams", "N", "16", "Most concurrent /events streams; more get 503."),
+            Flag.value("web.config.file", "FILE", "",
+                    "Prometheus exporter-toolkit web config (TLS, basic auth). Empty: plain HTTP, no auth."),
+            Flag.value("cgroup.root", "PATH", "",
+                    "Mount point of the cgroup2 hierarchy root. Empty: found in /proc/self/mountinfo."),
+            Flag.value("cgroup.retention", "DURATION", "15m",
+                    "How long a removed cgroup stays resolvable (and its last counters exported)."),
+            Flag.value("cgroup.sweep-interval", "DURATION", "5s",
+                    "Interval of the tree sweeps that keep the index in sweep mode."),
+            Flag.value("cgroup.index-mode", "auto|fanotify|sweep", "auto",
+                    "fanotify: follow the kernel's events, fail when refused; sweep: periodic sweeps only;"
+                            + " auto: fanotify, falling back to sweep with a warning."),
+            Flag.bool("fanotify.unlimited-queue", true,
+                    "FAN_UNLIMITED_QUEUE: the kernel never drops cgroup events (costs ~130 B of kernel memory"
+                            + " per queued event)."),
+            Flag.value("cgroup.max-depth", "N", "0",
+                    "Roll cgroups deeper than N up into their ancestor at depth N in metrics (0: unlimited)."),
+            Flag.value("cgroup.include", "REGEX", "",
+                    "Export only cgroups whose whole path matches (after the roll-up). Empty: all."),
+            Flag.value("cgroup.exclude", "REGEX", "",
+                    "Do not export cgroups whose whole path matches (after the roll-up). Empty: none."),
+            Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat",
+                    "BPF programs to load: any of cpu, samples, switches, runqlat; empty for none."),
+            Flag.value("bpf.sample-frequency", "HZ", "99", "CPU sampling frequency per CPU (perf cpu-clock)."),
+            Flag.value("bpf.max-cgroups", "N", "16384", "Entries of each per-cgroup BPF map."),
+            Flag.value("bpf.runqlat-buckets", "pow4|log2", "pow4",
+                    "Run-queue latency buckets: powers of 4 from 1us (12 with +Inf) or of 2 (22)."),
+            Flag.value("run-as", "USER", "",
+                    "Drop to this user (and its group) once the mark is placed and the programs attached."),
+            Flag.value("log.level", "debug|info|warn|error", "info", "Least severe log level written."),
+            Flag.value("log.format", "logfmt|json", "logfmt", "Log line format (on stderr)."));
+
+    private static final Map<String, Flag> BY_NAME = new LinkedHashMap<>();
+
+    static {
+        for (Flag f : ALL) {
+            BY_NAME.put(f.name(), f);
+        }
+    }
+
+    /** What the command line asks for. */
+    public sealed interface Command {
+    }
+
+    public record Run(Config config) implements Command {
+    }
+
+    public record Help() implements Command {
+    }
+
+    public record Version() implements Command {
+    }
+
+    private Flags() {
+    }
+
+    public static Command parse(String... args) throws ConfigException {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Flag f : ALL) {
+            values.put(f.name(), f.defaultValue());
+        }
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                return new Help();
+            }
+            if (arg.equals("--version")) {
+                return new Version();
+            }
+            if (!arg.startsWith("--") || arg.length() == 2) {
+                throw new ConfigException("unexpected argument \"" + arg + "\" (flags start with --; see --help)");
+            }
+            String body = arg.substring(2);
+            int eq = body.indexOf('=');
+            String name = eq < 0 ? body : body.substring(0, eq);
+            Flag flag = BY_NAME.get(name);
+            if (flag == null && eq < 0 && name.startsWith("no-")) {
+                Flag negated = BY_NAME.get(name.substring(3));
+                if (negated != null && negated.isBoolean()) {
+                    values.put(negated.name(), "false");
+                    continue;
+                }
+            }
+            if (flag == null) {
+                throw new ConfigException("unknown flag --" + name + " (see --help)");
+            }
+            String value;
+            if (eq >= 0) {
+                value = body.substring(eq + 1);
+            } else if (flag.isBoolean()) {
+                value = "true";
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new ConfigException("flag --" + name + " needs a value (" + flag.metavar() + ")");
+            }
+            values.put(name, value);
+        }
+        return new Run(Config.from(values));
+    }
+
+    /** The {@code --help} text. */
+    public static String usage() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("usage: cgscope [flags]\n\n")
+                .append("cgscope names every cgroup and measures it: a live index of cgroup id -> path fed by\n")
+                .append("fanotify, per-cgroup CPU time, samples, context switches and run-queue latency from BPF,\n")
+                .append("exported for Prometheus with the cgroup path as the label, and an HTTP lookup API.\n\n")
+                .append("Flags:\n");
+        sb.append(String.format("  %-44s %s%n", "-h, --help", "Show this help and exit."));
+        sb.append(String.format("  %-44s %s%n", "--version", "Show the version and exit."));
+        for (Flag f : ALL) {
+            String left = f.isBoolean() ? "--[no-]" + f.name() : "--" + f.name() + "=" + f.metavar();
+            String def = f.defaultValue().isEmpty() ? "" : " (default: " + f.defaultValue() + ")";
+            sb.append(String.format("  %-44s %s%s%n", left, f.help(), def));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,150 @@
+package io.cgscope.log;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * Log lines on stderr in {@code logfmt} or JSON, the way Prometheus exporters write them:
+ * {@code ts=2026-11-25T12:00:00.123Z level=info logger=index msg="..."}. Built on
+ * java.util.logging, which Vert.x and Netty also log through, so their lines look the same.
+ */
+public final class Logging {
+    private Logging() {
+    }
+
+    public static void configure(String level, String format) {
+        LogManager.getLogManager().reset();
+        Logger root = Logger.getLogger("");
+        Level jul = julLevel(level);
+        root.setLevel(jul);
+        Handler handler = new StderrHandler(format.equals("json") ? new JsonFormatter() : new LogfmtFormatter());
+        handler.setLevel(jul);
+        root.addHandler(handler);
+        // Netty and Vert.x are chatty at FINE; keep them at INFO unless debug is asked for.
+        if (jul.intValue() < Level.INFO.intValue()) {
+            Logger.getLogger("io.netty").setLevel(Level.INFO);
+        }
+    }
+
+    static Level julLevel(String level) {
+        return switch (level) {
+            case "debug" -> Level.FINE;
+            case "warn" -> Level.WARNING;
+            case "error" -> Level.SEVERE;
+            default -> Level.INFO;
+        };
+    }
+
+    static String levelName(Level level) {
+        int v = level.intValue();
+        if (v >= Level.SEVERE.intValue()) {
+            return "error";
+        }
+        if (v >= Level.WARNING.intValue()) {
+            return "warn";
+        }
+        if (v >= Level.INFO.intValue()) {
+            return "info";
+        }
+        return "debug";
+    }
+
+    /** The last dotted part of a logger name: {@code io.cgscope.index.CgroupIndex} -> {@code CgroupIndex}. */
+    static String shortName(String logger) {
+        if (logger == null) {
+            return "";
+        }
+        return logger.substring(logger.lastIndexOf('.') + 1);
+    }
+
+    private static final class StderrHandler extends ConsoleHandler {
+        StderrHandler(Formatter formatter) {
+            setOutputStream(new PrintStream(System.err, true));
+            setFormatter(formatter);
+        }
+
+        @Override
+        public synchronized void publish(LogRecord record) {
+            super.publish(record);
+            flush();
+        }
+    }
+
+    static final class LogfmtFormatter extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            StringBuilder sb = new StringBuilder(128);
+            sb.append("ts=").append(Instant.ofEpochMilli(r.getMillis()));
+            sb.append(" level=").append(levelName(r.getLevel()));
+            sb.append(" logger=").append(shortName(r.getLoggerName()));
+            sb.append(" msg=");
+            quote(sb, formatMessage(r));
+            if (r.getThrown() != null) {
+                sb.append(" err=");
+                quote(sb, String.valueOf(r.getThrown()));
+            }
+            return sb.append('\n').toString();
+        }
+
+        private static void quote(StringBuilder sb, String s) {
+            sb.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    case '\n' -> sb.append("\\n");
+                    default -> sb.append(c);
+                }
+            }
+            sb.append('"');
+        }
+    }
+
+    static final class JsonFormatter extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            StringBuilder sb = new StringBuilder(160);
+            sb.append("{\"ts\":\"").append(Instant.ofEpochMilli(r.getMillis())).append('"');
+            sb.append(",\"level\":\"").append(levelName(r.getLevel())).append('"');
+            sb.append(",\"logger\":");
+            string(sb, shortName(r.getLoggerName()));
+            sb.append(",\"msg\":");
+            string(sb, formatMessage(r));
+            if (r.getThrown() != null) {
+                sb.append(",\"err\":");
+                string(sb, String.valueOf(r.getThrown()));
+            }
+            return sb.append("}\n").toString();
+        }
+
+        private static void string(StringBuilder sb, String s) {
+            sb.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    default -> {
+                        if (c < 0x20) {
+                            sb.append(String.format("\\u%04x", (int) c));
+                        } else {
+                            sb.append(c);
+                        }
+                    }
+                }
+            }
+            sb.append('"');
+        }
+    }
+}

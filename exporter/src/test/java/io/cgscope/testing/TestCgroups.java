@@ -1,0 +1,165 @@
+package io.cgscope.testing;
+
+import io.cgscope.cgroupfs.Mountinfo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Real cgroups for tests, all below one unique parent directly under the cgroup2 root
+ * ({@code cgscope-test-<pid>-<n>}). {@link #close()} ends every process inside by its PID,
+ * then removes the cgroups children first.
+ */
+public final class TestCgroups implements AutoCloseable {
+    private final Path mount;
+    private final Path parent;
+
+    public TestCgroups() {
+        this.mount = hierarchyRoot().orElseThrow(() -> new IllegalStateException("no cgroup2 hierarchy"));
+        this.parent = mount.resolve("cgscope-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        try {
+            Files.createDirectory(parent);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The cgroup2 mount point of the whole hierarchy, if any. */
+    public static Optional<Path> hierarchyRoot() {
+        try {
+            return Mountinfo.hierarchyRoot(Files.readAllLines(Path.of("/proc/self/mountinfo")))
+                    .map(m -> Path.of(m.mountPoint()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    public Path mount() {
+        return mount;
+    }
+
+    /** The unique parent, as a directory. */
+    public Path parent() {
+        return parent;
+    }
+
+    /** The parent's path relative to the hierarchy root, as the index names it. */
+    public String parentPath() {
+        return mount.relativize(parent).toString();
+    }
+
+    /** Creates {@code relative} (and missing ancestors) below the parent; returns its directory. */
+    public Path create(String relative) {
+        Path dir = parent.resolve(relative);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return dir;
+    }
+
+    /** The kernfs id of a cgroup directory: its inode number. */
+    public static long id(Path dir) {
+        try {
+            return (Long) Files.getAttribute(dir, "unix:ino");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Moves a process into a cgroup by writing its PID to {@code cgroup.procs}. */
+    public static void move(long pid, Path cgroup) {
+        try {
+            Files.writeString(cgroup.resolve("cgroup.procs"), Long.toString(pid));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Removes one empty cgroup directory. */
+    public static void remove(Path dir) {
+        try {
+            Files.delete(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        removeTree(parent);
+    }
+
+    /** Ends the processes in every cgroup below {@code top} by PID, then removes the directories deepest first. */
+    public static void removeTree(Path top) {
+        if (!Files.isDirectory(top)) {
+            return;
+        }
+        List<Path> dirs = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(top)) {
+            walk.filter(Files::isDirectory).forEach(dirs::add);
+        } catch (IOException | UncheckedIOException e) {
+            // directories vanishing during the walk: take what we have
+        }
+        dirs.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+        for (Path d : dirs) {
+            killProcesses(d);
+        }
+        for (Path d : dirs) {
+            rmdirRetrying(d);
+        }
+    }
+
+    private static void killProcesses(Path cgroup) {
+        List<ProcessHandle> victims = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
+                if (!line.isBlank()) {
+                    ProcessHandle.of(Long.parseLong(line.strip())).ifPresent(victims::add);
+                }
+            }
+        } catch (IOException e) {
+            return;
+        }
+        for (ProcessHandle p : victims) {
+            p.destroyForcibly();
+        }
+        for (ProcessHandle p : victims) {
+            p.onExit().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).exceptionally(t -> p).join();
+        }
+    }
+
+    private static void rmdirRetrying(Path dir) {
+        // A just-killed process leaves its cgroup a moment later (the cgroup is still "populated").
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            try {
+                Files.deleteIfExists(dir);
+                return;
+            } catch (NoSuchFileException e) {
+                return;
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    System.err.println("TestCgroups: could not remove " + dir + ": " + e);
+                    return;
+                }
+                try {
+                    Thread.sleep(5); // polling the condition "rmdir succeeds"; nothing to block on
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+}
