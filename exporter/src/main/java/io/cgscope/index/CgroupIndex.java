@@ -1,0 +1,477 @@
+package io.cgscope.index;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
+
+/**
+ * The live map cgroup id -> (parent id, name, state), and what is derived from it: paths, lookups
+ * by path, listings, the change history.
+ *
+ * <p><b>One writer, many readers.</b> The methods under "writer" are called by one thread at a
+ * time (the fanotify reader or the sweeper). Readers run on any thread, never lock, and see each
+ * entry either before or after a change, never half of it: entries are immutable and replaced whole.
+ *
+ * <p><b>Paths are derived, not stored.</b> Each entry keeps its parent's id and its own name; a
+ * path is built from that graph when asked for. A child learned before its parent (the parent's
+ * events arrive late) gets its path as soon as the parent is known.
+ *
+ * <p><b>Retention.</b> A removed cgroup stays resolvable for the retention period, then Caffeine
+ * expires it (driven by a {@link Ticker} that tests replace) and expiry listeners are told, so the
+ * metrics can fold its last counters into its path's total.
+ */
+public final class CgroupIndex {
+    /** Changes kept for {@code /events} resumption. */
+    public static final int HISTORY = 65_536;
+    /** What Caffeine treats as "never expires" (its own cap is Long.MAX_VALUE >> 1). */
+    private static final long FOREVER = Long.MAX_VALUE >> 1;
+
+    private final long retentionNanos;
+    private final Clock clock;
+    private final Cache<Long, Entry> entries;
+    private final ConcurrentSkipListSet<ChildKey> children = new ConcurrentSkipListSet<>(ChildKey.ORDER);
+    /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
+    private final Map<PendingKey, Long> pendingCreates = new HashMap<>();
+    private final ChangeLog changes = new ChangeLog(HISTORY);
+    private final IndexStats stats = new IndexStats();
+    private final List<Consumer<Cgroup>> expiryListeners = new CopyOnWriteArrayList<>();
+    /** Work for the writer submitted by readers (on-demand lookups). */
+    private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    private volatile LongFunction<Optional<Discovered>> resolver = id -> Optional.empty();
+    private volatile long rootId = 1;
+
+    /** A cgroup found outside the event stream (sweep, on-demand lookup). */
+    public record Discovered(long id, long parentId, byte[] name) {
+    }
+
+    private record PendingKey(long parentId, String name) {
+    }
+
+    public CgroupIndex(Duration retention) {
+        this(retention, Ticker.systemTicker(), Clock.systemUTC());
+    }
+
+    public CgroupIndex(Duration retention, Ticker ticker, Clock clock) {
+        this.retentionNanos = Math.max(0, Math.min(retention.toNanos(), FOREVER / 2));
+        this.clock = clock;
+        this.entries = Caffeine.newBuilder()
+                .ticker(ticker)
+                // Maintenance runs on the calling thread: no pool threads touching the index.
+                .executor(Runnable::run)
+                .expireAfter(new Expiry<Long, Entry>() {
+                    @Override
+                    public long expireAfterCreate(Long id, Entry e, long now) {
+                        return e.isLive() ? FOREVER : retentionNanos;
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(Long id, Entry e, long now, long current) {
+                        if (e.isLive()) {
+                            return FOREVER;
+                        }
+                        // Dead again (a duplicate delete, a re-sync): keep the clock started at the first death.
+                        return current >= FOREVER / 2 ? retentionNanos : current;
+                    }
+
+                    @Override
+                    public long expireAfterRead(Long id, Entry e, long now, long current) {
+                        return current;
+                    }
+                })
+                .evictionListener((Long id, Entry e, RemovalCause cause) -> {
+                    if (e != null && cause == RemovalCause.EXPIRED) {
+                        expired(e);
+                    }
+                })
+                .build();
+    }
+
+    // ---------------------------------------------------------------- readers
+
+    /** The cgroup with this id, live or retained. */
+    public Optional<Cgroup> byId(long id) {
+        Entry e = entries.getIfPresent(id);
+        return e == null ? Optional.empty() : Optional.of(view(e));
+    }
+
+    /**
+     * Like {@link #byId}, and on a miss asks the kernel (an on-demand lookup, e.g. a cgroup
+     * created a moment ago whose event is still queued). What it finds is added to the index.
+     */
+    public Optional<Cgroup> lookup(long id) {
+        Optional<Cgroup> known = byId(id);
+        if (known.isPresent()) {
+            return known;
+        }
+        Optional<Discovered> found;
+        try {
+            found = resolver.apply(id);
+        } catch (RuntimeException e) {
+            stats.lookupFailures.increment();
+            return Optional.empty();
+        }
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        stats.lookups.increment();
+        Discovered d = found.get();
+        Entry e = new Entry(d.id(), d.parentId(), d.name(), State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, Source.LOOKUP);
+        inbox.add(() -> {
+            if (entries.getIfPresent(d.id()) == null) {
+                insert(e, true);
+            }
+        });
+        return Optional.of(view(e));
+    }
+
+    /** The path of a known id, or null when the id is unknown or an ancestor is not known yet. */
+    public String pathOf(long id) {
+        Entry e = entries.getIfPresent(id);
+        return e == null ? null : path(e);
+    }
+
+    /** Every cgroup with this path, newest (highest id) first. A leading slash is accepted. */
+    public List<Cgroup> byPath(String path) {
+        List<Long> ids = idsByPath(path);
+        List<Cgroup> out = new ArrayList<>(ids.size());
+        for (long id : ids) {
+            Entry e = entries.getIfPresent(id);
+            if (e != null) {
+                out.add(view(e));
+            }
+        }
+        out.sort(Comparator.comparing(Cgroup::id, Long::compareUnsigned).reversed());
+        return out;
+    }
+
+    private List<Long> idsByPath(String path) {
+        if (path == null) {
+            return List.of();
+        }
+        String p = path.startsWith("/") ? path.substring(1) : path;
+        if (p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        List<Long> level = new ArrayList<>();
+        level.add(rootId);
+        if (p.isEmpty()) {
+            return entries.getIfPresent(rootId) == null ? List.of() : level;
+        }
+        for (String segment : p.split("/", -1)) {
+            if (segment.isEmpty()) {
+                return List.of();
+            }
+            List<Long> next = new ArrayList<>();
+            for (byte[] name : CgroupNames.candidates(segment)) {
+                for (long parent : level) {
+                    for (ChildKey k : children.subSet(ChildKey.first(parent, name), true,
+                            ChildKey.last(parent, name), true)) {
+                        next.add(k.id());
+                    }
+                }
+            }
+            if (next.isEmpty()) {
+                return List.of();
+            }
+            level = next;
+        }
+        return level;
+    }
+
+    /** Which cgroups a listing shows. */
+    public enum StateFilter { LIVE, DEAD, ALL }
+
+    /** A listing: cgroups sorted by path (then newest first), and whether more matched than the limit. */
+    public record Listing(List<Cgroup> cgroups, boolean truncated) {
+    }
+
+    /**
+     * The cgroups whose path is {@code prefix} or below it (a path prefix by whole segments; empty
+     * or {@code /} for all), sorted by path, at most {@code limit}.
+     */
+    public Listing list(String prefix, StateFilter filter, int limit) {
+        String p = prefix == null ? "" : prefix.startsWith("/") ? prefix.substring(1) : prefix;
+        if (p.endsWith("/")) {
+            p = p.substring(0, p.length() - 1);
+        }
+        List<Cgroup> matched = new ArrayList<>();
+        for (Entry e : entries.asMap().values()) {
+            if (filter == StateFilter.LIVE && !e.isLive() || filter == StateFilter.DEAD && e.isLive()) {
+                continue;
+            }
+            String path = path(e);
+            if (path == null) {
+                continue;
+            }
+            if (!p.isEmpty()) {
+                if (!(path.equals(p) || path.startsWith(p) && path.charAt(p.length()) == '/')) {
+                    continue;
+                }
+            }
+            matched.add(view(e, path));
+        }
+        matched.sort(Comparator.comparing(Cgroup::path)
+                .thenComparing(Comparator.comparing(Cgroup::id, Long::compareUnsigned).reversed()));
+        boolean truncated = matched.size() > limit;
+        return new Listing(truncated ? List.copyOf(matched.subList(0, limit)) : matched, truncated);
+    }
+
+    /** Every cgroup known, live and retained, in no particular order (metrics, tests). */
+    public Collection<Cgroup> all() {
+        List<Cgroup> out = new ArrayList<>((int) entries.estimatedSize());
+        for (Entry e : entries.asMap().values()) {
+            out.add(view(e));
+        }
+        return out;
+    }
+
+    public long liveCount() {
+        long n = 0;
+        for (Entry e : entries.asMap().values()) {
+            if (e.isLive()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Live and retained entries. */
+    public long size() {
+        return entries.estimatedSize();
+    }
+
+    public ChangeLog changes() {
+        return changes;
+    }
+
+    public IndexStats stats() {
+        return stats;
+    }
+
+    public long rootId() {
+        return rootId;
+    }
+
+    /** Called (on whichever thread runs Caffeine's maintenance) for each retained cgroup whose retention ended. */
+    public void onExpired(Consumer<Cgroup> listener) {
+        expiryListeners.add(listener);
+    }
+
+    /** Installs the on-demand lookup used by {@link #lookup} (the kernel side lives outside this package). */
+    public void setResolver(LongFunction<Optional<Discovered>> resolver) {
+        this.resolver = resolver;
+    }
+
+    Cgroup view(Entry e) {
+        return view(e, path(e));
+    }
+
+    private static Cgroup view(Entry e, String path) {
+        return new Cgroup(e.id(), path, e.parentId(), e.state(),
+                e.createdMillis() == Entry.UNKNOWN ? null : Instant.ofEpochMilli(e.createdMillis()),
+                e.deletedMillis() == Entry.UNKNOWN ? null : Instant.ofEpochMilli(e.deletedMillis()),
+                e.source());
+    }
+
+    /** Builds the path from the parent links; null when an ancestor is unknown (or a cycle, which ids rule out). */
+    private String path(Entry e) {
+        if (e.id() == rootId) {
+            return "/";
+        }
+        // Walk up collecting names; depth is small (systemd trees are 3-6 deep).
+        byte[][] names = new byte[8][];
+        int depth = 0;
+        Entry cur = e;
+        while (cur.id() != rootId) {
+            if (depth == names.length) {
+                if (depth > 4096) {
+                    return null;
+                }
+                names = java.util.Arrays.copyOf(names, depth * 2);
+            }
+            names[depth++] = cur.name();
+            cur = entries.getIfPresent(cur.parentId());
+            if (cur == null) {
+                return null;
+            }
+        }
+        StringBuilder sb = new StringBuilder(depth * 16);
+        for (int i = depth - 1; i >= 0; i--) {
+            sb.append(CgroupNames.decode(names[i]));
+            if (i > 0) {
+                sb.append('/');
+            }
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- writer
+
+    /** Records the root cgroup (writer). */
+    public void root(long id) {
+        rootId = id;
+        if (entries.getIfPresent(id) == null) {
+            insert(new Entry(id, 0, new byte[0], State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, Source.SWEEP), false);
+        }
+    }
+
+    /** A cgroup appeared (writer). A known id is left as it is: ids are never reused. */
+    public void created(long id, long parentId, byte[] name, Source source) {
+        if (entries.getIfPresent(id) != null) {
+            return;
+        }
+        long now = clock.millis();
+        insert(new Entry(id, parentId, name, State.LIVE, source == Source.EVENT ? now : Entry.UNKNOWN,
+                Entry.UNKNOWN, source), true);
+    }
+
+    /**
+     * A CREATE whose child was already gone when asked for its id (writer): remember when, so the
+     * DELETE that brings the id can tell when it was created.
+     */
+    public void createdUnknownId(long parentId, byte[] name) {
+        pendingCreates.putIfAbsent(new PendingKey(parentId, CgroupNames.decode(name)), clock.millis());
+    }
+
+    /** A cgroup was removed (writer). An id never seen alive is added, dead: it still resolves. */
+    public void deleted(long id, long parentId, byte[] name, Source source) {
+        long now = clock.millis();
+        Entry known = entries.getIfPresent(id);
+        Long createdAt = pendingCreates.remove(new PendingKey(parentId, CgroupNames.decode(name)));
+        if (known == null) {
+            Entry e = new Entry(id, parentId, name, State.DEAD, createdAt == null ? Entry.UNKNOWN : createdAt, now,
+                    source);
+            insert(e, false);
+            publish(IndexChange.Type.CREATE, e.withState(State.LIVE), now);
+            publish(IndexChange.Type.DELETE, e, now);
+        } else if (known.isLive()) {
+            Entry e = known.dead(now, source);
+            entries.put(id, e);
+            publish(IndexChange.Type.DELETE, e, now);
+        }
+    }
+
+    /**
+     * Makes the live entries equal to a sweep of the tree (writer): cgroups the sweep found and the
+     * index lacks are added, live entries the sweep did not find become dead now. Pending CREATEs
+     * are dropped (their DELETEs were lost) and counted as unresolved.
+     *
+     * @param announce publish the differences as changes (a re-sync does; the first sweep does not)
+     */
+    public Reconciled reconcile(List<Discovered> tree, Source source, boolean announce) {
+        long now = clock.millis();
+        Set<Long> seen = new HashSet<>(tree.size() * 2);
+        seen.add(rootId);
+        int added = 0;
+        int removed = 0;
+        for (Discovered d : tree) {
+            seen.add(d.id());
+            if (entries.getIfPresent(d.id()) == null) {
+                insert(new Entry(d.id(), d.parentId(), d.name(), State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, source),
+                        announce);
+                added++;
+            }
+        }
+        List<Entry> vanished = new ArrayList<>();
+        for (Entry e : entries.asMap().values()) {
+            if (e.isLive() && !seen.contains(e.id())) {
+                vanished.add(e);
+            }
+        }
+        for (Entry e : vanished) {
+            Entry dead = new Entry(e.id(), e.parentId(), e.name(), State.DEAD, e.createdMillis(), now, source);
+            entries.put(e.id(), dead);
+            if (announce) {
+                publish(IndexChange.Type.DELETE, dead, now);
+            }
+            removed++;
+        }
+        stats.unresolved.add(pendingCreates.size());
+        pendingCreates.clear();
+        return new Reconciled(added, removed);
+    }
+
+    /** What a reconcile changed. */
+    public record Reconciled(int added, int removed) {
+    }
+
+    /**
+     * Periodic upkeep (writer): applies work submitted by readers, expires retained entries and
+     * pending CREATEs older than the retention, and signals subscribers.
+     */
+    public void maintain() {
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            r.run();
+        }
+        entries.cleanUp();
+        long cutoff = clock.millis() - retentionNanos / 1_000_000;
+        int before = pendingCreates.size();
+        pendingCreates.values().removeIf(t -> t < cutoff);
+        stats.unresolved.add(before - pendingCreates.size());
+        changes.signal();
+    }
+
+    /** Tells subscribers about changes applied since the last call (writer, after each batch). */
+    public void flush() {
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            r.run();
+        }
+        changes.signal();
+    }
+
+    /** CREATEs still waiting for their DELETE to bring the id. */
+    public int pendingCreates() {
+        return pendingCreates.size();
+    }
+
+    private void insert(Entry e, boolean announce) {
+        entries.put(e.id(), e);
+        if (e.parentId() != 0 || e.id() != rootId) {
+            children.add(new ChildKey(e.parentId(), e.name(), e.id()));
+        }
+        if (announce) {
+            publish(IndexChange.Type.CREATE, e, e.createdMillis() == Entry.UNKNOWN ? clock.millis() : e.createdMillis());
+        }
+    }
+
+    private void publish(IndexChange.Type type, Entry e, long atMillis) {
+        changes.append(new IndexChange(changes.nextSeq(), type, atMillis, e, this));
+    }
+
+    private void expired(Entry e) {
+        children.remove(new ChildKey(e.parentId(), e.name(), e.id()));
+        if (expiryListeners.isEmpty()) {
+            return;
+        }
+        Cgroup c = view(e);
+        for (Consumer<Cgroup> l : expiryListeners) {
+            try {
+                l.accept(c);
+            } catch (RuntimeException ex) {
+                // a listener's bug must not break eviction
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.cgscope.index;
+
+import java.time.Instant;
+
+/**
+ * One create or delete the index applied, in the order applied. {@code seq} increases by one per
+ * change, from 1.
+ */
+public final class IndexChange {
+    public enum Type {
+        CREATE, DELETE;
+
+        public String label() {
+            return this == CREATE ? "create" : "delete";
+        }
+    }
+
+    private final long seq;
+    private final Type type;
+    private final long timeMillis;
+    private final Entry entry;
+    private final CgroupIndex index;
+
+    IndexChange(long seq, Type type, long timeMillis, Entry entry, CgroupIndex index) {
+        this.seq = seq;
+        this.type = type;
+        this.timeMillis = timeMillis;
+        this.entry = entry;
+        this.index = index;
+    }
+
+    public long seq() {
+        return seq;
+    }
+
+    public Type type() {
+        return type;
+    }
+
+    public Instant time() {
+        return Instant.ofEpochMilli(timeMillis);
+    }
+
+    /** The cgroup as it was at the change; its path is resolved now (an ancestor may have been learned since). */
+    public Cgroup cgroup() {
+        return index.view(entry);
+    }
+}
