@@ -2,7 +2,9 @@ package io.cgscope;
 
 import io.cgscope.config.Config;
 import io.cgscope.http.HttpComponent;
+import io.cgscope.index.CgroupIndex;
 import io.cgscope.metrics.BuildInfoCollector;
+import io.cgscope.metrics.IndexCollector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.hotspot.DefaultExports;
 
@@ -21,11 +23,25 @@ public final class Agent {
     private final List<Component> components = new ArrayList<>();
     private final Deque<Component> started = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final CgroupIndex index;
+    private final IndexComponent indexComponent;
 
     public Agent(Config config, BuildInfo build) {
+        index = new CgroupIndex(config.retention());
         DefaultExports.register(registry);
         new BuildInfoCollector(build).register(registry);
+        new IndexCollector(index).register(registry);
+        indexComponent = new IndexComponent(config, index);
+        components.add(indexComponent);
         components.add(new HttpComponent(config, registry, build));
+    }
+
+    public CgroupIndex index() {
+        return index;
+    }
+
+    public IndexComponent indexComponent() {
+        return indexComponent;
     }
 
     public CollectorRegistry registry() {

@@ -59,6 +59,7 @@ public final class CgroupIndex {
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private volatile LongFunction<Optional<Discovered>> resolver = id -> Optional.empty();
     private volatile long rootId = 1;
+    private final java.util.concurrent.atomic.AtomicLong live = new java.util.concurrent.atomic.AtomicLong();
 
     /** A cgroup found outside the event stream (sweep, on-demand lookup). */
     public record Discovered(long id, long parentId, byte[] name) {
@@ -245,14 +246,44 @@ public final class CgroupIndex {
         return out;
     }
 
+    /** Live entries (kept as a counter: scrapes read it often). */
     public long liveCount() {
-        long n = 0;
-        for (Entry e : entries.asMap().values()) {
-            if (e.isLive()) {
-                n++;
+        return live.get();
+    }
+
+    /** Retained (dead) entries. */
+    public long deadCount() {
+        return Math.max(0, entries.estimatedSize() - live.get());
+    }
+
+    /**
+     * The raw path bytes of a known id relative to the root ({@code a/b}; empty for the root), as
+     * the file system spells it: for system calls, where a shown name with {@code \xNN} would be wrong.
+     * Null when the id or an ancestor is unknown.
+     */
+    public byte[] pathBytes(long id) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(64);
+        java.util.ArrayDeque<byte[]> names = new java.util.ArrayDeque<>();
+        Entry cur = entries.getIfPresent(id);
+        while (cur != null && cur.id() != rootId) {
+            names.push(cur.name());
+            if (names.size() > 4096) {
+                return null;
             }
+            cur = entries.getIfPresent(cur.parentId());
         }
-        return n;
+        if (cur == null) {
+            return null;
+        }
+        boolean first = true;
+        for (byte[] n : names) {
+            if (!first) {
+                out.write('/');
+            }
+            out.writeBytes(n);
+            first = false;
+        }
+        return out.toByteArray();
     }
 
     /** Live and retained entries. */
@@ -365,8 +396,9 @@ public final class CgroupIndex {
             publish(IndexChange.Type.CREATE, e.withState(State.LIVE), now);
             publish(IndexChange.Type.DELETE, e, now);
         } else if (known.isLive()) {
-            Entry e = known.dead(now, source);
+            Entry e = known.dead(now);
             entries.put(id, e);
+            live.decrementAndGet();
             publish(IndexChange.Type.DELETE, e, now);
         }
     }
@@ -401,6 +433,7 @@ public final class CgroupIndex {
         for (Entry e : vanished) {
             Entry dead = new Entry(e.id(), e.parentId(), e.name(), State.DEAD, e.createdMillis(), now, source);
             entries.put(e.id(), dead);
+            live.decrementAndGet();
             if (announce) {
                 publish(IndexChange.Type.DELETE, dead, now);
             }
@@ -448,6 +481,9 @@ public final class CgroupIndex {
 
     private void insert(Entry e, boolean announce) {
         entries.put(e.id(), e);
+        if (e.isLive()) {
+            live.incrementAndGet();
+        }
         if (e.parentId() != 0 || e.id() != rootId) {
             children.add(new ChildKey(e.parentId(), e.name(), e.id()));
         }

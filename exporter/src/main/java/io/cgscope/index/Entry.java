@@ -12,7 +12,7 @@ record Entry(long id, long parentId, byte[] name, State state, long createdMilli
              Source source) {
     static final long UNKNOWN = -1;
 
-    Entry dead(long atMillis, Source by) {
+    Entry dead(long atMillis) {
         return new Entry(id, parentId, name, State.DEAD, createdMillis, atMillis, source);
     }
 

@@ -90,8 +90,8 @@ public final class FileHandles {
                 Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
         if (fd < 0) {
             int errno = -fd;
-            if (errno == Errno.ESTALE || errno == Errno.ENOENT) {
-                return null;
+            if (errno == Errno.ESTALE || errno == Errno.ENOENT || errno == Errno.ENOTDIR) {
+                return null; // gone, or the id of a file rather than a cgroup directory
             }
             throw new SyscallException("open_by_handle_at(" + Long.toUnsignedString(id) + ")", errno);
         }

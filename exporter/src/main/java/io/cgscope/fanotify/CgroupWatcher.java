@@ -1,0 +1,314 @@
+package io.cgscope.fanotify;
+
+import io.cgscope.cgroupfs.CgroupFs;
+import io.cgscope.cgroupfs.Sweeper;
+import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.Source;
+import io.cgscope.linux.Errno;
+import io.cgscope.linux.EventFd;
+import io.cgscope.linux.Fd;
+import io.cgscope.linux.FileHandles;
+import io.cgscope.linux.Libc;
+import io.cgscope.linux.Poller;
+import io.cgscope.linux.SyscallException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Keeps a {@link CgroupIndex} equal to the cgroup tree by following fanotify events on the whole
+ * cgroup2 file system. Owns the fanotify fd and the one thread that reads it and writes the index.
+ *
+ * <p>Start without a race: the mark is placed first, then the tree is swept, then the events
+ * queued meanwhile are applied; {@link #start()} returns once the queue was drained, when the
+ * index equals the tree. Afterwards the reader thread waits only on the kernel ({@code poll}).
+ * A queue overflow, or a read error that may have lost events, triggers a re-sync sweep.
+ */
+public final class CgroupWatcher implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CgroupWatcher.class.getName());
+    private static final int READ_BUFFER = 256 * 1024;
+    /**
+     * After a non-empty read the reader waits this long before reading again, so events arrive in
+     * batches: the C reference halved the CPU per event this way (5.9 us instead of 10-14 us).
+     */
+    private static final int BATCH_DELAY_MILLIS = 1;
+    private static final int MAINTAIN_EVERY_MILLIS = 1000;
+    private static final long MAX_BACKOFF_MILLIS = 5000;
+
+    private final CgroupFs fs;
+    private final CgroupIndex index;
+    private final boolean unlimitedQueue;
+    private final Arena arena = Arena.ofShared();
+    private final EventFd wake;
+    private final MemorySegment buf;
+    private final EventParser parser;
+    private final Sweeper sweeper;
+    private final ChildIds childIds;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private Fd fanotify;
+    private boolean unlimited;
+    private Thread thread;
+    private volatile boolean running;
+    private volatile RuntimeException injectedFailure;
+    private final Sink sink = new Sink();
+
+    public CgroupWatcher(CgroupFs fs, CgroupIndex index, boolean unlimitedQueue) throws SyscallException {
+        this.fs = fs;
+        this.index = index;
+        this.unlimitedQueue = unlimitedQueue;
+        this.wake = new EventFd();
+        this.buf = arena.allocate(READ_BUFFER, 8);
+        this.parser = new EventParser(fs.fsid0(), fs.fsid1());
+        this.sweeper = new Sweeper(fs, arena);
+        this.childIds = new ChildIds(fs, index, arena);
+    }
+
+    /**
+     * Places the mark, sweeps, drains the queued events and starts the reader thread.
+     *
+     * @throws SyscallException when the kernel refuses the group or the mark (the caller may fall back to sweeps)
+     */
+    public void start() throws SyscallException {
+        int flags = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_REPORT_DFID_NAME_TARGET | Fanotify.FAN_CLOEXEC
+                | Fanotify.FAN_NONBLOCK;
+        String describe = "FAN_CLASS_NOTIF|FAN_REPORT_DFID_NAME_TARGET|FAN_NONBLOCK";
+        if (unlimitedQueue) {
+            try {
+                fanotify = Libc.fanotifyInit(flags | Fanotify.FAN_UNLIMITED_QUEUE, Libc.O_RDONLY | Libc.O_CLOEXEC,
+                        describe + "|FAN_UNLIMITED_QUEUE");
+                unlimited = true;
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.EPERM) {
+                    throw e;
+                }
+                LOG.warning(e.getMessage() + ": using the kernel's bounded queue"
+                        + " (/proc/sys/fs/fanotify/max_queued_events); an overflow costs a re-sync");
+            }
+        }
+        if (fanotify == null) {
+            fanotify = Libc.fanotifyInit(flags, Libc.O_RDONLY | Libc.O_CLOEXEC, describe);
+        }
+        try {
+            Libc.fanotifyMark(fanotify, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM | Fanotify.FAN_MARK_ONLYDIR,
+                    Fanotify.FAN_CREATE | Fanotify.FAN_DELETE | Fanotify.FAN_ONDIR, fs.mountPoint().toString(),
+                    "FAN_MARK_ADD|FAN_MARK_FILESYSTEM|FAN_MARK_ONLYDIR, FAN_CREATE|FAN_DELETE|FAN_ONDIR");
+            index.root(fs.rootId());
+            resync(Source.SWEEP, false);
+            drain();
+        } catch (SyscallException | RuntimeException e) {
+            fanotify.closeQuietly();
+            throw e;
+        }
+        index.flush();
+        index.stats().mode.set("fanotify");
+        index.stats().notFollowing.set(null);
+        running = true;
+        thread = Thread.ofPlatform().name("cgscope-fanotify").daemon(true).unstarted(this::run);
+        thread.start();
+    }
+
+    /** Whether the kernel granted FAN_UNLIMITED_QUEUE. */
+    public boolean unlimitedQueue() {
+        return unlimited;
+    }
+
+    /** The fanotify fd: stays valid for the life of the watcher (e.g. across a privilege drop). */
+    public Fd fd() {
+        return fanotify;
+    }
+
+    /** Test hook: the reader thread throws this on its next iteration, as a reader bug would. */
+    public void injectFailure(RuntimeException failure) {
+        injectedFailure = failure;
+        try {
+            wake.signal();
+        } catch (SyscallException ignored) {
+            // the reader notices at its next wake-up anyway
+        }
+    }
+
+    private void run() {
+        long backoff = 100;
+        try (Arena local = Arena.ofConfined()) {
+            Poller poller = new Poller(local, fanotify, wake.fd());
+            long lastMaintain = System.nanoTime();
+            while (running) {
+                try {
+                    int ready = poller.await(MAINTAIN_EVERY_MILLIS);
+                    checkInjected();
+                    if (!running) {
+                        break;
+                    }
+                    if ((ready & 1) != 0 && drain() > 0) {
+                        index.flush();
+                        // Batch: let events accumulate briefly; the wake fd still ends the wait at once.
+                        poller.await(BATCH_DELAY_MILLIS);
+                        if (!running) {
+                            break;
+                        }
+                    }
+                    if (System.nanoTime() - lastMaintain > MAINTAIN_EVERY_MILLIS * 1_000_000L) {
+                        index.maintain();
+                        lastMaintain = System.nanoTime();
+                    }
+                    backoff = 100;
+                } catch (SyscallException | RuntimeException e) {
+                    if (!running) {
+                        break;
+                    }
+                    backoff = recover(e, poller, backoff);
+                }
+            }
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void checkInjected() {
+        RuntimeException failure = injectedFailure;
+        if (failure != null) {
+            injectedFailure = null;
+            throw failure;
+        }
+    }
+
+    /**
+     * The reader failed: say so in /healthz, wait (backing off), then re-sync on the same fd,
+     * since events may have been lost with the failed batch.
+     */
+    private long recover(Exception e, Poller poller, long backoff) {
+        index.stats().notFollowing.set("fanotify reader failed: " + e.getMessage() + "; retrying");
+        index.stats().readerRestarts.increment();
+        LOG.log(Level.WARNING, "fanotify reader failed, re-syncing in " + backoff + " ms: " + e, e);
+        try {
+            poller.await((int) backoff); // still ends at once on shutdown
+            if (!running) {
+                return backoff;
+            }
+            resync(Source.RESYNC, true);
+            index.flush();
+            index.stats().notFollowing.set(null);
+            LOG.info("fanotify reader recovered");
+            return 100;
+        } catch (SyscallException | RuntimeException again) {
+            LOG.warning("re-sync after reader failure failed: " + again);
+            return Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+        }
+    }
+
+    /** Reads until the queue is empty; returns the number of bytes consumed. */
+    private long drain() throws SyscallException {
+        long total = 0;
+        while (true) {
+            long n = Libc.read(fanotify, buf);
+            if (n <= 0) {
+                return total;
+            }
+            total += n;
+            parser.parse(buf, n, sink);
+            if (sink.overflowed) {
+                sink.overflowed = false;
+                index.stats().overflows.increment();
+                LOG.warning("fanotify queue overflowed: events were lost, re-syncing");
+                resync(Source.RESYNC, true);
+            }
+        }
+    }
+
+    private void resync(Source source, boolean announce) throws SyscallException {
+        long start = System.nanoTime();
+        List<CgroupIndex.Discovered> tree = new ArrayList<>();
+        sweeper.sweep((id, parentId, name) -> tree.add(new CgroupIndex.Discovered(id, parentId, name)));
+        CgroupIndex.Reconciled r = index.reconcile(tree, source, announce);
+        long took = System.nanoTime() - start;
+        index.stats().lastSweepNanos.set(took);
+        if (source == Source.RESYNC) {
+            index.stats().resyncs.increment();
+            index.stats().resyncNanos.add(took);
+            LOG.info("re-sync: " + tree.size() + " cgroups swept in " + took / 1_000_000 + " ms, " + r.added()
+                    + " found, " + r.removed() + " gone");
+        }
+    }
+
+    /** Applies parsed events to the index as they come; an overflow is remembered for the drain loop. */
+    private final class Sink implements EventParser.Sink {
+        boolean overflowed;
+
+        @Override
+        public void event(FanotifyEvent e) {
+            if (e.isOverflow()) {
+                overflowed = true;
+                return;
+            }
+            if (e.foreign()) {
+                index.stats().foreignEvents.increment();
+                return;
+            }
+            if (!e.isDirectory() || e.dirId() == FanotifyEvent.NONE || e.name() == null) {
+                return; // not a cgroup: files in cgroupfs, or nothing we can name
+            }
+            try {
+                // A merged CREATE|DELETE is a create followed by a delete.
+                if (e.isCreate()) {
+                    index.stats().createEvents.increment();
+                    long id = e.objectId() != FanotifyEvent.NONE ? e.objectId() : childIds.of(e.dirId(), e.name());
+                    if (id == FileHandles.GONE) {
+                        index.createdUnknownId(e.dirId(), e.name());
+                    } else {
+                        index.created(id, e.dirId(), e.name(), Source.EVENT);
+                    }
+                }
+                if (e.isDelete()) {
+                    index.stats().deleteEvents.increment();
+                    if (e.objectId() == FanotifyEvent.NONE) {
+                        malformed("DELETE without the child's FID record");
+                    } else {
+                        index.deleted(e.objectId(), e.dirId(), e.name(), Source.EVENT);
+                    }
+                }
+            } catch (SyscallException ex) {
+                // The child's id could not be had for a reason other than a race: a re-sync repairs it.
+                LOG.warning("cannot resolve a created cgroup (" + ex.getMessage() + "), re-syncing");
+                overflowed = true;
+            }
+        }
+
+        @Override
+        public void malformed(String why) {
+            index.stats().malformedEvents.increment();
+            LOG.warning("malformed fanotify event: " + why);
+        }
+    }
+
+    /** Stops the reader thread and closes the fd; idempotent. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            wake.signal();
+        } catch (SyscallException ignored) {
+            // closing anyway
+        }
+        if (thread != null) {
+            try {
+                if (!stopped.await(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                    LOG.warning("fanotify reader did not stop within 2 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (fanotify != null) {
+            fanotify.closeQuietly();
+        }
+        wake.close();
+        if (thread == null || stopped.getCount() == 0) {
+            arena.close();
+        }
+    }
+}

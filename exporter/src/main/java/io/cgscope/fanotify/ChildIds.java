@@ -1,0 +1,71 @@
+package io.cgscope.fanotify;
+
+import io.cgscope.cgroupfs.CgroupFs;
+import io.cgscope.index.CgroupIndex;
+import io.cgscope.linux.Errno;
+import io.cgscope.linux.Fd;
+import io.cgscope.linux.FileHandles;
+import io.cgscope.linux.SyscallException;
+
+import java.lang.foreign.Arena;
+
+/**
+ * The id of a cgroup a CREATE event names. On cgroupfs a CREATE carries only the parent's id and
+ * the child's name (kernfs leaves the new dentry negative, so there is no FID of the child): the
+ * id comes from {@code name_to_handle_at} on the child's path, or, when the parent's path is not
+ * known yet, from {@code open_by_handle_at} on the parent plus a lookup of the name in it.
+ * Writer thread only.
+ */
+final class ChildIds {
+    private final CgroupFs fs;
+    private final CgroupIndex index;
+    private final FileHandles handles;
+    /** open_by_handle_at refused (no CAP_DAC_READ_SEARCH, e.g. after the privilege drop). */
+    private boolean byHandleRefused;
+    long handleFallbacks;
+
+    ChildIds(CgroupFs fs, CgroupIndex index, Arena arena) {
+        this.fs = fs;
+        this.index = index;
+        this.handles = new FileHandles(arena);
+    }
+
+    /** The child's id, or {@link FileHandles#GONE} when it no longer exists (its DELETE will bring the id). */
+    long of(long parentId, byte[] name) throws SyscallException {
+        byte[] parentPath = index.pathBytes(parentId);
+        if (parentPath != null) {
+            byte[] path;
+            if (parentPath.length == 0) {
+                path = name;
+            } else {
+                path = new byte[parentPath.length + 1 + name.length];
+                System.arraycopy(parentPath, 0, path, 0, parentPath.length);
+                path[parentPath.length] = '/';
+                System.arraycopy(name, 0, path, parentPath.length + 1, name.length);
+            }
+            return handles.kernfsId(fs.rootFd().get(), path);
+        }
+        if (byHandleRefused) {
+            return FileHandles.GONE;
+        }
+        handleFallbacks++;
+        Fd parent;
+        try {
+            parent = handles.openById(fs.rootFd(), parentId);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
+                byHandleRefused = true; // documented degradation: the resync or the DELETE fills the gap
+                return FileHandles.GONE;
+            }
+            throw e;
+        }
+        if (parent == null) {
+            return FileHandles.GONE;
+        }
+        try {
+            return handles.kernfsId(parent.get(), name);
+        } finally {
+            parent.closeQuietly();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.cgscope.metrics;
+
+import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexStats;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+import io.prometheus.client.SummaryMetricFamily;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The index's own health: size, events, overflows, re-syncs, lookups. Reads counters only; never throws. */
+public final class IndexCollector extends Collector implements Collector.Describable {
+    private final CgroupIndex index;
+
+    public IndexCollector(CgroupIndex index) {
+        this.index = index;
+    }
+
+    @Override
+    public List<MetricFamilySamples> collect() {
+        IndexStats s = index.stats();
+        List<MetricFamilySamples> out = new ArrayList<>();
+        GaugeMetricFamily info = new GaugeMetricFamily("cgscope_index_info",
+                "How the index follows the cgroup tree: mode is fanotify (kernel events) or sweep (periodic sweeps).",
+                List.of("mode"));
+        info.addMetric(List.of(s.mode.get()), 1);
+        out.add(info);
+        GaugeMetricFamily following = new GaugeMetricFamily("cgscope_index_following",
+                "1 while the index follows the kernel (what /healthz reports), 0 otherwise.",
+                s.notFollowing.get() == null ? 1 : 0);
+        out.add(following);
+        GaugeMetricFamily cgroups = new GaugeMetricFamily("cgscope_index_cgroups",
+                "Cgroups in the index: live ones, and dead ones retained for --cgroup.retention.", List.of("state"));
+        cgroups.addMetric(List.of("live"), index.liveCount());
+        cgroups.addMetric(List.of("dead"), index.deadCount());
+        out.add(cgroups);
+        CounterMetricFamily events = new CounterMetricFamily("cgscope_index_events",
+                "fanotify events applied to the index, by type.", List.of("type"));
+        events.addMetric(List.of("create"), s.createEvents.sum());
+        events.addMetric(List.of("delete"), s.deleteEvents.sum());
+        out.add(events);
+        out.add(new CounterMetricFamily("cgscope_index_overflows",
+                "fanotify queue overflows (events lost; each triggers a re-sync).", s.overflows.sum()));
+        out.add(new CounterMetricFamily("cgscope_index_resyncs",
+                "Re-sync sweeps after events may have been lost.", s.resyncs.sum()));
+        SummaryMetricFamily resync = new SummaryMetricFamily("cgscope_index_resync_duration_seconds",
+                "Time spent in re-sync sweeps.", List.of());
+        resync.addMetric(List.of(), s.resyncs.sum(), s.resyncNanos.sum() / 1e9);
+        out.add(resync);
+        out.add(new GaugeMetricFamily("cgscope_index_last_sweep_duration_seconds",
+                "Duration of the last full sweep of the cgroup tree (start-up, re-sync or sweep mode).",
+                s.lastSweepNanos.get() / 1e9));
+        out.add(new CounterMetricFamily("cgscope_index_unresolved",
+                "Created cgroups whose id never arrived (their DELETE was lost to an overflow, or never came"
+                        + " within the retention).", s.unresolved.sum()));
+        out.add(new CounterMetricFamily("cgscope_index_foreign_events",
+                "fanotify events of another file system than the cgroup2 root's (ignored).", s.foreignEvents.sum()));
+        out.add(new CounterMetricFamily("cgscope_index_malformed_events",
+                "fanotify events or records that could not be parsed (ignored).", s.malformedEvents.sum()));
+        out.add(new CounterMetricFamily("cgscope_index_lookups",
+                "Ids the index did not know that an on-demand kernel lookup found.", s.lookups.sum()));
+        out.add(new CounterMetricFamily("cgscope_index_reader_restarts",
+                "Times the fanotify reader failed and restarted with a re-sync.", s.readerRestarts.sum()));
+        return out;
+    }
+
+    @Override
+    public List<MetricFamilySamples> describe() {
+        return collect();
+    }
+}
