@@ -20,6 +20,14 @@ final class ChildIds {
     private final CgroupFs fs;
     private final CgroupIndex index;
     private final FileHandles handles;
+    /**
+     * Recently used parents' path bytes, direct-mapped by id. Safe to keep: ids are never reused and
+     * a cgroup2 directory cannot be renamed, so the path of an id, once known, never changes. Saves
+     * walking the parent chain (and its allocations) for every CREATE; most CREATEs share a parent.
+     */
+    private static final int PATH_CACHE = 64;
+    private final long[] cachedIds = new long[PATH_CACHE];
+    private final byte[][] cachedPaths = new byte[PATH_CACHE][];
     /** open_by_handle_at refused (no CAP_DAC_READ_SEARCH, e.g. after the privilege drop). */
     private boolean byHandleRefused;
     long handleFallbacks;
@@ -32,18 +40,9 @@ final class ChildIds {
 
     /** The child's id, or {@link FileHandles#GONE} when it no longer exists (its DELETE will bring the id). */
     long of(long parentId, byte[] name) throws SyscallException {
-        byte[] parentPath = index.pathBytes(parentId);
+        byte[] parentPath = parentPath(parentId);
         if (parentPath != null) {
-            byte[] path;
-            if (parentPath.length == 0) {
-                path = name;
-            } else {
-                path = new byte[parentPath.length + 1 + name.length];
-                System.arraycopy(parentPath, 0, path, 0, parentPath.length);
-                path[parentPath.length] = '/';
-                System.arraycopy(name, 0, path, parentPath.length + 1, name.length);
-            }
-            return handles.kernfsId(fs.rootFd().get(), path);
+            return handles.kernfsId(fs.rootFd().get(), parentPath, name);
         }
         if (byHandleRefused) {
             return FileHandles.GONE;
@@ -67,5 +66,18 @@ final class ChildIds {
         } finally {
             parent.closeQuietly();
         }
+    }
+
+    private byte[] parentPath(long parentId) {
+        int slot = (int) (parentId ^ (parentId >>> 32)) & (PATH_CACHE - 1);
+        if (cachedIds[slot] == parentId && cachedPaths[slot] != null) {
+            return cachedPaths[slot];
+        }
+        byte[] path = index.pathBytes(parentId);
+        if (path != null) { // an unknown ancestor may become known later: only hits are kept
+            cachedIds[slot] = parentId;
+            cachedPaths[slot] = path;
+        }
+        return path;
     }
 }

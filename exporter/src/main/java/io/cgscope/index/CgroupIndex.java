@@ -65,7 +65,27 @@ public final class CgroupIndex {
     public record Discovered(long id, long parentId, byte[] name) {
     }
 
-    private record PendingKey(long parentId, String name) {
+    /** (parent id, raw name) with content equality: no decoding to a String per DELETE. */
+    private static final class PendingKey {
+        private final long parentId;
+        private final byte[] name;
+        private final int hash;
+
+        PendingKey(long parentId, byte[] name) {
+            this.parentId = parentId;
+            this.name = name;
+            this.hash = 31 * Long.hashCode(parentId) + java.util.Arrays.hashCode(name);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PendingKey k && k.parentId == parentId && java.util.Arrays.equals(k.name, name);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 
     public CgroupIndex(Duration retention) {
@@ -275,28 +295,35 @@ public final class CgroupIndex {
      * Null when the id or an ancestor is unknown.
      */
     public byte[] pathBytes(long id) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(64);
-        java.util.ArrayDeque<byte[]> names = new java.util.ArrayDeque<>();
+        // Called for every CREATE event: no collections, one array for the result.
+        byte[][] names = new byte[8][];
+        int depth = 0;
+        int length = 0;
         Entry cur = entries.getIfPresent(id);
         while (cur != null && cur.id() != rootId) {
-            names.push(cur.name());
-            if (names.size() > 4096) {
-                return null;
+            if (depth == names.length) {
+                if (depth > 4096) {
+                    return null;
+                }
+                names = java.util.Arrays.copyOf(names, depth * 2);
             }
+            names[depth++] = cur.name();
+            length += cur.name().length + 1;
             cur = entries.getIfPresent(cur.parentId());
         }
         if (cur == null) {
             return null;
         }
-        boolean first = true;
-        for (byte[] n : names) {
-            if (!first) {
-                out.write('/');
+        byte[] out = new byte[Math.max(0, length - 1)];
+        int at = 0;
+        for (int i = depth - 1; i >= 0; i--) {
+            System.arraycopy(names[i], 0, out, at, names[i].length);
+            at += names[i].length;
+            if (i > 0) {
+                out[at++] = '/';
             }
-            out.writeBytes(n);
-            first = false;
         }
-        return out.toByteArray();
+        return out;
     }
 
     /** Live and retained entries. */
@@ -398,14 +425,14 @@ public final class CgroupIndex {
      * DELETE that brings the id can tell when it was created.
      */
     public void createdUnknownId(long parentId, byte[] name) {
-        pendingCreates.putIfAbsent(new PendingKey(parentId, CgroupNames.decode(name)), clock.millis());
+        pendingCreates.putIfAbsent(new PendingKey(parentId, name), clock.millis());
     }
 
     /** A cgroup was removed (writer). An id never seen alive is added, dead: it still resolves. */
     public void deleted(long id, long parentId, byte[] name, Source source) {
         long now = clock.millis();
         Entry known = entries.getIfPresent(id);
-        Long createdAt = pendingCreates.remove(new PendingKey(parentId, CgroupNames.decode(name)));
+        Long createdAt = pendingCreates.isEmpty() ? null : pendingCreates.remove(new PendingKey(parentId, name));
         if (known == null) {
             Entry e = new Entry(id, parentId, name, State.DEAD, createdAt == null ? Entry.UNKNOWN : createdAt, now,
                     source);

@@ -42,6 +42,11 @@ public final class FileHandles {
         }
         MemorySegment.copy(relativePath, 0, path, ValueLayout.JAVA_BYTE, 0, relativePath.length);
         path.set(ValueLayout.JAVA_BYTE, relativePath.length, (byte) 0);
+        return kernfsIdOfPath(dirfd, relativePath.length);
+    }
+
+    /** name_to_handle_at on the NUL-terminated path of {@code length} bytes already in {@link #path}. */
+    private long kernfsIdOfPath(int dirfd, int length) throws SyscallException {
         handle.set(ValueLayout.JAVA_INT, 0, MAX_HANDLE_SZ);
         int rc = Libc.nameToHandleAt(dirfd, path, handle, mountId, 0);
         if (rc < 0) {
@@ -49,9 +54,31 @@ public final class FileHandles {
             if (errno == Errno.ENOENT || errno == Errno.ESTALE || errno == Errno.ENOTDIR) {
                 return GONE;
             }
-            throw new SyscallException("name_to_handle_at(" + new String(relativePath, java.nio.charset.StandardCharsets.UTF_8) + ")", errno);
+            throw new SyscallException("name_to_handle_at(" + new String(path.asSlice(0, length)
+                    .toArray(ValueLayout.JAVA_BYTE), java.nio.charset.StandardCharsets.UTF_8) + ")", errno);
         }
         return kernfsIdOf(handle);
+    }
+
+    /**
+     * The kernfs id of {@code parentPath/name} below {@code dirfd} (just {@code name} when
+     * {@code parentPath} is empty), built in native memory without a Java array for the joined path.
+     *
+     * @return the id, or {@link #GONE} when the path does not exist (any more)
+     */
+    public long kernfsId(int dirfd, byte[] parentPath, byte[] name) throws SyscallException {
+        if (parentPath.length == 0) {
+            return kernfsId(dirfd, name);
+        }
+        int length = parentPath.length + 1 + name.length;
+        if (length > PATH_MAX) {
+            throw new SyscallException("name_to_handle_at(path of " + length + " bytes)", Errno.EINVAL);
+        }
+        MemorySegment.copy(parentPath, 0, path, ValueLayout.JAVA_BYTE, 0, parentPath.length);
+        path.set(ValueLayout.JAVA_BYTE, parentPath.length, (byte) '/');
+        MemorySegment.copy(name, 0, path, ValueLayout.JAVA_BYTE, parentPath.length + 1, name.length);
+        path.set(ValueLayout.JAVA_BYTE, length, (byte) 0);
+        return kernfsIdOfPath(dirfd, length);
     }
 
     /** The id of an open directory. */
