@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# exporter/bench/index.sh - the index benchmarks of issue 3 ("Benchmark (not a test)").
+# Not part of the test suite. Run as root on an otherwise idle-ish machine:
+#
+#   exporter/bench/index.sh [REFDIR] [section ...]
+#
+# REFDIR: the C reference programs (default: ../shared/reference relative to the repo root).
+#   It is copied to a scratch dir and built there (make all), as its README asks.
+# Sections (default: all, in this order):
+#   events    CPU us per event: cgscope (JVM process CPU from /proc/PID/stat, and the reader thread
+#             alone) vs `fanreader -u -S 1000` (same 1 ms batching, same unlimited queue), both
+#             following the SAME `churn -m a|b|c|d -T $SECS` run at full rate, $REPS repetitions.
+#             cgscope is warmed up first (20 s of churn a/b/c/d). Also: the lag after churn stops
+#             (last change of cgscope's event counters after churn exits, polled every 50 ms) and
+#             whether the index counts equal what churn created (live back to baseline, dead grew by
+#             exactly the number of created cgroups).
+#   overflow  60 s of `churn -m c -T 60` with --fanotify.unlimited-queue=false: overflows and re-syncs.
+#   sweep     10k and 50k cgroups (churn -m keep): `sweep -m gd -r 7` vs cgscope's Sweeper in a fresh
+#             JVM (IndexBench sweep: cold = 1st run, warm = median of the rest) and cgscope's start-up
+#             to "index ready" (launch to cgscope_index_following 1 on /metrics, and the
+#             cgscope_index_last_sweep_duration_seconds it reports), plus cgscope's heap with them.
+#   heap      heap bytes per indexed cgroup: IndexBench heap 100k and 200k (fresh JVM, full GC, class
+#             histogram), with the deployment's ZGC and with G1 for comparison.
+# Env: REPS (default 3), SECS (default 5), MODES (default "a b c d"), PORT (default 19486), JAVA_OPTS (default: the flags of
+# exporter/scripts/run.sh). Output: raw lines on stdout and in $OUT (default /tmp/cgscope-bench/raw.txt).
+# Every cgroup is created below <cgroup2>/benchlimit.slice and removed on exit (churn -m clean -x).
+set -u
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ref_src="${1:-$top/../shared/reference}"
+[ $# -gt 0 ] && shift
+sections=("$@")
+[ ${#sections[@]} -eq 0 ] && sections=(events overflow sweep heap)
+REPS=${REPS:-3}
+SECS=${SECS:-5}
+PORT=${PORT:-19486}
+JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+JAVA="$JAVA_HOME/bin/java"
+JAVA_OPTS=${JAVA_OPTS:--XX:+UseZGC -Xms64m -Xmx512m -XX:SoftMaxHeapSize=192m -XX:+ExitOnOutOfMemoryError}
+WORK=${WORK:-/tmp/cgscope-bench}
+OUT=${OUT:-$WORK/raw.txt}
+JAR="$top/exporter/target/cgscope.jar"
+HZ=$(getconf CLK_TCK)
+
+mkdir -p "$WORK"
+[ -f "$JAR" ] || { echo "build first: mvn -q -o -DskipTests package" >&2; exit 1; }
+rm -rf "$WORK/ref" && cp -r "$ref_src" "$WORK/ref" && (cd "$WORK/ref" && make -s all >/dev/null 2>&1) \
+    || { echo "cannot build the reference in $WORK/ref" >&2; exit 1; }
+REF="$WORK/ref"
+mkdir -p "$WORK/cls"
+"$JAVA_HOME/bin/javac" -d "$WORK/cls" -cp "$JAR" "$top/exporter/bench/java/io/cgscope/bench/IndexBench.java" || exit 1
+CG=$(awk '$9 == "cgroup2" && $4 == "/" {print $5; exit}' /proc/self/mountinfo)
+
+CGS_PID=""
+cleanup() {
+    [ -n "$CGS_PID" ] && kill "$CGS_PID" 2>/dev/null && wait "$CGS_PID" 2>/dev/null
+    for p in $(jobs -p); do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    "$REF/churn" -m clean -x -q >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "$*" | tee -a "$OUT"; }
+metrics() { curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics"; }
+# metric NAME_REGEX: sum of the matching samples
+metric() { metrics | awk -v re="^$1" '$0 ~ re {s += $NF} END {printf "%.0f\n", s}'; }
+events_total() { metric 'cgscope_index_events_total'; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+reader_ticks() {  # the fanotify reader thread (comm is cut to 15 characters)
+    local t
+    for t in /proc/"$1"/task/*; do
+        [ "$(cat "$t/comm")" = "cgscope-fanotif" ] && { awk '{print $14 + $15}' "$t/stat"; return; }
+    done
+    echo 0
+}
+now() { date +%s.%N; }
+
+start_cgscope() {  # start_cgscope [flags]; sets CGS_PID, START_S (launch to following)
+    local t0; t0=$(now)
+    # shellcheck disable=SC2086
+    "$JAVA" $JAVA_OPTS -jar "$JAR" --bpf.programs= --web.listen-address=127.0.0.1:$PORT "$@" \
+        >"$WORK/cgscope.log" 2>&1 &
+    CGS_PID=$!
+    until metrics 2>/dev/null | grep -q '^cgscope_index_following 1'; do
+        kill -0 "$CGS_PID" 2>/dev/null || { echo "cgscope died" >&2; cat "$WORK/cgscope.log" >&2; exit 1; }
+        sleep 0.01
+    done
+    START_S=$(echo "$(now) - $t0" | bc)
+}
+stop_cgscope() { kill "$CGS_PID"; wait "$CGS_PID" 2>/dev/null; CGS_PID=""; }
+
+churn_args() {  # the churn command line per mode
+    case $1 in
+        a) echo "-m a -n 20000 -T $SECS" ;;
+        b) echo "-m b -n 20000 -F 10 -T $SECS" ;;
+        c) echo "-m c -T $SECS" ;;
+        d) echo "-m d -F 1 -T $SECS" ;;
+    esac
+}
+
+# waits until cgscope's event counters stop moving (unchanged for 0.5 s); prints the lag in ms
+# from $1 (churn end) to the last change
+settle() {
+    local end=$1 last cur t_last
+    last=$(events_total); t_last=$(now)
+    local stable_since=$t_last
+    while :; do
+        sleep 0.05
+        cur=$(events_total)
+        if [ "$cur" != "$last" ]; then last=$cur; t_last=$(now); stable_since=$t_last
+        elif [ "$(echo "$(now) - $stable_since > 0.5" | bc)" = 1 ]; then break; fi
+    done
+    echo "$(echo "($t_last - $end) * 1000" | bc | awk '{printf "%.0f", ($1 < 0 ? 0 : $1)}')"
+}
+
+sec_events() {
+    "$REF/churn" -m clean -q >/dev/null 2>&1
+    start_cgscope
+    say "events cgscope_start_s=$START_S"
+    local idle0 idle1; idle0=$(proc_ticks "$CGS_PID"); sleep 5; idle1=$(proc_ticks "$CGS_PID")
+    say "events cgscope_idle_cpu_ms_per_s=$(echo "($idle1 - $idle0) * 1000 / $HZ / 5" | bc -l | xargs printf %.2f)"
+    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T 5/") >/dev/null; done  # JIT warm-up
+    settle "$(now)" >/dev/null
+    for r in $(seq 1 "$REPS"); do
+        for m in ${MODES:-a b c d}; do
+            # Both readers follow the SAME churn run: fanreader (C, -u -S 1000) and the running cgscope.
+            rm -f "$WORK/ready"
+            "$REF/fanreader" -u -S 1000 -t 1 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
+            local fr=$!
+            while [ ! -e "$WORK/ready" ]; do sleep 0.01; done
+            local e0 p0 t0 live0 dead0 e1 p1 t1 live1 dead1 lag
+            e0=$(events_total); live0=$(metric 'cgscope_index_cgroups\{state="live"'); dead0=$(metric 'cgscope_index_cgroups\{state="dead"')
+            p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID")
+            local g_out; g_out=$("$REF/churn" $(churn_args $m))
+            local end; end=$(now)
+            lag=$(settle "$end")
+            p1=$(proc_ticks "$CGS_PID"); t1=$(reader_ticks "$CGS_PID")
+            e1=$(events_total); live1=$(metric 'cgscope_index_cgroups\{state="live"'); dead1=$(metric 'cgscope_index_cgroups\{state="dead"')
+            wait $fr
+            local fr_line; fr_line=$(grep '^fanreader ' "$WORK/fr.out")
+            local created; created=$(echo "$g_out" | sed -n 's/.* cgroups=\([0-9]*\).*/\1/p')
+            local ev=$((e1 - e0))
+            say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')"
+            say "events mode=$m rep=$r fanreader: $(echo "$fr_line" | grep -o ' events=[0-9]*\|events_per_s=[0-9]*\|cpu_s=[0-9.]*\|cpu_us_per_event=[0-9.]*\|overflows=[0-9]*\|peak_backlog_bytes=[0-9]*' | tr '\n' ' ')"
+            say "events mode=$m rep=$r cgscope: events=$ev cpu_s=$(echo "($p1 - $p0) / $HZ" | bc -l | xargs printf %.2f) cpu_us_per_event=$(echo "($p1 - $p0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) reader_us_per_event=$(echo "($t1 - $t0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) lag_ms=$lag created=$created dead_delta=$((dead1 - dead0)) live_delta=$((live1 - live0))"
+        done
+    done
+    say "events final $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts)_total' | tr '\n' ' ')"
+    stop_cgscope
+}
+
+sec_overflow() {
+    for r in $(seq 1 "$REPS"); do
+        start_cgscope --no-fanotify.unlimited-queue
+        "$REF/churn" -m c -T 5 >/dev/null  # warm-up
+        settle "$(now)" >/dev/null
+        local o0; o0=$(metric cgscope_index_overflows_total)
+        local out; out=$("$REF/churn" -m c -T 60)
+        local lag; lag=$(settle "$(now)")
+        say "overflow rep=$r $(echo "$out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')overflows=$(( $(metric cgscope_index_overflows_total) - o0 )) resyncs=$(metric cgscope_index_resyncs_total) lag_ms=$lag $(metrics | grep -E '^(cgscope_index_cgroups|jvm_gc_collection_seconds_(sum|count))' | tr -d ' ' | tr '\n' ' ')"
+        stop_cgscope
+    done
+}
+
+sec_sweep() {
+    "$REF/churn" -m clean -q >/dev/null 2>&1
+    for n in 10000 50000; do
+        "$REF/churn" -m keep -n $n -q >/dev/null
+        for r in $(seq 1 "$REPS"); do
+            say "sweep n=$n rep=$r C: $("$REF/sweep" -m gd -r 7 | tr -s ' ')"
+            "$JAVA" $JAVA_OPTS --enable-native-access=ALL-UNNAMED -cp "$JAR:$WORK/cls" io.cgscope.bench.IndexBench sweep 11 \
+                | sed "s/^/sweep n=$n rep=$r /" | tee -a "$OUT"
+            start_cgscope
+            local heap; heap=$(jcmd "$CGS_PID" GC.heap_info 2>/dev/null | tr -s ' ' | head -3 | tr '\n' ' ')
+            say "sweep n=$n rep=$r cgscope_start_to_ready_s=$START_S last_sweep_s=$(metrics | awk '/^cgscope_index_last_sweep_duration_seconds/ {print $2}') live=$(metric 'cgscope_index_cgroups\{state="live"') heap: $heap"
+            stop_cgscope
+        done
+    done
+    "$REF/churn" -m clean -q >/dev/null 2>&1
+}
+
+sec_heap() {
+    local gc n
+    for gc in "-XX:+UseZGC" "-XX:+UseG1GC"; do
+        for n in 100000 200000; do
+            "$JAVA" $gc -Xmx512m --enable-native-access=ALL-UNNAMED -cp "$JAR:$WORK/cls" io.cgscope.bench.IndexBench heap $n \
+                | sed "s/^/heap gc=$gc n=$n /" | tee -a "$OUT"
+        done
+    done
+}
+
+{
+    echo "env date=$(date -Is) nproc=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs | tr ' ' _) kernel=$(uname -r) cgroup2=$CG commit=$(git -C "$top" rev-parse --short HEAD) java_opts=\"$JAVA_OPTS\" reps=$REPS secs=$SECS loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+} | tee -a "$OUT"
+for s in "${sections[@]}"; do "sec_$s"; done
