@@ -10,7 +10,8 @@
 #   events    CPU us per event: cgscope (JVM process CPU from /proc/PID/stat, and the reader thread
 #             alone) vs `fanreader -u -S 1000` (same 1 ms batching, same unlimited queue), both
 #             following the SAME `churn -m a|b|c|d -T $SECS` run at full rate, $REPS repetitions.
-#             cgscope is warmed up first (20 s of churn a/b/c/d). Also: the lag after churn stops
+#             cgscope is warmed up first ($WARMUP s, default 10, of churn a, b, c and d each; C2 was
+#             still compiling index code after 30 s). Also: the lag after churn stops
 #             (last change of cgscope's event counters after churn exits, polled every 50 ms) and
 #             whether the index counts equal what churn created (live back to baseline, dead grew by
 #             exactly the number of created cgroups).
@@ -21,7 +22,8 @@
 #             cgscope_index_last_sweep_duration_seconds it reports), plus cgscope's heap with them.
 #   heap      heap bytes per indexed cgroup: IndexBench heap 100k and 200k (fresh JVM, full GC, class
 #             histogram), with the deployment's ZGC and with G1 for comparison.
-# Env: REPS (default 3), SECS (default 5), MODES (default "a b c d"), PORT (default 19486), JAVA_OPTS (default: the flags of
+# Env: REPS (default 3), SECS (default 5), MODES (default "a b c d"), CGSCOPE_FLAGS (extra flags for
+# cgscope, e.g. --cgroup.retention=5s to keep the index small), PORT (default 19486), JAVA_OPTS (default: the flags of
 # exporter/scripts/run.sh). Output: raw lines on stdout and in $OUT (default /tmp/cgscope-bench/raw.txt).
 # Every cgroup is created below <cgroup2>/benchlimit.slice and removed on exit (churn -m clean -x).
 set -u
@@ -72,12 +74,20 @@ reader_ticks() {  # the fanotify reader thread (comm is cut to 15 characters)
     done
     echo 0
 }
+gc_ticks() {  # the collector's threads (ZGC: Z*, G1: G1*/GC*, and the VM thread)
+    local t s=0 c
+    for t in /proc/"$1"/task/*; do
+        c=$(cat "$t/comm")
+        case $c in Z*|G1*|GC*|"VM Thread") s=$((s + $(awk '{print $14 + $15}' "$t/stat"))) ;; esac
+    done
+    echo $s
+}
 now() { date +%s.%N; }
 
 start_cgscope() {  # start_cgscope [flags]; sets CGS_PID, START_S (launch to following)
     local t0; t0=$(now)
     # shellcheck disable=SC2086
-    "$JAVA" $JAVA_OPTS -jar "$JAR" --bpf.programs= --web.listen-address=127.0.0.1:$PORT "$@" \
+    "$JAVA" $JAVA_OPTS -jar "$JAR" --bpf.programs= --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} "$@" \
         >"$WORK/cgscope.log" 2>&1 &
     CGS_PID=$!
     until metrics 2>/dev/null | grep -q '^cgscope_index_following 1'; do
@@ -118,22 +128,22 @@ sec_events() {
     say "events cgscope_start_s=$START_S"
     local idle0 idle1; idle0=$(proc_ticks "$CGS_PID"); sleep 5; idle1=$(proc_ticks "$CGS_PID")
     say "events cgscope_idle_cpu_ms_per_s=$(echo "($idle1 - $idle0) * 1000 / $HZ / 5" | bc -l | xargs printf %.2f)"
-    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T 5/") >/dev/null; done  # JIT warm-up
+    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-10}/") >/dev/null; done  # JIT warm-up
     settle "$(now)" >/dev/null
     for r in $(seq 1 "$REPS"); do
         for m in ${MODES:-a b c d}; do
             # Both readers follow the SAME churn run: fanreader (C, -u -S 1000) and the running cgscope.
             rm -f "$WORK/ready"
-            "$REF/fanreader" -u -S 1000 -t 1 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
+            "$REF/fanreader" -u -S 1000 -t 3 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
             local fr=$!
             while [ ! -e "$WORK/ready" ]; do sleep 0.01; done
-            local e0 p0 t0 live0 dead0 e1 p1 t1 live1 dead1 lag
+            local gc0 gc1 e0 p0 t0 live0 dead0 e1 p1 t1 live1 dead1 lag
             e0=$(events_total); live0=$(metric 'cgscope_index_cgroups\{state="live"'); dead0=$(metric 'cgscope_index_cgroups\{state="dead"')
-            p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID")
+            p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID"); gc0=$(gc_ticks "$CGS_PID")
             local g_out; g_out=$("$REF/churn" $(churn_args $m))
             local end; end=$(now)
             lag=$(settle "$end")
-            p1=$(proc_ticks "$CGS_PID"); t1=$(reader_ticks "$CGS_PID")
+            p1=$(proc_ticks "$CGS_PID"); t1=$(reader_ticks "$CGS_PID"); gc1=$(gc_ticks "$CGS_PID")
             e1=$(events_total); live1=$(metric 'cgscope_index_cgroups\{state="live"'); dead1=$(metric 'cgscope_index_cgroups\{state="dead"')
             wait $fr
             local fr_line; fr_line=$(grep '^fanreader ' "$WORK/fr.out")
@@ -141,7 +151,7 @@ sec_events() {
             local ev=$((e1 - e0))
             say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')"
             say "events mode=$m rep=$r fanreader: $(echo "$fr_line" | grep -o ' events=[0-9]*\|events_per_s=[0-9]*\|cpu_s=[0-9.]*\|cpu_us_per_event=[0-9.]*\|overflows=[0-9]*\|peak_backlog_bytes=[0-9]*' | tr '\n' ' ')"
-            say "events mode=$m rep=$r cgscope: events=$ev cpu_s=$(echo "($p1 - $p0) / $HZ" | bc -l | xargs printf %.2f) cpu_us_per_event=$(echo "($p1 - $p0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) reader_us_per_event=$(echo "($t1 - $t0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) lag_ms=$lag created=$created dead_delta=$((dead1 - dead0)) live_delta=$((live1 - live0))"
+            say "events mode=$m rep=$r cgscope: events=$ev cpu_s=$(echo "($p1 - $p0) / $HZ" | bc -l | xargs printf %.2f) cpu_us_per_event=$(echo "($p1 - $p0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) reader_us_per_event=$(echo "($t1 - $t0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) gc_us_per_event=$(echo "($gc1 - $gc0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) size=$((live1 + dead1)) lag_ms=$lag created=$created dead_delta=$((dead1 - dead0)) live_delta=$((live1 - live0))"
         done
     done
     say "events final $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts)_total' | tr '\n' ' ')"

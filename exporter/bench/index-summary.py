@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""exporter/bench/index-summary.py RAW...: median (min-max) tables from exporter/bench/index.sh output."""
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+
+def kv(line):
+    return {k: v for k, v in re.findall(r'(\w+)=([-\w.]+)', line)}
+
+
+def fmt(xs, digits=2):
+    xs = sorted(xs)
+    if not xs:
+        return '-'
+    med = statistics.median(xs)
+    return f'{med:.{digits}f} ({xs[0]:.{digits}f}-{xs[-1]:.{digits}f})'
+
+
+def main():
+    ev = defaultdict(lambda: defaultdict(list))
+    dropped = defaultdict(int)
+    pending = {}
+    sweep = defaultdict(lambda: defaultdict(list))
+    for path in sys.argv[1:]:
+        for line in open(path):
+            if line.startswith('events mode='):
+                m = re.match(r'events mode=(\w) rep=(\d+) (\w+): (.*)', line)
+                mode, rep, who, rest = m.groups()
+                d = kv(rest)
+                if who == 'fanreader':
+                    pending[mode] = d
+                elif who == 'cgscope':
+                    c = pending.pop(mode, None)
+                    # Both readers follow the same churn; other users' cgroup activity on the shared host
+                    # lands in both windows differently. Keep only runs where both counted the same stream.
+                    if c is None or float(c['events']) == 0 or abs(float(d['events']) / float(c['events']) - 1) > 0.02:
+                        dropped[mode] += 1
+                        continue
+                    ev[mode]['c_us'].append(float(c['cpu_us_per_event']))
+                    ev[mode]['j_us'].append(float(d['cpu_us_per_event']))
+                    ev[mode]['j_reader'].append(float(d['reader_us_per_event']))
+                    if 'gc_us_per_event' in d:
+                        ev[mode]['j_gc'].append(float(d['gc_us_per_event']))
+                    ev[mode]['j_cpu'].append(float(d['cpu_s']))
+                    ev[mode]['lag'].append(float(d['lag_ms']))
+                    # per cgroup, same churn for both readers
+                    ev[mode]['created'].append(float(d['created']))
+                elif who == 'churn':
+                    ev[mode]['rate'].append(float(d['cgroups_per_s']))
+            elif line.startswith('sweep n='):
+                m = re.match(r'sweep n=(\d+) rep=(\d+) (.*)', line)
+                n, rep, rest = m.groups()
+                d = kv(rest)
+                if rest.startswith('C:'):
+                    sweep[n]['c_ms'].append(float(d['median_ms']))
+                elif 'indexbench' in rest:
+                    key = 'cold' if d['run'] == '0' else 'warm'
+                    sweep[n][key + '_sweep'].append(float(d['sweep_ms']))
+                    sweep[n][key + '_sweep_cpu'].append(float(d['sweep_cpu_ms']))
+                    sweep[n][key + '_resync'].append(float(d['resync_ms']))
+                elif 'cgscope_start_to_ready_s' in d:
+                    sweep[n]['start'].append(float(d['cgscope_start_to_ready_s']) * 1000)
+                    sweep[n]['start_sweep'].append(float(d['last_sweep_s']) * 1000)
+    if ev:
+        print('| mode | churn cgroups/s | C fanreader us/event | cgscope process us/event | ratio | cgscope reader thread us/event | ratio | cgscope GC threads us/event | lag after churn, ms |')
+        print('|---|---|---|---|---|---|---|---|---|')
+        for mode in sorted(set(ev) | set(dropped)):
+            e = ev[mode]
+            ratio = [j / c for j, c in zip(e['j_us'], e['c_us'])]
+            rratio = [j / c for j, c in zip(e['j_reader'], e['c_us'])]
+            print(f"| {mode} | {fmt(e['rate'], 0)} | {fmt(e['c_us'])} | {fmt(e['j_us'])} | {fmt(ratio)} | "
+                  f"{fmt(e['j_reader'])} | {fmt(rratio)} | {fmt(e['j_gc'])} | {fmt(e['lag'], 0)} |"
+                  + (f" ({dropped[mode]} run(s) dropped: event counts differ)" if dropped[mode] else ''))
+    if sweep:
+        print()
+        print('| cgroups | C sweep -m gd, ms (median of 7 per rep) | cgscope Sweeper cold, ms | warm, ms | warm ratio | warm CPU ms | sweep+index cold / warm, ms | cgscope launch to ready, ms | its start-up sweep, ms |')
+        print('|---|---|---|---|---|---|---|---|---|')
+        for n in sorted(sweep, key=int):
+            s = sweep[n]
+            c = statistics.median(s['c_ms'])
+            w = statistics.median(s['warm_sweep'])
+            print(f"| {n} | {fmt(s['c_ms'], 0)} | {fmt(s['cold_sweep'], 0)} | {fmt(s['warm_sweep'], 0)} | {w / c:.2f} | "
+                  f"{fmt(s['warm_sweep_cpu'], 0)} | {fmt(s['cold_resync'], 0)} / {fmt(s['warm_resync'], 0)} | "
+                  f"{fmt(s['start'], 0)} | {fmt(s['start_sweep'], 0)} |")
+
+
+main()
