@@ -27,8 +27,10 @@ public final class Agent {
     private final CgroupIndex index;
     private final IndexComponent indexComponent;
     private final BpfComponent bpfComponent;
+    private final Config config;
 
     public Agent(Config config, BuildInfo build) {
+        this.config = config;
         index = new CgroupIndex(config.retention());
         DefaultExports.register(registry);
         new BuildInfoCollector(build).register(registry);
@@ -57,11 +59,18 @@ public final class Agent {
         return registry;
     }
 
-    /** Starts every component in order; on a failure the ones already started are stopped again. */
+    /**
+     * Starts every component in order, then drops privileges when {@code --run-as} asks for it;
+     * on a failure the caller stops what was started.
+     */
     public synchronized void start() throws StartupException {
+        io.cgscope.linux.Credentials.User runAs = config.runAs().isEmpty() ? null : PrivilegeDrop.resolve(config.runAs());
         for (Component c : components) {
             c.start();
             started.push(c);
+        }
+        if (runAs != null) {
+            PrivilegeDrop.to(runAs);
         }
     }
 

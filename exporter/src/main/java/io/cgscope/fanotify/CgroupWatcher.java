@@ -55,6 +55,8 @@ public final class CgroupWatcher implements AutoCloseable {
     private Thread thread;
     private volatile boolean running;
     private volatile RuntimeException injectedFailure;
+    private volatile CountDownLatch hold;
+    private volatile CountDownLatch held;
     private final Sink sink = new Sink();
 
     public CgroupWatcher(CgroupFs fs, CgroupIndex index, boolean unlimitedQueue) throws SyscallException {
@@ -132,6 +134,31 @@ public final class CgroupWatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Test hook: the reader stops reading until {@code release} counts down, as a stalled reader
+     * (a long GC pause, SIGSTOP) would; returns once the reader is held.
+     */
+    public void holdReader(CountDownLatch release) throws InterruptedException, SyscallException {
+        CountDownLatch ack = new CountDownLatch(1);
+        held = ack;
+        hold = release;
+        wake.signal();
+        ack.await();
+    }
+
+    private void checkHold() {
+        CountDownLatch release = hold;
+        if (release != null) {
+            hold = null;
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private void run() {
         long backoff = 100;
         try (Arena local = Arena.ofConfined()) {
@@ -140,6 +167,10 @@ public final class CgroupWatcher implements AutoCloseable {
             while (running) {
                 try {
                     int ready = poller.await(MAINTAIN_EVERY_MILLIS);
+                    if ((ready & 2) != 0) {
+                        wake.drain();
+                    }
+                    checkHold();
                     checkInjected();
                     if (!running) {
                         break;

@@ -11,6 +11,7 @@ import java.lang.foreign.ValueLayout;
 public final class EventFd implements AutoCloseable {
     private final Fd fd;
     private final MemorySegment one = Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
+    private final MemorySegment scratch = Arena.ofAuto().allocate(ValueLayout.JAVA_LONG);
 
     public EventFd() throws SyscallException {
         this.fd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
@@ -24,6 +25,11 @@ public final class EventFd implements AutoCloseable {
     /** Adds 1 to the counter: the fd becomes readable. Safe from any thread. */
     public void signal() throws SyscallException {
         Libc.write(fd, one, 8);
+    }
+
+    /** Resets the counter, so that the fd is no longer readable. */
+    public void drain() throws SyscallException {
+        Libc.read(fd, scratch);
     }
 
     @Override

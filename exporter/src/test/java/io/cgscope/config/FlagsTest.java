@@ -1,0 +1,81 @@
+package io.cgscope.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FlagsTest {
+    private static Config run(String... args) throws ConfigException {
+        return ((Flags.Run) Flags.parse(args)).config();
+    }
+
+    @Test
+    void defaults() throws ConfigException {
+        Config c = run();
+        assertEquals("", c.listenHost());
+        assertEquals(9486, c.listenPort());
+        assertEquals("/metrics", c.telemetryPath());
+        assertEquals(Duration.ofMinutes(15), c.retention());
+        assertEquals(Duration.ofSeconds(5), c.sweepInterval());
+        assertEquals(Config.IndexMode.AUTO, c.indexMode());
+        assertTrue(c.unlimitedQueue());
+        assertEquals(Set.of("cpu", "samples", "switches", "runqlat"), c.bpfPrograms());
+        assertEquals(99, c.sampleFrequency());
+        assertEquals(16384, c.maxCgroups());
+        assertEquals(16, c.maxStreams());
+    }
+
+    @Test
+    void valuesInEveryForm() throws ConfigException {
+        Config c = run("--web.listen-address=[::1]:9000", "--cgroup.retention", "1h30m",
+                "--no-fanotify.unlimited-queue", "--cgroup.index-mode=sweep", "--bpf.programs=cpu,runqlat",
+                "--cgroup.include=system\\.slice/.*");
+        assertEquals("::1", c.listenHost());
+        assertEquals(9000, c.listenPort());
+        assertEquals(Duration.ofMinutes(90), c.retention());
+        assertFalse(c.unlimitedQueue());
+        assertEquals(Config.IndexMode.SWEEP, c.indexMode());
+        assertEquals(Set.of("cpu", "runqlat"), c.bpfPrograms());
+        assertTrue(c.include().matcher("system.slice/x").matches());
+        assertFalse(run("--fanotify.unlimited-queue=false").unlimitedQueue());
+        assertEquals(Set.of(), run("--bpf.programs=").bpfPrograms());
+    }
+
+    @Test
+    void helpAndVersion() throws ConfigException {
+        assertInstanceOf(Flags.Help.class, Flags.parse("--cgroup.retention=5m", "--help"));
+        assertInstanceOf(Flags.Version.class, Flags.parse("--version"));
+        String usage = Flags.usage();
+        for (Flag f : Flags.ALL) {
+            assertTrue(usage.contains(f.name()), f.name());
+        }
+    }
+
+    @Test
+    void badInputIsOneClearLine() {
+        String[][] bad = {
+            {"--nope"}, {"--web.listen-address=9486"}, {"--web.listen-address=:70000"}, {"--cgroup.retention=5 min"},
+            {"--cgroup.index-mode=magic"}, {"--bpf.programs=cpu,gpu"}, {"--cgroup.include=("}, {"--log.level=loud"},
+            {"--fanotify.unlimited-queue=maybe"}, {"--cgroup.sweep-interval=10ms"}, {"positional"}, {"--web.max-streams"},
+        };
+        for (String[] args : bad) {
+            ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse(args), String.join(" ", args));
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            assertTrue(e.getMessage().contains("--") || e.getMessage().contains("argument"), e.getMessage());
+        }
+    }
+
+    @Test
+    void durationsRoundTrip() {
+        assertEquals(Duration.ofMillis(1500), Durations.parse("1s500ms"));
+        assertEquals("1h30m", Durations.format(Duration.ofMinutes(90)));
+        assertThrows(IllegalArgumentException.class, () -> Durations.parse("15"));
+    }
+}
