@@ -135,17 +135,21 @@ class CgroupMetricsKernelTest {
     @Test
     void busyProcessMatchesCpuStatWhileRunningAndAfterExit() {
         Path busy = mkdir("busy.service");
+        Path spin = mkdir("spin.service");
         CgroupCollector c = collector();
         Process p = track(Workloads.busy(busy, Duration.ofSeconds(2)));
-        // While it runs without ever being switched out: a scrape lags cpu.stat by at most a tick.
-        Await.until(LONG_WAIT, () -> Workloads.cpuStatSeconds(busy) >= 0.8, () -> "the busy loop never ran");
-        double before = Workloads.cpuStatSeconds(busy);
-        Double scraped = value(c.collect(), CPU, "cgroup", label("busy.service"));
-        double after = Workloads.cpuStatSeconds(busy);
+        // While a loop runs without ever being switched out: a scrape lags cpu.stat by at most a
+        // tick. A loop that runs until killed, so a loaded machine only makes the wait longer.
+        Process s = track(Workloads.spin(spin, -1));
+        Await.until(LONG_WAIT, () -> Workloads.cpuStatSeconds(spin) >= 0.5, () -> "the spinning loop never ran");
+        double before = Workloads.cpuStatSeconds(spin);
+        Double scraped = value(c.collect(), CPU, "cgroup", label("spin.service"));
+        double after = Workloads.cpuStatSeconds(spin);
+        s.destroyForcibly();
         assertNotNull(scraped);
         assertWithin((before + after) / 2, scraped, 0.05, "CPU seconds mid-run vs cpu.stat");
-        Workloads.await(p, LONG_WAIT);
 
+        Workloads.await(p, LONG_WAIT);
         double truth = Workloads.cpuStatSeconds(busy);
         List<Collector.MetricFamilySamples> m = c.collect();
         assertWithin(truth, value(m, CPU, "cgroup", label("busy.service")), 0.02, "CPU seconds vs cpu.stat");
