@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.logging.Logger;
@@ -35,7 +36,8 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
     private final int maxCgroups;
     private final int sampleHz;
     private final Map<Feature, Status> status = new EnumMap<>(Feature.class);
-    private final Map<Feature, Links> links = new EnumMap<>(Feature.class);
+    /** Attached programs by name (the sched_switch program is shared by three features). */
+    private final Map<String, Links> links = new LinkedHashMap<>();
     private final Map<Feature, PerCpuReader> readers = new EnumMap<>(Feature.class);
     private final Map<Feature, MapTable> tables = new EnumMap<>(Feature.class);
     private final Arena scratch = Arena.ofShared();
@@ -82,26 +84,52 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
             }
             closeObject();
         }
+        Set<Feature> loaded = java.util.EnumSet.noneOf(Feature.class);
         for (Feature f : wanted) {
             if (failed.containsKey(f)) {
                 down(f, "load: " + failed.get(f));
+            } else {
+                loaded.add(f);
+            }
+        }
+        Map<String, String> attachFailed = new LinkedHashMap<>();
+        for (Feature.Prog p : Feature.programsOf(loaded)) {
+            try {
+                links.put(p.name(), Links.attach(obj, p, sampleHz));
+            } catch (BpfException | RuntimeException e) {
+                attachFailed.put(p.name(), e.getMessage());
+            }
+        }
+        for (Feature f : loaded) {
+            String reason = null;
+            for (Feature.Prog p : f.programs()) {
+                if (attachFailed.containsKey(p.name())) {
+                    reason = attachFailed.get(p.name());
+                    break;
+                }
+            }
+            if (reason != null) {
+                down(f, "attach: " + reason);
                 continue;
             }
             try {
-                links.put(f, Links.attach(obj, f, sampleHz));
-                PerCpuReader r = new PerCpuReader(obj.openMap(f.dataMap()), cpus, BATCH);
-                readers.put(f, r);
+                readers.put(f, new PerCpuReader(obj.openMap(f.dataMap()), cpus, BATCH));
                 tables.put(f, new MapTable(BpfMaps.words(f.dataMap()), 256));
                 status.put(f, new Status(true, ""));
                 up.add(f);
             } catch (BpfException | RuntimeException e) {
-                Links l = links.remove(f);
-                if (l != null) {
-                    l.close();
-                }
-                down(f, "attach: " + e.getMessage());
+                down(f, "map: " + e.getMessage());
             }
         }
+        // Programs no up feature needs (their feature failed elsewhere) are detached again.
+        List<String> needed = Feature.programsOf(up).stream().map(Feature.Prog::name).toList();
+        links.entrySet().removeIf(e -> {
+            if (!needed.contains(e.getKey())) {
+                e.getValue().close();
+                return true;
+            }
+            return false;
+        });
         if (up.isEmpty()) {
             closeObject();
         }
@@ -199,20 +227,13 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
     }
 
     @Override
-    public synchronized Map<Feature, RunStats> runStats() {
+    public synchronized Map<String, RunStats> runStats() {
         if (closed || obj == null || !statsEnabled()) {
             return Map.of();
         }
-        Map<Feature, RunStats> out = new EnumMap<>(Feature.class);
-        for (Feature f : readers.keySet()) {
-            long ns = 0;
-            long runs = 0;
-            for (Feature.Prog p : f.programs()) {
-                RunStats s = programStats(p.name());
-                ns += s.runTimeNs();
-                runs += s.runCount();
-            }
-            out.put(f, new RunStats(ns, runs));
+        Map<String, RunStats> out = new LinkedHashMap<>();
+        for (String program : links.keySet()) {
+            out.put(program, programStats(program));
         }
         return out;
     }

@@ -66,9 +66,13 @@ final class BpfLoader {
         BpfObject obj = BpfObject.open(elf);
         try {
             obj.setMaxEntries(BpfMaps.PER_CGROUP, maxCgroups);
+            List<Feature.Prog> wanted = Feature.programsOf(features);
+            for (Feature.Prog p : Feature.programsOf(EnumSet.allOf(Feature.class))) {
+                obj.setAutoload(p.name(), wanted.contains(p));
+            }
             for (Feature f : Feature.values()) {
-                for (Feature.Prog p : f.programs()) {
-                    obj.setAutoload(p.name(), features.contains(f));
+                if (f.configOffset() >= 0) {
+                    obj.setInitialByte(BpfMaps.CONFIG, f.configOffset(), (byte) (features.contains(f) ? 1 : 0));
                 }
             }
             obj.load();

@@ -17,6 +17,9 @@ public final class BpfMaps {
     /** Failed inserts per map (per-CPU array, indexed by {@link #FAILURE_INDEX}). */
     public static final String UPDATE_FAILURES = "update_failures";
 
+    /** {@code struct cgscope_config}: which parts of the shared sched_switch program run. */
+    public static final String CONFIG = ".rodata.config";
+
     /** The per-cgroup maps, sized by {@code --bpf.max-cgroups}. */
     public static final List<String> PER_CGROUP = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT);
 

@@ -68,6 +68,26 @@ final class BpfObject implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes one byte of a global data section's initial image (before load), e.g. a flag in
+     * {@code .rodata.config}: {@code bpf_map__initial_value(map, &size)[offset] = value}.
+     */
+    void setInitialByte(String map, int offset, byte value) throws BpfException {
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment size = scratch.allocate(8, 8);
+            MemorySegment data = (MemorySegment) LibBpf.MAP_INITIAL_VALUE.invokeExact(map(map), size);
+            long n = size.get(ValueLayout.JAVA_LONG, 0);
+            if (data.equals(MemorySegment.NULL) || offset < 0 || offset >= n) {
+                throw new BpfException("map " + map + " has no initial byte " + offset + " (size " + n + ")");
+            }
+            data.reinterpret(n).set(ValueLayout.JAVA_BYTE, offset, value);
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw LibBpf.rethrow(t);
+        }
+    }
+
     /** {@code bpf_program__set_autoload} (before load). */
     void setAutoload(String program, boolean load) throws BpfException {
         int rc;

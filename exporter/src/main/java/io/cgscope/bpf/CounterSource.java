@@ -12,7 +12,7 @@ public interface CounterSource {
     record Status(boolean up, String reason) {
     }
 
-    /** The programs' own cost, summed over a feature's programs (while {@code kernel.bpf_stats_enabled} is 1). */
+    /** A BPF program's own cost, as the kernel counts it while {@code kernel.bpf_stats_enabled} is 1. */
     record RunStats(long runTimeNs, long runCount) {
     }
 
@@ -34,8 +34,11 @@ public interface CounterSource {
     /** Removes a cgroup's entries from every per-cgroup map (after its values were folded). */
     void delete(long cgroupId) throws BpfException;
 
-    /** Per up feature, its programs' run time and count; empty when the kernel does not collect them. */
-    Map<Feature, RunStats> runStats();
+    /**
+     * Per attached BPF program (by its name in the C: {@code on_switch}, {@code cpu_tick}, ...), its
+     * run time and count; empty when the kernel does not collect them.
+     */
+    Map<String, RunStats> runStats();
 
     /** Capacity of each per-cgroup map ({@code --bpf.max-cgroups}). */
     int maxEntries();

@@ -80,6 +80,10 @@ final class LibBpf {
     // int bpf_map__set_max_entries(struct bpf_map *map, __u32 max_entries);  <bpf/libbpf.h>
     static final MethodHandle MAP_SET_MAX_ENTRIES = plain("bpf_map__set_max_entries",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // const void *bpf_map__initial_value(struct bpf_map *map, size_t *psize);  <bpf/libbpf.h>
+    // (before load: the writable image of a global data section such as .rodata)
+    static final MethodHandle MAP_INITIAL_VALUE = plain("bpf_map__initial_value",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     // int bpf_map__fd(const struct bpf_map *map);  <bpf/libbpf.h>
     static final MethodHandle MAP_FD = plain("bpf_map__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // __u32 bpf_map__value_size(const struct bpf_map *map);  <bpf/libbpf.h>

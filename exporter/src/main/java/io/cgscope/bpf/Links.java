@@ -12,10 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The attachments of one feature: a {@code bpf_link} per tracepoint program, and per
- * {@code perf_event} program one cpu-clock event and link per online CPU. Attaching is all or
- * nothing per feature: on a failure the links made so far are destroyed. Destroying a perf link
- * also closes its perf event fd (libbpf owns it once attached).
+ * The attachments of one program: a {@code bpf_link} for a tracepoint program, or for a
+ * {@code perf_event} program one cpu-clock event and link per online CPU. All or nothing: on a
+ * failure the links made so far are destroyed. Destroying a perf link also closes its perf event
+ * fd (libbpf owns it once attached).
  */
 final class Links implements AutoCloseable {
     private final List<MemorySegment> links = new ArrayList<>();
@@ -23,19 +23,17 @@ final class Links implements AutoCloseable {
     private Links() {
     }
 
-    /** Attaches every program of the feature. */
-    static Links attach(BpfObject obj, Feature feature, int sampleHz) throws BpfException {
+    /** Attaches one program. */
+    static Links attach(BpfObject obj, Feature.Prog p, int sampleHz) throws BpfException {
         Links l = new Links();
         try {
-            for (Feature.Prog p : feature.programs()) {
-                MemorySegment prog = obj.program(p.name());
-                if (p.perfEvent()) {
-                    for (int cpu : onlineCpus()) {
-                        l.attachPerfEvent(prog, p.name(), cpu, sampleHz);
-                    }
-                } else {
-                    l.links.add(attachTracepoint(prog, p.name()));
+            MemorySegment prog = obj.program(p.name());
+            if (p.perfEvent()) {
+                for (int cpu : onlineCpus()) {
+                    l.attachPerfEvent(prog, p.name(), cpu, sampleHz);
                 }
+            } else {
+                l.links.add(attachTracepoint(prog, p.name()));
             }
             return l;
         } catch (BpfException | RuntimeException e) {

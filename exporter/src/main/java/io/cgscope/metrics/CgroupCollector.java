@@ -177,18 +177,18 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                         + " (the log says why).", PROGRAM);
         status.forEach((f, s) -> up.addMetric(List.of(f.label()), s.up() ? 1 : 0));
         out.add(up);
-        Map<Feature, CounterSource.RunStats> stats = source.runStats();
+        Map<String, CounterSource.RunStats> stats = source.runStats();
         if (stats.isEmpty()) {
             return;
         }
         CounterMetricFamily seconds = new CounterMetricFamily("cgscope_bpf_program_run_seconds",
-                "Time the kernel spent running this entry's BPF programs (while kernel.bpf_stats_enabled=1).",
+                "Time the kernel spent running this BPF program (counted while kernel.bpf_stats_enabled=1).",
                 PROGRAM);
         CounterMetricFamily runs = new CounterMetricFamily("cgscope_bpf_program_runs",
-                "Runs of this entry's BPF programs (while kernel.bpf_stats_enabled=1).", PROGRAM);
-        stats.forEach((f, s) -> {
-            seconds.addMetric(List.of(f.label()), s.runTimeNs() / 1e9);
-            runs.addMetric(List.of(f.label()), s.runCount());
+                "Runs of this BPF program (counted while kernel.bpf_stats_enabled=1).", PROGRAM);
+        stats.forEach((program, s) -> {
+            seconds.addMetric(List.of(program), s.runTimeNs() / 1e9);
+            runs.addMetric(List.of(program), s.runCount());
         });
         out.add(seconds);
         out.add(runs);

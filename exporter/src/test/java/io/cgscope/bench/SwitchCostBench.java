@@ -17,9 +17,12 @@ import java.util.Map;
  * Benchmark (not a test): the kernel's cost of cgscope's programs per context switch, and the
  * end-to-end pipe ping-pong with and without them. Run by {@code exporter/bench/bpf-bench.sh}.
  *
- * <p>Usage: {@code SwitchCostBench PINGPONG_BINARY ROUNDTRIPS REPEATS}
+ * <p>Usage: {@code SwitchCostBench PINGPONG_BINARY ROUNDTRIPS REPEATS [FEATURES]}
  */
 public final class SwitchCostBench {
+    /** The features attached: all, or the fourth argument ({@code cpu,switches}). */
+    private static EnumSet<Feature> features = EnumSet.allOf(Feature.class);
+
     private SwitchCostBench() {
     }
 
@@ -27,6 +30,12 @@ public final class SwitchCostBench {
         String pingpong = args[0];
         long n = Long.parseLong(args[1]);
         int reps = Integer.parseInt(args[2]);
+        if (args.length > 3) {
+            features = EnumSet.noneOf(Feature.class);
+            for (String f : args[3].split(",")) {
+                features.add(Feature.of(f));
+            }
+        }
         Path sysctl = Path.of("/proc/sys/kernel/bpf_stats_enabled");
         String old = Files.readString(sysctl).strip();
         try {
@@ -51,7 +60,7 @@ public final class SwitchCostBench {
             System.out.printf("pingpong paired_added_ns_per_switch=%s (min/median/max)%n", summary(delta));
 
             // Program self time: one run with the kernel's run-time stats on.
-            BpfCompanion bpf = new BpfCompanion(EnumSet.allOf(Feature.class), 16384, 99);
+            BpfCompanion bpf = new BpfCompanion(features, 16384, 99);
             bpf.start();
             try {
                 Files.writeString(sysctl, "1");
@@ -59,7 +68,7 @@ public final class SwitchCostBench {
                 run(pingpong, n);
                 Map<String, CounterSource.RunStats> after = stats(bpf);
                 Files.writeString(sysctl, "0");
-                long switches = after.get("cpu_switch").runCount() - before.get("cpu_switch").runCount();
+                long switches = after.get("on_switch").runCount() - before.get("on_switch").runCount();
                 long totalNs = 0;
                 for (String p : after.keySet()) {
                     long ns = after.get(p).runTimeNs() - before.get(p).runTimeNs();
@@ -80,10 +89,8 @@ public final class SwitchCostBench {
 
     private static Map<String, CounterSource.RunStats> stats(BpfCompanion bpf) {
         Map<String, CounterSource.RunStats> out = new LinkedHashMap<>();
-        for (Feature f : Feature.values()) {
-            for (Feature.Prog p : f.programs()) {
-                out.put(p.name(), bpf.programStats(p.name()));
-            }
+        for (Feature.Prog p : Feature.programsOf(EnumSet.allOf(Feature.class))) {
+            out.put(p.name(), bpf.programStats(p.name()));
         }
         return out;
     }
@@ -93,7 +100,7 @@ public final class SwitchCostBench {
     }
 
     private static double withCgscope(Run r) throws Exception {
-        try (BpfCompanion bpf = new BpfCompanion(EnumSet.allOf(Feature.class), 16384, 99)) {
+        try (BpfCompanion bpf = new BpfCompanion(features, 16384, 99)) {
             bpf.start();
             return r.get();
         }

@@ -279,11 +279,11 @@ class CgroupMetricsKernelTest {
         java.nio.file.Files.writeString(sysctl, "1");
         try {
             Workloads.run(mkdir("stats.service"), "exec true");
-            Map<Feature, io.cgscope.bpf.CounterSource.RunStats> stats = bpf.runStats();
-            assertTrue(stats.get(Feature.SWITCHES).runCount() > 0, stats.toString());
+            Map<String, io.cgscope.bpf.CounterSource.RunStats> stats = bpf.runStats();
+            assertTrue(stats.get("on_switch").runCount() > 0, stats.toString());
             List<Collector.MetricFamilySamples> m = collector().collect();
-            assertTrue(value(m, "cgscope_bpf_program_runs_total", "program", "switches") > 0);
-            assertTrue(value(m, "cgscope_bpf_program_run_seconds_total", "program", "runqlat") > 0);
+            assertTrue(value(m, "cgscope_bpf_program_runs_total", "program", "on_switch") > 0);
+            assertTrue(value(m, "cgscope_bpf_program_run_seconds_total", "program", "runq_wakeup") > 0);
         } finally {
             java.nio.file.Files.writeString(sysctl, old);
         }

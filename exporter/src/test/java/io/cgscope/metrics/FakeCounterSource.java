@@ -75,7 +75,7 @@ final class FakeCounterSource implements CounterSource {
     }
 
     @Override
-    public Map<Feature, RunStats> runStats() {
+    public Map<String, RunStats> runStats() {
         return Map.of();
     }
 
