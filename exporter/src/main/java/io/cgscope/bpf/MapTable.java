@@ -56,6 +56,22 @@ public final class MapTable {
         return size++;
     }
 
+    /**
+     * Appends an entry whose words are the sums over {@code cpus} per-CPU copies laid out in
+     * {@code src} from {@code offset}, {@code strideWords} apart (a per-CPU map value as the kernel
+     * returns it).
+     */
+    public void appendSummed(long key, long[] src, int offset, int cpus, int strideWords) {
+        int row = append(key);
+        int base = row * width;
+        for (int c = 0; c < cpus; c++) {
+            int from = offset + c * strideWords;
+            for (int w = 0; w < width; w++) {
+                values[base + w] += src[from + w];
+            }
+        }
+    }
+
     /** Adds to word {@code w} of entry {@code i}. */
     public void add(int i, int w, long v) {
         values[i * width + w] += v;

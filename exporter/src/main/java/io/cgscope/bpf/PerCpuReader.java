@@ -32,6 +32,8 @@ final class PerCpuReader implements AutoCloseable {
     private final MemorySegment count;
     private final MemorySegment key;
     private final MemorySegment nextKey;
+    private final long[] keyWords;
+    private final long[] valueWords;
     private boolean batchRefused;
 
     /**
@@ -51,6 +53,8 @@ final class PerCpuReader implements AutoCloseable {
         this.count = arena.allocate(4, 4);
         this.key = arena.allocate(8, 8);
         this.nextKey = arena.allocate(8, 8);
+        this.keyWords = new long[this.batch];
+        this.valueWords = new long[(int) (stride * cpus * this.batch / 8)];
     }
 
     String name() {
@@ -95,8 +99,11 @@ final class PerCpuReader implements AutoCloseable {
                         + (rc == -ENOSPC ? " (a hash bucket is larger than the batch of " + batch + ")" : ""));
             }
             int n = count.get(ValueLayout.JAVA_INT, 0);
+            // One bulk copy of the batch into Java arrays, then plain array arithmetic.
+            MemorySegment.copy(keys, ValueLayout.JAVA_LONG, 0, keyWords, 0, n);
+            MemorySegment.copy(values, ValueLayout.JAVA_LONG, 0, valueWords, 0, (int) (n * stride * cpus / 8));
             for (int i = 0; i < n; i++) {
-                sumInto(into, keys.getAtIndex(ValueLayout.JAVA_LONG, i), values, i * stride * cpus);
+                into.appendSummed(keyWords[i], valueWords, (int) (i * stride * cpus / 8), cpus, (int) (stride / 8));
             }
             if (rc == -ENOENT) {
                 return true; // the last (possibly empty) batch
