@@ -4,6 +4,7 @@ import io.cgscope.config.Config;
 import io.cgscope.http.HttpComponent;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.metrics.BuildInfoCollector;
+import io.cgscope.metrics.CgroupCollector;
 import io.cgscope.metrics.IndexCollector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.hotspot.DefaultExports;
@@ -25,6 +26,7 @@ public final class Agent {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CgroupIndex index;
     private final IndexComponent indexComponent;
+    private final BpfComponent bpfComponent;
     private final Config config;
 
     public Agent(Config config, BuildInfo build) {
@@ -35,6 +37,9 @@ public final class Agent {
         new IndexCollector(index).register(registry);
         indexComponent = new IndexComponent(config, index);
         components.add(indexComponent);
+        bpfComponent = new BpfComponent(config);
+        new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
+        components.add(bpfComponent);
         components.add(new HttpComponent(config, registry, build));
     }
 
@@ -44,6 +49,10 @@ public final class Agent {
 
     public IndexComponent indexComponent() {
         return indexComponent;
+    }
+
+    public BpfComponent bpfComponent() {
+        return bpfComponent;
     }
 
     public CollectorRegistry registry() {

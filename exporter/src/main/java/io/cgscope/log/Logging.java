@@ -1,6 +1,5 @@
 package io.cgscope.log;
 
-import java.io.PrintStream;
 import java.time.Instant;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
@@ -66,7 +65,8 @@ public final class Logging {
 
     private static final class StderrHandler extends ConsoleHandler {
         StderrHandler(Formatter formatter) {
-            setOutputStream(new PrintStream(System.err, true));
+            // ConsoleHandler already writes to System.err. Do not call setOutputStream here: it
+            // closes the previous stream, which is System.err itself, and silences all of stderr.
             setFormatter(formatter);
         }
 
