@@ -33,7 +33,7 @@ public final class Agent {
         new IndexCollector(index).register(registry);
         indexComponent = new IndexComponent(config, index);
         components.add(indexComponent);
-        components.add(new HttpComponent(config, registry, build));
+        components.add(new HttpComponent(config, registry, build, index));
     }
 
     public CgroupIndex index() {
