@@ -208,24 +208,38 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
             long ns = 0;
             long runs = 0;
             for (Feature.Prog p : f.programs()) {
-                try {
-                    int fd = obj.programFd(p.name());
-                    progInfo.fill((byte) 0);
-                    infoLen.set(ValueLayout.JAVA_INT, 0, PROG_INFO_SIZE);
-                    int rc = (int) LibBpf.OBJ_GET_INFO_BY_FD.invokeExact(fd, progInfo, infoLen);
-                    if (rc == 0) {
-                        ns += progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_TIME_NS);
-                        runs += progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_CNT);
-                    }
-                } catch (BpfException e) {
-                    // not loaded: contributes nothing
-                } catch (Throwable t) {
-                    throw LibBpf.rethrow(t);
-                }
+                RunStats s = programStats(p.name());
+                ns += s.runTimeNs();
+                runs += s.runCount();
             }
             out.put(f, new RunStats(ns, runs));
         }
         return out;
+    }
+
+    /**
+     * One BPF program's run time and count ({@code bpf_obj_get_info_by_fd}); zeros when it is not
+     * loaded. The kernel counts only while {@code kernel.bpf_stats_enabled} is 1.
+     */
+    public synchronized RunStats programStats(String program) {
+        if (closed || obj == null) {
+            return new RunStats(0, 0);
+        }
+        try {
+            int fd = obj.programFd(program);
+            progInfo.fill((byte) 0);
+            infoLen.set(ValueLayout.JAVA_INT, 0, PROG_INFO_SIZE);
+            int rc = (int) LibBpf.OBJ_GET_INFO_BY_FD.invokeExact(fd, progInfo, infoLen);
+            if (rc != 0) {
+                return new RunStats(0, 0);
+            }
+            return new RunStats(progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_TIME_NS),
+                    progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_CNT));
+        } catch (BpfException e) {
+            return new RunStats(0, 0);
+        } catch (Throwable t) {
+            throw LibBpf.rethrow(t);
+        }
     }
 
     /** Whether {@code kernel.bpf_stats_enabled} is 1 (the kernel then times every program run). */

@@ -2,6 +2,7 @@ package io.cgscope.bpf;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Collection;
 
 /**
@@ -10,6 +11,7 @@ import java.util.Collection;
  * itself: the caller destroys its links first. Not thread-safe: the loader owns it.
  */
 final class BpfObject implements AutoCloseable {
+    private static final String OBJECT_NAME = "cgscope";
     /** The ELF image; libbpf reads it until load, so it lives as long as the object. */
     private final Arena arena = Arena.ofShared();
     private MemorySegment obj;
@@ -26,9 +28,15 @@ final class BpfObject implements AutoCloseable {
         BpfObject o = new BpfObject(MemorySegment.NULL);
         try {
             MemorySegment image = o.arena.allocate(elf.length, 8).copyFrom(MemorySegment.ofArray(elf));
+            // struct bpf_object_open_opts { size_t sz; const char *object_name; ... }: only the name
+            // (libbpf names an in-memory object after its address otherwise); a shorter sz is an older
+            // version of the struct, which libbpf accepts.
+            MemorySegment opts = o.arena.allocate(16, 8);
+            opts.set(ValueLayout.JAVA_LONG, 0, 16);
+            opts.set(ValueLayout.ADDRESS, 8, o.arena.allocateFrom(OBJECT_NAME));
             MemorySegment state = LibBpf.callState();
             MemorySegment handle = (MemorySegment) LibBpf.OBJECT_OPEN_MEM.invokeExact(state, image, (long) elf.length,
-                    MemorySegment.NULL);
+                    opts);
             if (handle.equals(MemorySegment.NULL)) {
                 int errno = LibBpf.errno(state);
                 o.close();

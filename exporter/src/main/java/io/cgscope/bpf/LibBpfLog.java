@@ -59,11 +59,19 @@ final class LibBpfLog {
         CAPTURE.set(new StringBuilder());
     }
 
-    /** The warnings collected since {@link #capture()} (trimmed to the last lines), and stops collecting. */
+    /**
+     * The warnings collected since {@link #capture()}, trimmed to the last lines and joined into one
+     * line with {@code " / "} (a reason fits a log line), and stops collecting.
+     */
     static String take() {
         StringBuilder sb = CAPTURE.get();
         CAPTURE.remove();
-        return sb == null ? "" : lastLines(sb.toString().strip(), 12, 2000);
+        if (sb == null) {
+            return "";
+        }
+        String tail = lastLines(sb.toString().strip(), 8, 1500);
+        return String.join(" / ", tail.lines().map(String::strip).filter(l -> !l.isEmpty())
+                .map(l -> l.startsWith("libbpf: ") ? l.substring(8) : l).toList());
     }
 
     /** The last {@code lines} lines of a text, at most {@code maxChars} characters. */
