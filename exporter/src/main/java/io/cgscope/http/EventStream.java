@@ -20,9 +20,11 @@ import java.util.logging.Logger;
  * <p><b>It never holds the index back.</b> The index only signals it ({@link ChangeLog#subscribe});
  * the stream then reads on its own event loop. When the client does not take the bytes (the write
  * queue is full) the stream stops writing and waits for the queue to drain, so a client catching
- * up on a long history gets it at its own pace. A client is dropped (the connection closed) when
+ * up on a long history gets it at its own pace. A client is dropped (the connection reset) when
  * it has fallen so far behind that its next event left the history, or when its queue stayed full
- * for the stall limit; reconnecting with {@code Last-Event-ID} then gets {@code event: reset}.
+ * for the stall limit. A stream never skips events silently: reconnecting with
+ * {@code Last-Event-ID} then starts with {@code event: reset}, and the stream continues from the
+ * newest change.
  *
  * <p>All state but {@link #scheduled} is touched on the stream's event loop only.
  */
@@ -83,6 +85,10 @@ final class EventStream {
             position = last;
             reset(first, "event " + requestedAfter + " is newer than this process's newest event " + last
                     + " (cgscope restarted?)");
+        } else if (requestedAfter + 1 < changes.firstSeq()) {
+            position = last;
+            reset(first, "events " + (requestedAfter + 1) + " to " + (changes.firstSeq() - 1)
+                    + " are no longer in the history of " + changes.capacity() + " events");
         } else {
             position = requestedAfter;
         }
@@ -114,17 +120,16 @@ final class EventStream {
         }
         for (int turn = 0; turn < BATCHES_PER_TURN; turn++) {
             List<IndexChange> batch = changes.after(position, BATCH);
-            StringBuilder sb = new StringBuilder(BATCH * 256);
             if (batch == null) {
-                long oldest = changes.firstSeq();
-                reset(sb, "events " + (position + 1) + " to " + (oldest - 1) + " are no longer in the history");
-                position = changes.lastSeq();
-                write(sb);
-                continue;
+                // Its next event is gone. A live stream never skips silently: the client reconnects
+                // with Last-Event-ID and is told with event: reset.
+                drop("fell behind the history of " + changes.capacity() + " events");
+                return;
             }
             if (batch.isEmpty()) {
                 return;
             }
+            StringBuilder sb = new StringBuilder(BATCH * 256);
             for (IndexChange c : batch) {
                 sb.append("id: ").append(c.seq()).append("\nevent: ").append(c.type().label()).append("\ndata: ");
                 Json.cgroup(sb, c.cgroup(), c.time()).append("\n\n");
@@ -151,7 +156,7 @@ final class EventStream {
         sb.append("id: ").append(continueAt).append("\nevent: reset\ndata: {\"reason\":");
         Json.string(sb, why + "; events were missed: re-read /cgroups, the stream continues after event "
                 + continueAt);
-        sb.append(",\"last_event_id\":").append(requestedAfter < 0 ? position : Math.max(requestedAfter, position))
+        sb.append(",\"last_event_id\":").append(requestedAfter)
                 .append(",\"first_event_id\":").append(changes.firstSeq())
                 .append(",\"continues_after\":").append(continueAt).append("}\n\n");
     }
@@ -184,7 +189,8 @@ final class EventStream {
     private void drop(String why) {
         owner.dropped.increment();
         LOG.fine("dropping event stream to " + ctx.request().remoteAddress() + ": " + why);
-        ctx.request().connection().close();
+        // Not connection().close(): that is graceful and would wait for this response to end.
+        response.reset();
         ended();
     }
 

@@ -48,11 +48,17 @@ public final class HttpComponent implements Component {
     private boolean registered;
 
     public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index) {
+        this(config, registry, build, index, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT);
+    }
+
+    /** Tests shorten the event streams' heartbeat and stall limit. */
+    HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                  java.time.Duration heartbeat, java.time.Duration stallLimit) {
         this.config = config;
         this.registry = registry;
         this.build = build;
         this.index = index;
-        this.streams = new EventStreams(index.changes(), config.maxStreams());
+        this.streams = new EventStreams(index.changes(), config.maxStreams(), heartbeat, stallLimit);
         this.collector = new HttpCollector(streams);
     }
 
