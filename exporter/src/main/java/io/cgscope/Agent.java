@@ -40,7 +40,7 @@ public final class Agent {
         bpfComponent = new BpfComponent(config);
         new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
         components.add(bpfComponent);
-        components.add(new HttpComponent(config, registry, build));
+        components.add(new HttpComponent(config, registry, build, index));
     }
 
     public CgroupIndex index() {
