@@ -168,7 +168,8 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
 
     @Override
     public synchronized Map<Feature, Status> status() {
-        return Collections.unmodifiableMap(new EnumMap<>(status.isEmpty() ? Map.of() : status));
+        // EnumMap's copy constructor refuses an empty map that is not an EnumMap (--bpf.programs=).
+        return status.isEmpty() ? Map.of() : Collections.unmodifiableMap(new EnumMap<>(status));
     }
 
     @Override

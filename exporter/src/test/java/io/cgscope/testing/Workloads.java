@@ -22,6 +22,14 @@ public final class Workloads {
         return start(cgroup, null, "exec timeout " + seconds(d) + " sh -c 'while :; do :; done'");
     }
 
+    /**
+     * A shell busy loop that ends after {@code seconds} of its own CPU time (RLIMIT_CPU: the kernel
+     * sends SIGXCPU), however loaded the machine is, so counts over it do not depend on the load.
+     */
+    public static Process busyCpu(Path cgroup, int seconds) {
+        return start(cgroup, null, "ulimit -t " + seconds + " && exec sh -c 'while :; do :; done'");
+    }
+
     /** A busy loop that runs until killed, pinned to {@code cpu} when it is not negative. */
     public static Process spin(Path cgroup, int cpu) {
         return start(cgroup, cpu < 0 ? null : cpu, "exec sh -c 'while :; do :; done'");
