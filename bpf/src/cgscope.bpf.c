@@ -10,7 +10,7 @@
  *   cpu       on_switch (its cpu part) + cpu_tick (perf_event, one per CPU)
  *   samples   sample (perf_event, one per CPU)
  *   switches  on_switch (its switches part)
- *   runqlat   on_switch (its run-queue part) + runq_wakeup, runq_wakeup_new
+ *   runqlat   on_switch (its run-queue part)
  *
  * sched_switch is the hot path (every context switch), so the three features
  * that need it share ONE program: each extra program on the tracepoint costs its
@@ -76,8 +76,7 @@ enum map_index {
 	MAP_SAMPLES = 1,
 	MAP_SWITCHES = 2,
 	MAP_RUNQLAT = 3,
-	MAP_RUNQ_START = 4,
-	MAP_COUNT = 5,
+	MAP_COUNT = 4,
 };
 
 /* On-CPU nanoseconds per cgroup (feature cpu). */
@@ -111,18 +110,6 @@ struct {
 	__type(key, __u64); /* cgroup id */
 	__type(value, struct runq_hist);
 } runqlat SEC(".maps");
-
-/*
- * When a task went onto a run queue (woken, or preempted while runnable), in
- * ktime ns; 0 when not waiting. Task-local storage: the kernel frees it when
- * the task exits, so nothing leaks for tasks that never run again.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* required for local storage */
-	__type(key, int);
-	__type(value, __u64);
-} runq_start SEC(".maps");
 
 /*
  * Per CPU: the task running here and its se.sum_exec_runtime when this CPU's
@@ -210,18 +197,18 @@ static __always_inline void charge_cpu(struct task_struct *curr, bool idle, __u6
 	mark = bpf_map_lookup_elem(&cpu_last, &zero);
 	if (!mark)
 		return;
-	runtime = BPF_CORE_READ(curr, se.sum_exec_runtime);
+	runtime = curr->se.sum_exec_runtime;
 	if (!idle && mark->task == (__u64)curr && runtime > mark->runtime)
 		add_u64(&cpu_ns, cgid, runtime - mark->runtime, MAP_CPU_NS);
 	mark->task = (__u64)then;
-	mark->runtime = then == curr ? runtime : BPF_CORE_READ(then, se.sum_exec_runtime);
+	mark->runtime = then == curr ? runtime : then->se.sum_exec_runtime;
 }
 
 /* cpu: the periodic charge of a running task (software cpu-clock, one event per CPU). */
 SEC("perf_event")
 int cpu_tick(struct bpf_perf_event_data *ctx)
 {
-	struct task_struct *curr = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *curr = bpf_get_current_task_btf();
 	bool idle = bpf_get_current_pid_tgid() == 0;
 
 	charge_cpu(curr, idle, idle ? 0 : bpf_get_current_cgroup_id(), curr);
@@ -238,21 +225,6 @@ int sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/* runqlat: the task is now waiting for a CPU. */
-static __always_inline void runq_enqueued(struct task_struct *p, __u64 now)
-{
-	__u64 *ts;
-
-	if (p->pid == 0)
-		return;
-	ts = bpf_task_storage_get(&runq_start, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!ts) {
-		count_failure(MAP_RUNQ_START);
-		return;
-	}
-	*ts = now;
-}
-
 /* log2 of a non-zero value, without loops (the verifier likes it flat). */
 static __always_inline __u32 log2_u64(__u64 v)
 {
@@ -267,45 +239,56 @@ static __always_inline __u32 log2_u64(__u64 v)
 	return r;
 }
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(runq_wakeup, struct task_struct *p)
-{
-	runq_enqueued(p, bpf_ktime_get_ns());
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(runq_wakeup_new, struct task_struct *p)
-{
-	runq_enqueued(p, bpf_ktime_get_ns());
-	return 0;
-}
-
 /*
- * runqlat at a switch: a preempted prev goes back to the queue (still
- * TASK_RUNNING); next stops waiting: its wait goes into the histogram of next's
- * cgroup, read through CO-RE (next is not current, so the helper cannot be used).
+ * runqlat at a switch: next stops waiting. The scheduler itself records when a
+ * task was queued (sched_info.last_queued, set when it is woken or preempted
+ * while runnable, in rq clock time) and consumes it just after this tracepoint
+ * (sched_info_arrive adds rq clock minus last_queued to run_delay, what
+ * /proc/<pid>/schedstat shows). Reading it here costs a few loads, instead of
+ * wake-up programs and per-task storage of our own; the wait goes into the
+ * histogram of next's cgroup (next is not current: no helper for it).
+ *
+ * The rq clock: this CPU's run queue is reached through a task's fair-class
+ * run queue (se.cfs_rq->rq), checked to be this CPU's; the `runqueues` per-CPU
+ * symbol would be simpler but needs CONFIG_KALLSYMS_ALL, which this kernel
+ * lacks ("failed to find the address for kernel symbol 'runqueues'").
+ * All loads are direct BTF pointer walks (CO-RE relocated, fault-safe), far
+ * cheaper than bpf_probe_read_kernel calls on this hot path.
  */
-static __always_inline void runq_switch(struct task_struct *prev, struct task_struct *next, __u64 now)
+static __always_inline struct rq *this_rq_of(struct task_struct *a, struct task_struct *b)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct cfs_rq *cfs = a->se.cfs_rq;
+	struct rq *rq = cfs ? cfs->rq : NULL;
+
+	if (rq && rq->cpu == cpu)
+		return rq;
+	cfs = b->se.cfs_rq;
+	rq = cfs ? cfs->rq : NULL;
+	return rq && rq->cpu == cpu ? rq : NULL;
+}
+
+static __always_inline void runq_switch(struct task_struct *prev, struct task_struct *next)
 {
 	struct runq_hist *h;
-	__u64 *ts, delta, us, cgid;
+	struct rq *rq;
+	__u64 queued, delta, us, cgid;
 	__u64 slot;
 
-	if (prev->__state == TASK_RUNNING)
-		runq_enqueued(prev, now);
 	if (next->pid == 0)
 		return;
-	ts = bpf_task_storage_get(&runq_start, next, 0, 0);
-	if (!ts || *ts == 0)
-		return; /* enqueued before cgscope attached, or storage refused */
-	delta = now - *ts;
-	*ts = 0;
+	queued = next->sched_info.last_queued;
+	if (queued == 0)
+		return; /* not queued through the scheduler's accounting (e.g. the first run of a new task) */
+	rq = this_rq_of(next, prev);
+	if (!rq)
+		return;
+	delta = rq->clock - queued;
 	if ((__s64)delta < 0)
 		return;
 	us = delta / 1000;
 	slot = us ? log2_u64(us) + 1 : 0;
-	cgid = BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
+	cgid = next->cgroups->dfl_cgrp->kn->id;
 	h = lookup_or_insert(&runqlat, &cgid, &zero_hist, MAP_RUNQLAT);
 	if (!h)
 		return;
@@ -326,10 +309,8 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	bool idle = prev->pid == 0;
-	__u64 now = 0, cgid = 0;
+	__u64 cgid = 0;
 
-	if (cgscope_config.runqlat)
-		now = bpf_ktime_get_ns();
 	if (!idle && (cgscope_config.cpu || cgscope_config.switches))
 		cgid = bpf_get_current_cgroup_id();
 	if (cgscope_config.cpu)
@@ -337,6 +318,6 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (cgscope_config.switches && !idle)
 		add_u64(&switches, cgid, 1, MAP_SWITCHES); /* one more switch of prev's cgroup */
 	if (cgscope_config.runqlat)
-		runq_switch(prev, next, now);
+		runq_switch(prev, next);
 	return 0;
 }

@@ -13,7 +13,6 @@ public final class BpfMaps {
     /** Run-queue latency histogram per cgroup id (per-CPU {@code struct runq_hist}). */
     public static final String RUNQLAT = "runqlat";
     /** Per-task wake-up times (task storage; not read by userspace). */
-    public static final String RUNQ_START = "runq_start";
     /** Failed inserts per map (per-CPU array, indexed by {@link #FAILURE_INDEX}). */
     public static final String UPDATE_FAILURES = "update_failures";
 
@@ -24,7 +23,7 @@ public final class BpfMaps {
     public static final List<String> PER_CGROUP = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT);
 
     /** {@code enum map_index} in the C: the map each slot of {@link #UPDATE_FAILURES} counts for. */
-    public static final List<String> FAILURE_INDEX = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT, RUNQ_START);
+    public static final List<String> FAILURE_INDEX = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT);
 
     /** {@code RUNQ_SLOTS}: slot 0 is < 1 us, slot i in [2^(i-1), 2^i) us, the last is everything above. */
     public static final int RUNQ_SLOTS = 22;

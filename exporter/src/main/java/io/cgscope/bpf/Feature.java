@@ -17,9 +17,8 @@ public enum Feature {
     SAMPLES(List.of(new Prog("sample", true)), BpfMaps.SAMPLES, -1),
     /** Context switches of the task switched out. */
     SWITCHES(List.of(Prog.ON_SWITCH), BpfMaps.SWITCHES, 1),
-    /** Run-queue latency, from wake-up (or preemption) to running. */
-    RUNQLAT(List.of(Prog.ON_SWITCH, new Prog("runq_wakeup", false), new Prog("runq_wakeup_new", false)),
-            BpfMaps.RUNQLAT, 2);
+    /** Run-queue latency, from wake-up (or preemption) to running, as the scheduler accounts it. */
+    RUNQLAT(List.of(Prog.ON_SWITCH), BpfMaps.RUNQLAT, 2);
 
     /**
      * One BPF program.
