@@ -4,36 +4,62 @@ import io.cgscope.BuildInfo;
 import io.cgscope.Component;
 import io.cgscope.StartupException;
 import io.cgscope.config.Config;
+import io.cgscope.index.CgroupIndex;
 import io.prometheus.client.CollectorRegistry;
-import io.prometheus.client.exporter.common.TextFormat;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 
-import java.io.StringWriter;
 import java.net.BindException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
-/** The HTTP server: Vert.x Web on {@code --web.listen-address}. */
+/**
+ * The HTTP server: Vert.x Web on {@code --web.listen-address}, serving {@link Api}'s routes.
+ *
+ * <p>One event loop is enough for an agent's API (and keeps its footprint small): handlers
+ * answer from memory, and whatever may take time (scrapes, listings, kernel lookups) runs on a
+ * small worker pool. HTTP/2 over cleartext is off: Prometheus and SSE clients speak HTTP/1.1,
+ * and every stream is its own connection, which is what a dropped slow client closes.
+ */
 public final class HttpComponent implements Component {
     private static final Logger LOG = Logger.getLogger(HttpComponent.class.getName());
+    /** Longest request line: a cgroup path is at most PATH_MAX (4096) bytes, percent-encoding triples it. */
+    static final int MAX_REQUEST_LINE = 16 * 1024;
+    /** Most bytes of all request headers together. */
+    static final int MAX_HEADERS = 16 * 1024;
+    /** Connections with no traffic this long are closed (event streams send a heartbeat). */
+    static final int IDLE_TIMEOUT_SECONDS = 120;
+    /** Time an in-flight request gets to finish when the server stops. */
+    static final long SHUTDOWN_GRACE_MILLIS = 500;
 
     private final Config config;
     private final CollectorRegistry registry;
     private final BuildInfo build;
+    private final CgroupIndex index;
+    private final EventStreams streams;
+    private final HttpCollector collector;
     private Vertx vertx;
     private HttpServer server;
+    private boolean registered;
 
-    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build) {
+    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index) {
+        this(config, registry, build, index, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT);
+    }
+
+    /** Tests shorten the event streams' heartbeat and stall limit. */
+    HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                  java.time.Duration heartbeat, java.time.Duration stallLimit) {
         this.config = config;
         this.registry = registry;
         this.build = build;
+        this.index = index;
+        this.streams = new EventStreams(index.changes(), config.maxStreams(), heartbeat, stallLimit);
+        this.collector = new HttpCollector(streams);
     }
 
     @Override
@@ -41,21 +67,44 @@ public final class HttpComponent implements Component {
         return "http";
     }
 
-    /** The bound port (useful with port 0). */
+    /** The bound port (with {@code --web.listen-address=:0}, the one the kernel chose). */
     public int port() {
         return server.actualPort();
     }
 
     @Override
     public void start() throws StartupException {
-        vertx = Vertx.vertx();
-        Router router = Router.router(vertx);
-        router.get(config.telemetryPath()).handler(this::metrics);
+        String telemetryPath = config.telemetryPath();
+        if (!telemetryPath.matches("/[A-Za-z0-9._~/-]+") || Api.PATHS.contains(telemetryPath)
+                || telemetryPath.startsWith("/cgroup/") || telemetryPath.startsWith("/bench/")) {
+            throw new StartupException("invalid value \"" + telemetryPath + "\" for --web.telemetry-path: "
+                    + "expected a plain path (letters, digits, . _ ~ - /) that is not one of the API's "
+                    + String.join(" ", Api.PATHS), 2, null);
+        }
+        vertx = Vertx.vertx(new VertxOptions()
+                .setEventLoopPoolSize(1)
+                .setWorkerPoolSize(4)
+                .setInternalBlockingPoolSize(2)
+                // No file serving: no cache directory under /tmp, no class-path extraction.
+                .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
+                        .setClassPathResolvingEnabled(false)));
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.listenHost().isEmpty() ? "0.0.0.0" : config.listenHost())
-                .setPort(config.listenPort());
+                .setPort(config.listenPort())
+                .setMaxInitialLineLength(MAX_REQUEST_LINE)
+                .setMaxHeaderSize(MAX_HEADERS)
+                .setCompressionSupported(true)
+                .setCompressionContentSizeThreshold(1024)
+                .setDecompressionSupported(false)
+                .setHttp2ClearTextEnabled(false)
+                .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
+                .setIdleTimeoutUnit(TimeUnit.SECONDS);
+        Api api = new Api(index, registry, build, telemetryPath, streams);
         try {
-            server = vertx.createHttpServer(options).requestHandler(router).listen()
+            server = vertx.createHttpServer(options)
+                    .requestHandler(api.router(vertx))
+                    .invalidRequestHandler(Errors::invalidRequest)
+                    .listen()
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
@@ -64,30 +113,42 @@ public final class HttpComponent implements Component {
         } catch (InterruptedException | TimeoutException e) {
             throw new StartupException("cannot listen on " + config.listenAddress() + ": " + e, e);
         }
-        LOG.info("listening on " + config.listenAddress() + " (port " + server.actualPort() + "), metrics at "
-                + config.telemetryPath() + ", " + build);
+        registry.register(collector);
+        registered = true;
+        LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
+                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz");
     }
 
-    private void metrics(RoutingContext ctx) {
-        String contentType = TextFormat.chooseContentType(ctx.request().getHeader("Accept"));
-        ctx.vertx().executeBlocking(() -> {
-            StringWriter w = new StringWriter();
-            TextFormat.writeFormat(contentType, w, registry.metricFamilySamples());
-            return w.toString();
-        }, false).onSuccess(body -> ctx.response().putHeader("Content-Type", contentType).end(Buffer.buffer(body)))
-                .onFailure(ctx::fail);
+    private String boundAddress() {
+        String host = config.listenHost().isEmpty() ? "0.0.0.0" : config.listenHost();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + server.actualPort();
     }
 
+    /** Ends the event streams, lets in-flight requests finish briefly, then closes everything. */
     @Override
     public void stop() {
-        if (vertx != null) {
-            try {
-                vertx.close().toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.warning("closing the HTTP server: " + e);
-            }
-            vertx = null;
+        if (registered) {
+            registry.unregister(collector);
+            registered = false;
         }
+        if (vertx == null) {
+            return;
+        }
+        streams.closeAll();
+        try {
+            if (server != null) {
+                server.shutdown(SHUTDOWN_GRACE_MILLIS, TimeUnit.MILLISECONDS)
+                        .toCompletionStage().toCompletableFuture().get(1, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.fine("graceful HTTP shutdown: " + e);
+        }
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warning("closing the HTTP server: " + e);
+        }
+        vertx = null;
+        server = null;
     }
-
 }

@@ -1,7 +1,6 @@
 package io.cgscope.linux;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -56,9 +55,5 @@ public final class Errno {
         } catch (Throwable t) {
             return null;
         }
-    }
-
-    static Linker linker() {
-        return Libc.LINKER;
     }
 }

@@ -1,14 +1,14 @@
 package io.cgscope.log;
 
-import java.io.PrintStream;
+import java.io.OutputStream;
 import java.time.Instant;
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 
 /**
  * Log lines on stderr in {@code logfmt} or JSON, the way Prometheus exporters write them:
@@ -64,10 +64,33 @@ public final class Logging {
         return logger.substring(logger.lastIndexOf('.') + 1);
     }
 
-    private static final class StderrHandler extends ConsoleHandler {
+    /**
+     * Writes to stderr and never closes it. (A ConsoleHandler given a new stream closes the one it
+     * had, System.err itself: every later line on stderr, the one-line start-up errors too, was lost.)
+     */
+    private static final class StderrHandler extends StreamHandler {
         StderrHandler(Formatter formatter) {
-            setOutputStream(new PrintStream(System.err, true));
-            setFormatter(formatter);
+            super(new OutputStream() {
+                @Override
+                public void write(int b) {
+                    System.err.write(b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    System.err.write(b, off, len);
+                }
+
+                @Override
+                public void flush() {
+                    System.err.flush();
+                }
+
+                @Override
+                public void close() {
+                    System.err.flush();
+                }
+            }, formatter);
         }
 
         @Override

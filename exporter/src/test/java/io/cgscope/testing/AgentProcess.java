@@ -1,0 +1,153 @@
+package io.cgscope.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * cgscope as a real process: {@code java -jar $CGSCOPE_JAR} on a loopback port, its log in a
+ * temporary file. Signals go to its PID; {@link #close()} ends it by PID.
+ */
+public final class AgentProcess implements AutoCloseable {
+    private final Process process;
+    private final int port;
+    private final Path log;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private AgentProcess(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    /** Starts the jar with these flags (plus a free loopback port) and waits until /healthz says 200. */
+    public static AgentProcess start(String... flags) throws IOException {
+        String jar = System.getenv("CGSCOPE_JAR");
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new IllegalStateException("CGSCOPE_JAR does not name the built jar (run through mvn verify): " + jar);
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path log = Files.createTempFile("cgscope-agent", ".log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:+UseZGC", "-Xmx512m", "-jar", jar, "--web.listen-address=127.0.0.1:" + port));
+        cmd.addAll(List.of(flags));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        AgentProcess agent = new AgentProcess(p, port, log);
+        try {
+            Await.until(Duration.ofSeconds(60), () -> {
+                if (!p.isAlive()) {
+                    throw new AssertionError("cgscope exited with " + p.exitValue() + ": " + agent.log());
+                }
+                return agent.status("/healthz") == 200;
+            }, () -> "cgscope not healthy: " + agent.log());
+        } catch (RuntimeException | Error e) {
+            agent.close();
+            throw e;
+        }
+        return agent;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** GET, body as a string; throws on connection failure. */
+    public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The status of a GET, or -1 when the server does not answer. */
+    public int status(String pathAndQuery) {
+        try {
+            return get(pathAndQuery).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /**
+     * The value of a sample in /metrics: {@code name} sums all its samples, {@code name{a="b"}}
+     * (labels exactly as exported, in order) picks one.
+     */
+    public double metric(String nameWithLabels) throws IOException, InterruptedException {
+        double sum = 0;
+        boolean found = false;
+        for (String raw : get("/metrics").body().split("\n")) {
+            String line = raw.replace(",}", "}"); // text format 0.0.4 as simpleclient writes it: {a="b",}
+            if (line.startsWith(nameWithLabels + " ") || line.startsWith(nameWithLabels + "{")
+                    && nameWithLabels.indexOf('{') < 0) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                found = true;
+            }
+        }
+        if (!found) {
+            throw new AssertionError("no sample " + nameWithLabels + " in /metrics");
+        }
+        return sum;
+    }
+
+    /** Sends a signal to the process by its PID ({@code kill -SIG pid}). */
+    public void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+        }
+    }
+
+    /** Waits for the process to exit and returns its status. */
+    public int waitFor(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("cgscope did not exit within " + timeout);
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroy(); // SIGTERM to its PID
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException ignored) {
+            // a temp file
+        }
+    }
+}
