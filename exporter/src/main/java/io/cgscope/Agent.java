@@ -31,7 +31,8 @@ public final class Agent {
 
     public Agent(Config config, BuildInfo build) {
         this.config = config;
-        index = new CgroupIndex(config.retention());
+        index = new CgroupIndex(config.retention(), config.maxRetained(),
+                com.github.benmanes.caffeine.cache.Ticker.systemTicker(), java.time.Clock.systemUTC());
         DefaultExports.register(registry);
         new BuildInfoCollector(build).register(registry);
         new IndexCollector(index).register(registry);

@@ -18,6 +18,7 @@ public record Config(
         Path webConfigFile,  // the file; its content is webConfig
         Path cgroupRoot,
         Duration retention,
+        int maxRetained,
         Duration sweepInterval,
         IndexMode indexMode,
         boolean unlimitedQueue,
@@ -100,7 +101,9 @@ public record Config(
                 integer(v, "web.max-streams", v.get("web.max-streams"), 0, 100_000),
                 path(v.get("web.config.file")),
                 path(v.get("cgroup.root")),
-                retention, sweep, mode,
+                retention,
+                integer(v, "cgroup.max-retained", v.get("cgroup.max-retained"), 0, 100_000_000),
+                sweep, mode,
                 bool(v, "fanotify.unlimited-queue"),
                 integer(v, "cgroup.max-depth", v.get("cgroup.max-depth"), 0, 10_000),
                 regex(v, "cgroup.include"),

@@ -17,6 +17,9 @@ public final class Flags {
                     "Mount point of the cgroup2 hierarchy root. Empty: found in /proc/self/mountinfo."),
             Flag.value("cgroup.retention", "DURATION", "15m",
                     "How long a removed cgroup stays resolvable (and its last counters exported)."),
+            Flag.value("cgroup.max-retained", "N", "250000",
+                    "Most removed cgroups kept resolvable (about 300 B of heap each); beyond it the oldest go"
+                            + " first, before their retention ends."),
             Flag.value("cgroup.sweep-interval", "DURATION", "5s",
                     "Interval of the tree sweeps that keep the index in sweep mode."),
             Flag.value("cgroup.index-mode", "auto|fanotify|sweep", "auto",

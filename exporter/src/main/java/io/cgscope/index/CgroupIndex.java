@@ -1,9 +1,5 @@
 package io.cgscope.index;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import java.time.Clock;
@@ -18,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,19 +33,24 @@ import java.util.function.LongFunction;
  * path is built from that graph when asked for. A child learned before its parent (the parent's
  * events arrive late) gets its path as soon as the parent is known.
  *
- * <p><b>Retention.</b> A removed cgroup stays resolvable for the retention period, then Caffeine
- * expires it (driven by a {@link Ticker} that tests replace) and expiry listeners are told, so the
+ * <p><b>Retention.</b> A removed cgroup stays resolvable for the retention period (timed by a
+ * Caffeine {@link Ticker} that tests replace), at most {@code maxRetained} of them, then the writer
+ * tells the expiry listeners and removes it, so the
  * metrics can fold its last counters into its path's total.
  */
 public final class CgroupIndex {
     /** Changes kept for {@code /events} resumption. */
     public static final int HISTORY = 65_536;
-    /** What Caffeine treats as "never expires" (its own cap is Long.MAX_VALUE >> 1). */
-    private static final long FOREVER = Long.MAX_VALUE >> 1;
+    /** Dead cgroups kept at most by default: about 75 MB of heap (README, "How the index works"). */
+    public static final int DEFAULT_MAX_RETAINED = 250_000;
 
     private final long retentionNanos;
+    private final int maxRetained;
+    private final Ticker ticker;
+    /** Writer only: the dead, oldest death first. */
+    private final DeathQueue deaths = new DeathQueue();
     private final Clock clock;
-    private final Cache<Long, Entry> entries;
+    private final ConcurrentHashMap<Long, Entry> entries = new ConcurrentHashMap<>();
     private final ConcurrentSkipListSet<ChildKey> children = new ConcurrentSkipListSet<>(ChildKey.ORDER);
     /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
     private final Map<PendingKey, Long> pendingCreates = new HashMap<>();
@@ -93,45 +95,25 @@ public final class CgroupIndex {
     }
 
     public CgroupIndex(Duration retention, Ticker ticker, Clock clock) {
-        this.retentionNanos = Math.max(0, Math.min(retention.toNanos(), FOREVER / 2));
+        this(retention, DEFAULT_MAX_RETAINED, ticker, clock);
+    }
+
+    /**
+     * @param maxRetained at most this many dead cgroups are kept; beyond it the oldest deaths are
+     *                    given up first (a bound on memory under endless churn)
+     */
+    public CgroupIndex(Duration retention, int maxRetained, Ticker ticker, Clock clock) {
+        this.retentionNanos = Math.max(0, retention.toNanos());
+        this.maxRetained = maxRetained;
+        this.ticker = ticker;
         this.clock = clock;
-        this.entries = Caffeine.newBuilder()
-                .ticker(ticker)
-                // Maintenance runs on the calling thread: no pool threads touching the index.
-                .executor(Runnable::run)
-                .expireAfter(new Expiry<Long, Entry>() {
-                    @Override
-                    public long expireAfterCreate(Long id, Entry e, long now) {
-                        return e.isLive() ? FOREVER : retentionNanos;
-                    }
-
-                    @Override
-                    public long expireAfterUpdate(Long id, Entry e, long now, long current) {
-                        if (e.isLive()) {
-                            return FOREVER;
-                        }
-                        // Dead again (a duplicate delete, a re-sync): keep the clock started at the first death.
-                        return current >= FOREVER / 2 ? retentionNanos : current;
-                    }
-
-                    @Override
-                    public long expireAfterRead(Long id, Entry e, long now, long current) {
-                        return current;
-                    }
-                })
-                .evictionListener((Long id, Entry e, RemovalCause cause) -> {
-                    if (e != null && cause == RemovalCause.EXPIRED) {
-                        expired(e);
-                    }
-                })
-                .build();
     }
 
     // ---------------------------------------------------------------- readers
 
     /** The cgroup with this id, live or retained. */
     public Optional<Cgroup> byId(long id) {
-        Entry e = entries.getIfPresent(id);
+        Entry e = entries.get(id);
         return e == null ? Optional.empty() : Optional.of(view(e));
     }
 
@@ -168,7 +150,7 @@ public final class CgroupIndex {
             path.append(CgroupNames.decode(d.name()));
             Entry e = new Entry(d.id(), d.parentId(), d.name(), State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, Source.LOOKUP);
             inbox.add(() -> {
-                if (entries.getIfPresent(e.id()) == null) {
+                if (entries.get(e.id()) == null) {
                     insert(e, true);
                 }
             });
@@ -180,7 +162,7 @@ public final class CgroupIndex {
 
     /** The path of a known id, or null when the id is unknown or an ancestor is not known yet. */
     public String pathOf(long id) {
-        Entry e = entries.getIfPresent(id);
+        Entry e = entries.get(id);
         return e == null ? null : path(e);
     }
 
@@ -189,7 +171,7 @@ public final class CgroupIndex {
         List<Long> ids = idsByPath(path);
         List<Cgroup> out = new ArrayList<>(ids.size());
         for (long id : ids) {
-            Entry e = entries.getIfPresent(id);
+            Entry e = entries.get(id);
             if (e != null) {
                 out.add(view(e));
             }
@@ -209,7 +191,7 @@ public final class CgroupIndex {
         List<Long> level = new ArrayList<>();
         level.add(rootId);
         if (p.isEmpty()) {
-            return entries.getIfPresent(rootId) == null ? List.of() : level;
+            return entries.get(rootId) == null ? List.of() : level;
         }
         for (String segment : p.split("/", -1)) {
             if (segment.isEmpty()) {
@@ -249,7 +231,7 @@ public final class CgroupIndex {
             p = p.substring(0, p.length() - 1);
         }
         List<Cgroup> matched = new ArrayList<>();
-        for (Entry e : entries.asMap().values()) {
+        for (Entry e : entries.values()) {
             if (filter == StateFilter.LIVE && !e.isLive() || filter == StateFilter.DEAD && e.isLive()) {
                 continue;
             }
@@ -272,8 +254,8 @@ public final class CgroupIndex {
 
     /** Every cgroup known, live and retained, in no particular order (metrics, tests). */
     public Collection<Cgroup> all() {
-        List<Cgroup> out = new ArrayList<>((int) entries.estimatedSize());
-        for (Entry e : entries.asMap().values()) {
+        List<Cgroup> out = new ArrayList<>(entries.size());
+        for (Entry e : entries.values()) {
             out.add(view(e));
         }
         return out;
@@ -286,7 +268,7 @@ public final class CgroupIndex {
 
     /** Retained (dead) entries. */
     public long deadCount() {
-        return Math.max(0, entries.estimatedSize() - live.get());
+        return Math.max(0, entries.size() - live.get());
     }
 
     /**
@@ -299,7 +281,7 @@ public final class CgroupIndex {
         byte[][] names = new byte[8][];
         int depth = 0;
         int length = 0;
-        Entry cur = entries.getIfPresent(id);
+        Entry cur = entries.get(id);
         while (cur != null && cur.id() != rootId) {
             if (depth == names.length) {
                 if (depth > 4096) {
@@ -309,7 +291,7 @@ public final class CgroupIndex {
             }
             names[depth++] = cur.name();
             length += cur.name().length + 1;
-            cur = entries.getIfPresent(cur.parentId());
+            cur = entries.get(cur.parentId());
         }
         if (cur == null) {
             return null;
@@ -328,7 +310,7 @@ public final class CgroupIndex {
 
     /** Live and retained entries. */
     public long size() {
-        return entries.estimatedSize();
+        return entries.size();
     }
 
     public ChangeLog changes() {
@@ -343,7 +325,10 @@ public final class CgroupIndex {
         return rootId;
     }
 
-    /** Called (on whichever thread runs Caffeine's maintenance) for each retained cgroup whose retention ended. */
+    /**
+     * Called on the writer thread for each retained cgroup whose retention ended, while it is still
+     * in the index; it must return at once (no locks a reader may hold long).
+     */
     public void onExpired(Consumer<Cgroup> listener) {
         expiryListeners.add(listener);
     }
@@ -385,7 +370,7 @@ public final class CgroupIndex {
                 names = java.util.Arrays.copyOf(names, depth * 2);
             }
             names[depth++] = cur.name();
-            cur = entries.getIfPresent(cur.parentId());
+            cur = entries.get(cur.parentId());
             if (cur == null) {
                 return null;
             }
@@ -405,14 +390,14 @@ public final class CgroupIndex {
     /** Records the root cgroup (writer). */
     public void root(long id) {
         rootId = id;
-        if (entries.getIfPresent(id) == null) {
+        if (entries.get(id) == null) {
             insert(new Entry(id, 0, new byte[0], State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, Source.SWEEP), false);
         }
     }
 
     /** A cgroup appeared (writer). A known id is left as it is: ids are never reused. */
     public void created(long id, long parentId, byte[] name, Source source) {
-        if (entries.getIfPresent(id) != null) {
+        if (entries.get(id) != null) {
             return;
         }
         long now = clock.millis();
@@ -431,18 +416,20 @@ public final class CgroupIndex {
     /** A cgroup was removed (writer). An id never seen alive is added, dead: it still resolves. */
     public void deleted(long id, long parentId, byte[] name, Source source) {
         long now = clock.millis();
-        Entry known = entries.getIfPresent(id);
+        Entry known = entries.get(id);
         Long createdAt = pendingCreates.isEmpty() ? null : pendingCreates.remove(new PendingKey(parentId, name));
         if (known == null) {
             Entry e = new Entry(id, parentId, name, State.DEAD, createdAt == null ? Entry.UNKNOWN : createdAt, now,
                     source);
             insert(e, false);
+            died(id);
             publish(IndexChange.Type.CREATE, e.withState(State.LIVE), now);
             publish(IndexChange.Type.DELETE, e, now);
         } else if (known.isLive()) {
             Entry e = known.dead(now);
             entries.put(id, e);
             live.decrementAndGet();
+            died(id);
             publish(IndexChange.Type.DELETE, e, now);
         }
     }
@@ -462,14 +449,14 @@ public final class CgroupIndex {
         int removed = 0;
         for (Discovered d : tree) {
             seen.add(d.id());
-            if (entries.getIfPresent(d.id()) == null) {
+            if (entries.get(d.id()) == null) {
                 insert(new Entry(d.id(), d.parentId(), d.name(), State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, source),
                         announce);
                 added++;
             }
         }
         List<Entry> vanished = new ArrayList<>();
-        for (Entry e : entries.asMap().values()) {
+        for (Entry e : entries.values()) {
             if (e.isLive() && !seen.contains(e.id())) {
                 vanished.add(e);
             }
@@ -478,6 +465,7 @@ public final class CgroupIndex {
             Entry dead = new Entry(e.id(), e.parentId(), e.name(), State.DEAD, e.createdMillis(), now, source);
             entries.put(e.id(), dead);
             live.decrementAndGet();
+            died(e.id());
             if (announce) {
                 publish(IndexChange.Type.DELETE, dead, now);
             }
@@ -501,7 +489,7 @@ public final class CgroupIndex {
         while ((r = inbox.poll()) != null) {
             r.run();
         }
-        entries.cleanUp();
+        evict();
         long cutoff = clock.millis() - retentionNanos / 1_000_000;
         int before = pendingCreates.size();
         pendingCreates.values().removeIf(t -> t < cutoff);
@@ -515,7 +503,41 @@ public final class CgroupIndex {
         while ((r = inbox.poll()) != null) {
             r.run();
         }
+        if (deaths.size() > maxRetained) {
+            evict(); // a burst of deaths: give up the oldest now, not a second later
+        }
         changes.signal();
+    }
+
+    private void died(long id) {
+        deaths.add(id, ticker.read());
+    }
+
+    /**
+     * Ends the retention of the oldest dead cgroups: those dead longer than the retention, and
+     * beyond {@code maxRetained} the oldest regardless. Listeners hear of each while it is still
+     * in the index (so a scrape never finds it gone before its counters were folded), then it is
+     * removed. Writer only.
+     */
+    private void evict() {
+        long now = ticker.read();
+        while (!deaths.isEmpty()) {
+            boolean expired = now - deaths.oldestTick() >= retentionNanos;
+            boolean overBudget = deaths.size() > maxRetained;
+            if (!expired && !overBudget) {
+                return;
+            }
+            long id = deaths.oldestId();
+            deaths.removeOldest();
+            Entry e = entries.get(id);
+            if (e == null || e.isLive()) {
+                continue;
+            }
+            tellExpired(e);
+            entries.remove(id);
+            children.remove(new ChildKey(e.parentId(), e.name(), e.id()));
+            (expired ? stats.expired : stats.evictedOverBudget).increment();
+        }
     }
 
     /** CREATEs still waiting for their DELETE to bring the id. */
@@ -540,8 +562,7 @@ public final class CgroupIndex {
         changes.append(new IndexChange(changes.nextSeq(), type, atMillis, e, this));
     }
 
-    private void expired(Entry e) {
-        children.remove(new ChildKey(e.parentId(), e.name(), e.id()));
+    private void tellExpired(Entry e) {
         if (expiryListeners.isEmpty()) {
             return;
         }

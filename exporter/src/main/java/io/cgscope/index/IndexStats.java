@@ -17,6 +17,10 @@ public final class IndexStats {
     public final LongAdder lookups = new LongAdder();
     public final LongAdder lookupFailures = new LongAdder();
     public final LongAdder readerRestarts = new LongAdder();
+    /** Dead cgroups whose retention ended. */
+    public final LongAdder expired = new LongAdder();
+    /** Dead cgroups given up before their retention ended, because more than the budget were retained. */
+    public final LongAdder evictedOverBudget = new LongAdder();
     public final AtomicLong lastSweepNanos = new AtomicLong();
 
     /** {@code fanotify} or {@code sweep}, once the index has started. */

@@ -61,6 +61,12 @@ public final class IndexCollector extends Collector implements Collector.Describ
                 "fanotify events or records that could not be parsed (ignored).", s.malformedEvents.sum()));
         out.add(new CounterMetricFamily("cgscope_index_lookups",
                 "Ids the index did not know that an on-demand kernel lookup found.", s.lookups.sum()));
+        CounterMetricFamily ended = new CounterMetricFamily("cgscope_index_retention_ended",
+                "Removed cgroups no longer kept: their --cgroup.retention ended (reason retention), or more than"
+                        + " --cgroup.max-retained were kept and the oldest went first (reason budget).", List.of("reason"));
+        ended.addMetric(List.of("retention"), s.expired.sum());
+        ended.addMetric(List.of("budget"), s.evictedOverBudget.sum());
+        out.add(ended);
         out.add(new CounterMetricFamily("cgscope_index_reader_restarts",
                 "Times the fanotify reader failed and restarted with a re-sync.", s.readerRestarts.sum()));
         return out;

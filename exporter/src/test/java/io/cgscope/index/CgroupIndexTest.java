@@ -72,6 +72,26 @@ class CgroupIndexTest {
     }
 
     @Test
+    void beyondTheBudgetTheOldestDeadGoFirstAndListenersHearWhileTheyAreStillThere() {
+        CgroupIndex small = new CgroupIndex(Duration.ofMinutes(15), 3, ticker, Clock.systemUTC());
+        small.root(1);
+        List<String> heard = new ArrayList<>();
+        small.onExpired(c -> heard.add(c.path() + (small.byId(c.id()).isPresent() ? " (still indexed)" : " (gone)")));
+        for (int i = 0; i < 5; i++) {
+            small.created(10 + i, 1, n("c" + i), Source.EVENT);
+            small.deleted(10 + i, 1, n("c" + i), Source.EVENT);
+        }
+        small.created(20, 1, n("alive"), Source.EVENT);
+        small.flush();
+        assertEquals(List.of("c0 (still indexed)", "c1 (still indexed)"), heard);
+        assertTrue(small.byId(10).isEmpty() && small.byId(11).isEmpty());
+        assertTrue(small.byId(12).isPresent() && small.byId(20).isPresent(), "newer dead and live stay");
+        assertEquals(3, small.deadCount());
+        assertEquals(2, small.stats().evictedOverBudget.sum());
+        assertEquals(List.of(), small.byPath("c0"), "its path lookup goes with it");
+    }
+
+    @Test
     void liveEntriesNeverExpire() {
         index.created(40, 1, n("long"), Source.EVENT);
         ticker.advance(Duration.ofDays(400));
