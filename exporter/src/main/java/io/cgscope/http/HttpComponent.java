@@ -104,6 +104,7 @@ public final class HttpComponent implements Component {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
                     .invalidRequestHandler(Errors::invalidRequest)
+                    .connectionHandler(VersionGuard::install)
                     .listen()
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
