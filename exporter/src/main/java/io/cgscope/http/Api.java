@@ -77,8 +77,9 @@ final class Api {
                 n = Long.MAX_VALUE;
             }
             if (n > MAX_BODY) {
-                // The body stays unread: the connection cannot carry another request after it.
-                ctx.response().putHeader("Connection", "close");
+                // Refused at once; Vert.x reads and drops the body as for any route, and the
+                // connection stays usable. (Closing it with the body unread would make the kernel
+                // reset the connection, and a client still sending could lose this response.)
                 Errors.send(ctx.response(), 413, "request body too large; this API takes no bodies");
                 return;
             }
