@@ -4,6 +4,7 @@ import io.cgscope.config.Config;
 import io.cgscope.http.HttpComponent;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.metrics.BuildInfoCollector;
+import io.cgscope.metrics.CgroupCollector;
 import io.cgscope.metrics.IndexCollector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.hotspot.DefaultExports;
@@ -25,14 +26,20 @@ public final class Agent {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CgroupIndex index;
     private final IndexComponent indexComponent;
+    private final BpfComponent bpfComponent;
+    private final Config config;
 
     public Agent(Config config, BuildInfo build) {
+        this.config = config;
         index = new CgroupIndex(config.retention());
         DefaultExports.register(registry);
         new BuildInfoCollector(build).register(registry);
         new IndexCollector(index).register(registry);
         indexComponent = new IndexComponent(config, index);
         components.add(indexComponent);
+        bpfComponent = new BpfComponent(config);
+        new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
+        components.add(bpfComponent);
         components.add(new HttpComponent(config, registry, build, index));
     }
 
@@ -44,15 +51,26 @@ public final class Agent {
         return indexComponent;
     }
 
+    public BpfComponent bpfComponent() {
+        return bpfComponent;
+    }
+
     public CollectorRegistry registry() {
         return registry;
     }
 
-    /** Starts every component in order; on a failure the ones already started are stopped again. */
+    /**
+     * Starts every component in order, then drops privileges when {@code --run-as} asks for it;
+     * on a failure the caller stops what was started.
+     */
     public synchronized void start() throws StartupException {
+        io.cgscope.linux.Credentials.User runAs = config.runAs().isEmpty() ? null : PrivilegeDrop.resolve(config.runAs());
         for (Component c : components) {
             c.start();
             started.push(c);
+        }
+        if (runAs != null) {
+            PrivilegeDrop.to(runAs);
         }
     }
 

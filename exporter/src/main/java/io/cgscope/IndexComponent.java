@@ -22,8 +22,8 @@ public final class IndexComponent implements Component {
     private final Config config;
     private final CgroupIndex index;
     private CgroupFs fs;
-    private CgroupWatcher watcher;
-    private SweepLoop sweeps;
+    private volatile CgroupWatcher watcher;
+    private volatile SweepLoop sweeps;
 
     public IndexComponent(Config config, CgroupIndex index) {
         this.config = config;
@@ -62,6 +62,7 @@ public final class IndexComponent implements Component {
             if (config.indexMode() != Config.IndexMode.SWEEP) {
                 try {
                     watcher = new CgroupWatcher(fs, index, config.unlimitedQueue());
+                    watcher.onFdLost(this::fallBackToSweeps);
                     watcher.start();
                     LOG.info("index: cgroup root " + fs.mountPoint() + " (fsid " + fs.fsidText() + "), mode fanotify"
                             + (watcher.unlimitedQueue() ? " with FAN_UNLIMITED_QUEUE" : " with the bounded queue")
@@ -85,6 +86,19 @@ public final class IndexComponent implements Component {
                     + " cgroups in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         } catch (SyscallException e) {
             throw new StartupException("cannot index " + fs.mountPoint() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs on the watcher's thread as it ends: the sweeps take over as the index's writer. */
+    private void fallBackToSweeps(String reason) {
+        index.stats().degraded.set(reason);
+        SweepLoop loop = new SweepLoop(fs, index, config.sweepInterval());
+        try {
+            loop.start(reason);
+            sweeps = loop;
+        } catch (SyscallException e) {
+            index.stats().notFollowing.set(reason + "; sweeping failed too: " + e.getMessage());
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 

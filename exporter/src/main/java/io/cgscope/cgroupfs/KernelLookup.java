@@ -11,17 +11,19 @@ import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongFunction;
 
 /**
  * The on-demand lookup behind {@link CgroupIndex#lookup}: asks the kernel about an id the index
- * does not know ({@code open_by_handle_at}, then the directory's path from {@code /proc/self/fd}
- * and its parent's id from {@code name_to_handle_at(fd, "..")}). Needs CAP_DAC_READ_SEARCH: once
- * refused (after the privilege drop) it answers "unknown" without asking again, counted by the index.
+ * does not know. {@code open_by_handle_at} opens the cgroup by id, {@code /proc/self/fd} gives its
+ * path, and {@code name_to_handle_at} the id of each ancestor on that path. Needs
+ * CAP_DAC_READ_SEARCH: once refused (after the privilege drop) it answers "unknown" without asking
+ * again; {@link #refused()} says so.
  */
-public final class KernelLookup implements LongFunction<Optional<CgroupIndex.Discovered>> {
+public final class KernelLookup implements LongFunction<List<CgroupIndex.Discovered>> {
     private final CgroupFs fs;
     private final FileHandles handles = new FileHandles(Arena.global());
     private final AtomicBoolean refused = new AtomicBoolean();
@@ -36,9 +38,9 @@ public final class KernelLookup implements LongFunction<Optional<CgroupIndex.Dis
     }
 
     @Override
-    public synchronized Optional<CgroupIndex.Discovered> apply(long id) {
+    public synchronized List<CgroupIndex.Discovered> apply(long id) {
         if (refused.get() || id == 0) {
-            return Optional.empty();
+            return List.of();
         }
         Fd dir;
         try {
@@ -46,30 +48,41 @@ public final class KernelLookup implements LongFunction<Optional<CgroupIndex.Dis
         } catch (SyscallException e) {
             if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
                 refused.set(true);
-                return Optional.empty();
+                return List.of();
             }
             throw new IllegalStateException(e.getMessage(), e);
         }
         if (dir == null) {
-            return Optional.empty();
+            return List.of();
         }
         try {
             Path where = Files.readSymbolicLink(Path.of("/proc/self/fd/" + dir.get()));
+            if (!where.startsWith(fs.mountPoint()) || where.toString().endsWith(" (deleted)")) {
+                return List.of(); // removed while we looked (its DELETE names it), or not below this mount
+            }
             Path relative = fs.mountPoint().relativize(where);
-            if (relative.toString().isEmpty() || relative.startsWith("..")) {
-                return Optional.empty(); // the root, or outside the hierarchy as mounted here
+            if (relative.toString().isEmpty()) {
+                return List.of(); // the root is always known
             }
-            long parentId = handles.kernfsId(dir.get(), "..".getBytes(StandardCharsets.US_ASCII));
-            if (parentId == FileHandles.GONE) {
-                return Optional.empty();
+            List<CgroupIndex.Discovered> chain = new ArrayList<>(relative.getNameCount());
+            long parentId = fs.rootId();
+            StringBuilder prefix = new StringBuilder();
+            for (Path segment : relative) {
+                byte[] name = segment.toString().getBytes(StandardCharsets.UTF_8);
+                if (!prefix.isEmpty()) {
+                    prefix.append('/');
+                }
+                prefix.append(segment);
+                long segmentId = handles.kernfsId(fs.rootFd().get(), prefix.toString().getBytes(StandardCharsets.UTF_8));
+                if (segmentId == FileHandles.GONE) {
+                    return List.of();
+                }
+                chain.add(new CgroupIndex.Discovered(segmentId, parentId, name));
+                parentId = segmentId;
             }
-            byte[] name = relative.getFileName().toString().getBytes(StandardCharsets.UTF_8);
-            if (where.toString().endsWith(" (deleted)")) {
-                return Optional.empty(); // removed while we looked: its DELETE event names it
-            }
-            return Optional.of(new CgroupIndex.Discovered(id, parentId, name));
-        } catch (IOException e) {
-            return Optional.empty();
+            return parentId == id ? chain : List.of();
+        } catch (IOException e) { // SyscallException included
+            return List.of();
         } finally {
             dir.closeQuietly();
         }

@@ -16,8 +16,13 @@ import java.util.Optional;
 public final class Mountinfo {
     /** One cgroup2 mount. */
     public record Mount(String mountPoint, String root) {
+        /**
+         * Whether the mount shows the whole hierarchy. Seen from inside a cgroup namespace, a bind
+         * mount of the host's hierarchy root has a root field of {@code /..} segments (the root
+         * lies above the namespace's own root): that is the whole hierarchy too.
+         */
         public boolean isHierarchyRoot() {
-            return root.equals("/");
+            return root.equals("/") || root.matches("(/\\.\\.)+/?");
         }
     }
 

@@ -15,7 +15,7 @@ public record Config(
         int listenPort,
         String telemetryPath,
         int maxStreams,
-        Path webConfigFile,
+        Path webConfigFile,  // the file; its content is webConfig
         Path cgroupRoot,
         Duration retention,
         Duration sweepInterval,
@@ -30,7 +30,8 @@ public record Config(
         String runqlatBuckets,
         String runAs,
         String logLevel,
-        String logFormat) {
+        String logFormat,
+        WebConfig webConfig) {
 
     public enum IndexMode { AUTO, FANOTIFY, SWEEP }
 
@@ -109,7 +110,8 @@ public record Config(
                 integer(v, "bpf.max-cgroups", v.get("bpf.max-cgroups"), 1, 1 << 24),
                 buckets,
                 v.get("run-as"),
-                level, format);
+                level, format,
+                v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))));
     }
 
     /** The listen address as given, for logs: {@code :9486}. */

@@ -50,7 +50,7 @@ public final class CgroupWatcher implements AutoCloseable {
     private final Sweeper sweeper;
     private final ChildIds childIds;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private Fd fanotify;
+    private volatile Fd fanotify;
     private boolean unlimited;
     private Thread thread;
     private volatile boolean running;
@@ -76,29 +76,8 @@ public final class CgroupWatcher implements AutoCloseable {
      * @throws SyscallException when the kernel refuses the group or the mark (the caller may fall back to sweeps)
      */
     public void start() throws SyscallException {
-        int flags = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_REPORT_DFID_NAME_TARGET | Fanotify.FAN_CLOEXEC
-                | Fanotify.FAN_NONBLOCK;
-        String describe = "FAN_CLASS_NOTIF|FAN_REPORT_DFID_NAME_TARGET|FAN_NONBLOCK";
-        if (unlimitedQueue) {
-            try {
-                fanotify = Libc.fanotifyInit(flags | Fanotify.FAN_UNLIMITED_QUEUE, Libc.O_RDONLY | Libc.O_CLOEXEC,
-                        describe + "|FAN_UNLIMITED_QUEUE");
-                unlimited = true;
-            } catch (SyscallException e) {
-                if (e.errno() != Errno.EPERM) {
-                    throw e;
-                }
-                LOG.warning(e.getMessage() + ": using the kernel's bounded queue"
-                        + " (/proc/sys/fs/fanotify/max_queued_events); an overflow costs a re-sync");
-            }
-        }
-        if (fanotify == null) {
-            fanotify = Libc.fanotifyInit(flags, Libc.O_RDONLY | Libc.O_CLOEXEC, describe);
-        }
+        fanotify = openGroup();
         try {
-            Libc.fanotifyMark(fanotify, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM | Fanotify.FAN_MARK_ONLYDIR,
-                    Fanotify.FAN_CREATE | Fanotify.FAN_DELETE | Fanotify.FAN_ONDIR, fs.mountPoint().toString(),
-                    "FAN_MARK_ADD|FAN_MARK_FILESYSTEM|FAN_MARK_ONLYDIR, FAN_CREATE|FAN_DELETE|FAN_ONDIR");
             index.root(fs.rootId());
             resync(Source.SWEEP, false);
             drain();
@@ -112,6 +91,61 @@ public final class CgroupWatcher implements AutoCloseable {
         running = true;
         thread = Thread.ofPlatform().name("cgscope-fanotify").daemon(true).unstarted(this::run);
         thread.start();
+    }
+
+    /** A new fanotify group with the mark on the whole cgroup2 file system (needs CAP_SYS_ADMIN). */
+    private Fd openGroup() throws SyscallException {
+        int flags = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_REPORT_DFID_NAME_TARGET | Fanotify.FAN_CLOEXEC
+                | Fanotify.FAN_NONBLOCK;
+        String describe = "FAN_CLASS_NOTIF|FAN_REPORT_DFID_NAME_TARGET|FAN_NONBLOCK";
+        Fd fd = null;
+        if (unlimitedQueue) {
+            try {
+                fd = Libc.fanotifyInit(flags | Fanotify.FAN_UNLIMITED_QUEUE, Libc.O_RDONLY | Libc.O_CLOEXEC,
+                        describe + "|FAN_UNLIMITED_QUEUE");
+                unlimited = true;
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.EPERM) {
+                    throw e;
+                }
+                LOG.warning(e.getMessage() + ": using the kernel's bounded queue"
+                        + " (/proc/sys/fs/fanotify/max_queued_events); an overflow costs a re-sync");
+            }
+        }
+        if (fd == null) {
+            unlimited = false;
+            fd = Libc.fanotifyInit(flags, Libc.O_RDONLY | Libc.O_CLOEXEC, describe);
+        }
+        try {
+            Libc.fanotifyMark(fd, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM | Fanotify.FAN_MARK_ONLYDIR,
+                    Fanotify.FAN_CREATE | Fanotify.FAN_DELETE | Fanotify.FAN_ONDIR, fs.mountPoint().toString(),
+                    "FAN_MARK_ADD|FAN_MARK_FILESYSTEM|FAN_MARK_ONLYDIR, FAN_CREATE|FAN_DELETE|FAN_ONDIR");
+        } catch (SyscallException e) {
+            fd.closeQuietly();
+            throw e;
+        }
+        return fd;
+    }
+
+    /** Opens a replacement group when the fd is lost; a test replaces it to act as an unprivileged process. */
+    public interface Opener {
+        Fd open() throws SyscallException;
+    }
+
+    private volatile Opener reopener = this::openGroup;
+    private volatile java.util.function.Consumer<String> onLost = reason -> { };
+
+    /** Test seam: how a lost fd is replaced (a test makes it refuse, as after the privilege drop). */
+    public void reopenWith(Opener opener) {
+        this.reopener = opener;
+    }
+
+    /**
+     * Called on the reader thread, which then ends, when the fanotify fd is lost and a new mark
+     * is refused (after the privilege drop it needs CAP_SYS_ADMIN): the owner falls back to sweeps.
+     */
+    public void onFdLost(java.util.function.Consumer<String> fallback) {
+        this.onLost = fallback;
     }
 
     /** Whether the kernel granted FAN_UNLIMITED_QUEUE. */
@@ -161,7 +195,7 @@ public final class CgroupWatcher implements AutoCloseable {
 
     private void run() {
         long backoff = 100;
-        try (Arena local = Arena.ofConfined()) {
+        try (Arena local = Arena.ofShared()) {
             Poller poller = new Poller(local, fanotify, wake.fd());
             long lastMaintain = System.nanoTime();
             while (running) {
@@ -192,11 +226,44 @@ public final class CgroupWatcher implements AutoCloseable {
                     if (!running) {
                         break;
                     }
+                    if (fdLost(e)) {
+                        Fd fresh = replaceLostFd(e);
+                        if (fresh == null) {
+                            break; // handed over to the fallback
+                        }
+                        fanotify = fresh;
+                        poller = new Poller(local, fanotify, wake.fd());
+                    }
                     backoff = recover(e, poller, backoff);
                 }
             }
         } finally {
             stopped.countDown();
+        }
+    }
+
+    private boolean fdLost(Exception e) {
+        return !fanotify.isOpen() || e instanceof SyscallException se && se.errno() == Errno.EBADF;
+    }
+
+    /** A new group for a lost fd, or null when refused: then the fallback takes over the index. */
+    private Fd replaceLostFd(Exception cause) {
+        fanotify.closeQuietly();
+        try {
+            Fd fresh = reopener.open();
+            LOG.warning("the fanotify fd was lost (" + cause + "): placed a new mark");
+            return fresh;
+        } catch (SyscallException refused) {
+            String reason = "fanotify fd lost (" + cause.getMessage() + ") and a new mark was refused: "
+                    + refused.getMessage();
+            LOG.warning(reason + "; falling back to sweeps");
+            running = false;
+            try {
+                onLost.accept(reason);
+            } catch (RuntimeException e) {
+                index.stats().notFollowing.set(reason + "; the sweep fallback failed: " + e.getMessage());
+            }
+            return null;
         }
     }
 

@@ -57,7 +57,7 @@ public final class CgroupIndex {
     private final List<Consumer<Cgroup>> expiryListeners = new CopyOnWriteArrayList<>();
     /** Work for the writer submitted by readers (on-demand lookups). */
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
-    private volatile LongFunction<Optional<Discovered>> resolver = id -> Optional.empty();
+    private volatile LongFunction<List<Discovered>> resolver = id -> List.of();
     private volatile long rootId = 1;
     private final java.util.concurrent.atomic.AtomicLong live = new java.util.concurrent.atomic.AtomicLong();
 
@@ -120,29 +120,42 @@ public final class CgroupIndex {
      * created a moment ago whose event is still queued). What it finds is added to the index.
      */
     public Optional<Cgroup> lookup(long id) {
-        Optional<Cgroup> known = byId(id);
-        if (known.isPresent()) {
-            return known;
+        Optional<Cgroup> indexed = byId(id);
+        if (indexed.isPresent()) {
+            return indexed;
         }
-        Optional<Discovered> found;
+        List<Discovered> chain;
         try {
-            found = resolver.apply(id);
+            chain = resolver.apply(id);
         } catch (RuntimeException e) {
             stats.lookupFailures.increment();
             return Optional.empty();
         }
-        if (found.isEmpty()) {
+        if (chain.isEmpty() || chain.getLast().id() != id) {
             return Optional.empty();
         }
         stats.lookups.increment();
-        Discovered d = found.get();
-        Entry e = new Entry(d.id(), d.parentId(), d.name(), State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, Source.LOOKUP);
-        inbox.add(() -> {
-            if (entries.getIfPresent(d.id()) == null) {
-                insert(e, true);
+        // The chain runs from the first ancestor the index may lack down to the id; the writer adds what is missing.
+        StringBuilder path = new StringBuilder();
+        String known = pathOf(chain.getFirst().parentId());
+        if (known != null && !known.equals("/")) {
+            path.append(known);
+        }
+        for (Discovered d : chain) {
+            if (!path.isEmpty()) {
+                path.append('/');
             }
-        });
-        return Optional.of(view(e));
+            path.append(CgroupNames.decode(d.name()));
+            Entry e = new Entry(d.id(), d.parentId(), d.name(), State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN, Source.LOOKUP);
+            inbox.add(() -> {
+                if (entries.getIfPresent(e.id()) == null) {
+                    insert(e, true);
+                }
+            });
+        }
+        Discovered last = chain.getLast();
+        return Optional.of(new Cgroup(id, known == null ? null : path.toString(), last.parentId(), State.LIVE, null, null,
+                Source.LOOKUP));
     }
 
     /** The path of a known id, or null when the id is unknown or an ancestor is not known yet. */
@@ -308,8 +321,12 @@ public final class CgroupIndex {
         expiryListeners.add(listener);
     }
 
-    /** Installs the on-demand lookup used by {@link #lookup} (the kernel side lives outside this package). */
-    public void setResolver(LongFunction<Optional<Discovered>> resolver) {
+    /**
+     * Installs the on-demand lookup used by {@link #lookup} (the kernel side lives outside this
+     * package). Given an id it answers the chain of cgroups from below the root down to that id
+     * (parents first), or an empty list when the kernel does not know the id as a cgroup.
+     */
+    public void setResolver(LongFunction<List<Discovered>> resolver) {
         this.resolver = resolver;
     }
 

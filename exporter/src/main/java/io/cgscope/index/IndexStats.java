@@ -21,6 +21,8 @@ public final class IndexStats {
 
     /** {@code fanotify} or {@code sweep}, once the index has started. */
     public final AtomicReference<String> mode = new AtomicReference<>("starting");
+    /** Null normally; why the index runs in a weaker mode than asked for (e.g. sweeps after the fanotify fd was lost). */
+    public final AtomicReference<String> degraded = new AtomicReference<>();
     /** Null while the index follows the kernel; otherwise why not (for /healthz). */
     public final AtomicReference<String> notFollowing = new AtomicReference<>("starting");
 }

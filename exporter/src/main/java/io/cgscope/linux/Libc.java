@@ -67,6 +67,18 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     // pid_t getpid(void);  <unistd.h>
     private static final MethodHandle GETPID = plain("getpid", FunctionDescriptor.of(JAVA_INT));
+    // long syscall(long number, ...);  <unistd.h>, bound for perf_event_open(2), which has no glibc
+    // wrapper: int perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group_fd,
+    // unsigned long flags). Variadic from the second argument; glibc's syscall() reads every argument
+    // as a long, so the ints are passed as sign-extended longs (an int's upper register half is undefined).
+    private static final MethodHandle SYSCALL_PERF_EVENT_OPEN = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("syscall").orElseThrow(() -> new UnsatisfiedLinkError("libc has no syscall")),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+    // int vsnprintf(char *str, size_t size, const char *format, va_list ap);  <stdio.h>
+    // On x86-64 a va_list parameter decays to a pointer: the address libbpf's print callback receives.
+    private static final MethodHandle VSNPRINTF = plain("vsnprintf",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
 
     public static final int AT_FDCWD = -100;               // <fcntl.h>
     public static final int O_RDONLY = 0;                   // <fcntl.h>
@@ -77,6 +89,8 @@ public final class Libc {
     public static final int O_PATH = 0x200000;              // <asm-generic/fcntl.h>
     public static final int EFD_CLOEXEC = O_CLOEXEC;        // <sys/eventfd.h>
     public static final int EFD_NONBLOCK = O_NONBLOCK;      // <sys/eventfd.h>
+    public static final long SYS_PERF_EVENT_OPEN = 298;      // <asm/unistd_64.h>, x86-64
+    public static final long PERF_FLAG_FD_CLOEXEC = 8;      // <linux/perf_event.h>
 
     private Libc() {
     }
@@ -356,5 +370,43 @@ public final class Libc {
             throw rethrow(t);
         }
         return rc < 0 ? -errno(state) : rc;
+    }
+
+    /**
+     * {@code perf_event_open(attr, pid, cpu, groupFd, flags)} through {@code syscall(2)}.
+     *
+     * @param attr a {@code struct perf_event_attr}, its {@code size} field filled in
+     */
+    public static Fd perfEventOpen(MemorySegment attr, int pid, int cpu, int groupFd, long flags, String what)
+            throws SyscallException {
+        MemorySegment state = callState();
+        long fd;
+        try {
+            fd = (long) SYSCALL_PERF_EVENT_OPEN.invokeExact(state, SYS_PERF_EVENT_OPEN, attr, (long) pid, (long) cpu,
+                    (long) groupFd, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (fd < 0) {
+            throw new SyscallException("perf_event_open(" + what + ", cpu " + cpu + ")", errno(state));
+        }
+        return new Fd((int) fd, "perf_event " + what + " cpu " + cpu);
+    }
+
+    /**
+     * {@code vsnprintf(buf, buf.byteSize(), format, ap)}: formats a C {@code va_list} received by an
+     * upcall into {@code buf}. Never throws.
+     *
+     * @return the length the whole text needs (it was cut when {@code >= buf.byteSize()}), or -1
+     */
+    public static int vsnprintf(MemorySegment buf, MemorySegment format, MemorySegment vaList) {
+        if (VSNPRINTF == null) {
+            return -1;
+        }
+        try {
+            return (int) VSNPRINTF.invokeExact(buf, buf.byteSize(), format, vaList);
+        } catch (Throwable t) {
+            return -1;
+        }
     }
 }

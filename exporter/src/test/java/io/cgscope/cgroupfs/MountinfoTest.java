@@ -20,6 +20,15 @@ class MountinfoTest {
     }
 
     @Test
+    void aHostMountSeenFromACgroupNamespaceIsTheWholeHierarchy() {
+        List<String> lines = List.of(
+                "30 22 0:26 / /sys/fs/cgroup ro - cgroup2 cgroup2 rw",
+                "31 22 0:26 /../../.. /host/cgroup ro - cgroup2 cgroup2 rw");
+        assertTrue(Mountinfo.cgroup2Mounts(lines).get(1).isHierarchyRoot());
+        assertTrue(!new Mountinfo.Mount("/x", "/kubepods/pod1").isHierarchyRoot());
+    }
+
+    @Test
     void unescapesOctalInMountPoints() {
         List<String> lines = List.of("41 31 0:38 / /mnt/cg\\040two rw - cgroup2 cgroup2 rw");
         assertEquals("/mnt/cg two", Mountinfo.hierarchyRoot(lines).orElseThrow().mountPoint());

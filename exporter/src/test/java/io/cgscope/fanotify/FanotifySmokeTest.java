@@ -3,6 +3,7 @@ package io.cgscope.fanotify;
 import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.Libc;
+import io.cgscope.linux.Poller;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.TestCgroups;
 import org.junit.jupiter.api.Test;
@@ -45,10 +46,11 @@ class FanotifySmokeTest {
                 MemorySegment buf = arena.allocate(64 * 1024, 8);
                 long deadline = System.nanoTime() + 5_000_000_000L;
                 // Other cgroups may churn on the host: keep only events about our parent directory.
+                Poller poller = new Poller(arena, fan);
                 while (mine.size() < 2 && System.nanoTime() < deadline) {
+                    poller.await(100);
                     long n = Libc.read(fan, buf);
                     if (n <= 0) {
-                        Thread.onSpinWait();
                         continue;
                     }
                     parser.parse(buf, n, new EventParser.Sink() {

@@ -15,7 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Optional;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,8 +135,8 @@ class HttpApiTest {
 
     @Test
     void unknownIdsAreAskedOfTheKernelOffTheEventLoop() {
-        index.setResolver(id -> id == 77 ? Optional.of(new CgroupIndex.Discovered(77, 10, n("late.service")))
-                : Optional.empty());
+        index.setResolver(id -> id == 77 ? List.of(new CgroupIndex.Discovered(77, 10, n("late.service")))
+                : List.of());
         Client c = server().client;
         JsonObject o = json(c.get("/cgroup/77"));
         assertEquals("system.slice/late.service", o.getString("path"));

@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -201,12 +200,15 @@ class CgroupIndexTest {
 
     @Test
     void lookupAsksTheResolverAndTheWriterAddsWhatItFound() {
-        index.setResolver(id -> id == 400 ? Optional.of(new CgroupIndex.Discovered(400, 1, n("raced"))) : Optional.empty());
-        assertEquals("raced", index.lookup(400).orElseThrow().path());
+        index.setResolver(id -> id == 400
+                ? List.of(new CgroupIndex.Discovered(399, 1, n("new.slice")), new CgroupIndex.Discovered(400, 399, n("raced")))
+                : List.of());
+        assertEquals("new.slice/raced", index.lookup(400).orElseThrow().path());
         assertEquals(Source.LOOKUP, index.lookup(400).orElseThrow().source());
         assertTrue(index.lookup(401).isEmpty());
         index.flush();
         assertEquals(Source.LOOKUP, index.byId(400).orElseThrow().source(), "added by the writer");
+        assertEquals("new.slice/raced", index.pathOf(400), "with its ancestors");
     }
 
     @Test

@@ -1,0 +1,325 @@
+package io.cgscope.bpf;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * The BPF companion at run time: loads the bundled {@code cgscope.bpf.o}, attaches each selected
+ * feature on its own (one that fails is down with its reason; the others work), reads the maps
+ * for the metrics, deletes folded cgroups' entries, and detaches everything on {@link #close()}.
+ * Thread-safe: reads, deletes and close are serialized.
+ */
+public final class BpfCompanion implements CounterSource, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(BpfCompanion.class.getName());
+    /** The object as packaged by the bpf module. */
+    public static final String RESOURCE = "/io/cgscope/bpf/cgscope.bpf.o";
+    private static final Path STATS_ENABLED = Path.of("/proc/sys/kernel/bpf_stats_enabled");
+    /** Entries per BPF_MAP_LOOKUP_BATCH call: big enough to make calls few, small enough for many CPUs. */
+    private static final int BATCH = 1024;
+    private static final int PROG_INFO_SIZE = 232;        // sizeof(struct bpf_prog_info), <linux/bpf.h> 6.1
+    private static final long PROG_INFO_RUN_TIME_NS = 192; // offsetof(struct bpf_prog_info, run_time_ns)
+    private static final long PROG_INFO_RUN_CNT = 200;     // offsetof(struct bpf_prog_info, run_cnt)
+
+    private final Set<Feature> wanted;
+    private final int maxCgroups;
+    private final int sampleHz;
+    private final Map<Feature, Status> status = new EnumMap<>(Feature.class);
+    /** Attached programs by name (the sched_switch program is shared by three features). */
+    private final Map<String, Links> links = new LinkedHashMap<>();
+    private final Map<Feature, PerCpuReader> readers = new EnumMap<>(Feature.class);
+    private final Map<Feature, MapTable> tables = new EnumMap<>(Feature.class);
+    private final Arena scratch = Arena.ofShared();
+    private final MemorySegment u32Key = scratch.allocate(4, 4);
+    private final MemorySegment progInfo = scratch.allocate(PROG_INFO_SIZE, 8);
+    private final MemorySegment infoLen = scratch.allocate(4, 4);
+    private BpfObject obj;
+    private BpfMap failures;
+    private MemorySegment failureValues;
+    private int cpus = 1;
+    private boolean closed;
+
+    public BpfCompanion(Set<Feature> wanted, int maxCgroups, int sampleHz) {
+        this.wanted = Collections.unmodifiableSet(wanted.isEmpty() ? Set.of() : java.util.EnumSet.copyOf(wanted));
+        this.maxCgroups = maxCgroups;
+        this.sampleHz = sampleHz;
+        for (Feature f : wanted) {
+            status.put(f, new Status(false, "not started"));
+        }
+    }
+
+    /**
+     * Loads and attaches. Never fails as a whole: each feature ends up or down with its reason.
+     *
+     * @return the features that are up
+     */
+    public synchronized Set<Feature> start() {
+        Set<Feature> up = java.util.EnumSet.noneOf(Feature.class);
+        if (wanted.isEmpty()) {
+            return up;
+        }
+        LibBpfLog.install();
+        Map<Feature, String> failed = new EnumMap<>(Feature.class);
+        try {
+            cpus = possibleCpus();
+            obj = BpfLoader.load(bundledObject(), wanted, maxCgroups, failed);
+            if (obj != null) {
+                failures = obj.openMap(BpfMaps.UPDATE_FAILURES);
+                failureValues = scratch.allocate(8L * cpus, 8);
+            }
+        } catch (BpfException | IOException | RuntimeException e) {
+            for (Feature f : wanted) {
+                failed.putIfAbsent(f, e.getMessage());
+            }
+            closeObject();
+        }
+        Set<Feature> loaded = java.util.EnumSet.noneOf(Feature.class);
+        for (Feature f : wanted) {
+            if (failed.containsKey(f)) {
+                down(f, "load: " + failed.get(f));
+            } else {
+                loaded.add(f);
+            }
+        }
+        Map<String, String> attachFailed = new LinkedHashMap<>();
+        for (Feature.Prog p : Feature.programsOf(loaded)) {
+            try {
+                links.put(p.name(), Links.attach(obj, p, sampleHz));
+            } catch (BpfException | RuntimeException e) {
+                attachFailed.put(p.name(), e.getMessage());
+            }
+        }
+        for (Feature f : loaded) {
+            String reason = null;
+            for (Feature.Prog p : f.programs()) {
+                if (attachFailed.containsKey(p.name())) {
+                    reason = attachFailed.get(p.name());
+                    break;
+                }
+            }
+            if (reason != null) {
+                down(f, "attach: " + reason);
+                continue;
+            }
+            try {
+                readers.put(f, new PerCpuReader(obj.openMap(f.dataMap()), cpus, BATCH));
+                tables.put(f, new MapTable(BpfMaps.words(f.dataMap()), 256));
+                status.put(f, new Status(true, ""));
+                up.add(f);
+            } catch (BpfException | RuntimeException e) {
+                down(f, "map: " + e.getMessage());
+            }
+        }
+        // Programs no up feature needs (their feature failed elsewhere) are detached again.
+        List<String> needed = Feature.programsOf(up).stream().map(Feature.Prog::name).toList();
+        links.entrySet().removeIf(e -> {
+            if (!needed.contains(e.getKey())) {
+                e.getValue().close();
+                return true;
+            }
+            return false;
+        });
+        if (up.isEmpty()) {
+            closeObject();
+        }
+        return up;
+    }
+
+    private void down(Feature f, String reason) {
+        status.put(f, new Status(false, reason));
+        LOG.warning("bpf: program " + f.label() + " is down: " + reason);
+    }
+
+    private static byte[] bundledObject() throws IOException {
+        try (InputStream in = BpfCompanion.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IOException("the jar lacks " + RESOURCE + " (build the bpf module first)");
+            }
+            return in.readAllBytes();
+        }
+    }
+
+    private static int possibleCpus() throws BpfException {
+        if (!LibBpf.available()) {
+            throw new BpfException(LibBpf.unavailabilityCause());
+        }
+        int n;
+        try {
+            n = (int) LibBpf.NUM_POSSIBLE_CPUS.invokeExact();
+        } catch (Throwable t) {
+            throw LibBpf.rethrow(t);
+        }
+        if (n <= 0) {
+            throw new BpfException("libbpf_num_possible_cpus failed: " + LibBpf.strerror(n));
+        }
+        return n;
+    }
+
+    @Override
+    public synchronized Map<Feature, Status> status() {
+        return Collections.unmodifiableMap(new EnumMap<>(status.isEmpty() ? Map.of() : status));
+    }
+
+    @Override
+    public synchronized Counters read() throws BpfException {
+        Map<Feature, MapTable> out = new EnumMap<>(Feature.class);
+        if (closed || obj == null) {
+            return new Counters(out, Map.of());
+        }
+        for (Map.Entry<Feature, PerCpuReader> e : readers.entrySet()) {
+            MapTable t = tables.get(e.getKey());
+            e.getValue().read(t);
+            out.put(e.getKey(), t);
+        }
+        return new Counters(out, readFailures());
+    }
+
+    private Map<String, Long> readFailures() throws BpfException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (int i = 0; i < BpfMaps.FAILURE_INDEX.size(); i++) {
+            u32Key.set(ValueLayout.JAVA_INT, 0, i);
+            int rc;
+            try {
+                rc = (int) LibBpf.MAP_LOOKUP_ELEM.invokeExact(failures.fd(), u32Key, failureValues);
+            } catch (Throwable t) {
+                throw LibBpf.rethrow(t);
+            }
+            if (rc < 0) {
+                throw new BpfException("bpf_map_lookup_elem(update_failures) failed: " + LibBpf.strerror(rc));
+            }
+            long sum = 0;
+            for (int c = 0; c < cpus; c++) {
+                sum += failureValues.getAtIndex(ValueLayout.JAVA_LONG, c);
+            }
+            out.put(BpfMaps.FAILURE_INDEX.get(i), sum);
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void delete(long cgroupId) throws BpfException {
+        if (closed) {
+            return;
+        }
+        for (PerCpuReader r : readers.values()) {
+            r.delete(cgroupId);
+        }
+    }
+
+    /** Writes a value straight into a feature's map (benchmarks and tests: a map filled without real cgroups). */
+    public synchronized void put(Feature f, long cgroupId, long... words) throws BpfException {
+        PerCpuReader r = readers.get(f);
+        if (r == null) {
+            throw new BpfException(f.label() + " is not up");
+        }
+        r.put(cgroupId, words);
+    }
+
+    @Override
+    public synchronized Map<String, RunStats> runStats() {
+        if (closed || obj == null || !statsEnabled()) {
+            return Map.of();
+        }
+        Map<String, RunStats> out = new LinkedHashMap<>();
+        for (String program : links.keySet()) {
+            out.put(program, programStats(program));
+        }
+        return out;
+    }
+
+    /**
+     * One BPF program's run time and count ({@code bpf_obj_get_info_by_fd}); zeros when it is not
+     * loaded. The kernel counts only while {@code kernel.bpf_stats_enabled} is 1.
+     */
+    public synchronized RunStats programStats(String program) {
+        if (closed || obj == null) {
+            return new RunStats(0, 0);
+        }
+        try {
+            int fd = obj.programFd(program);
+            progInfo.fill((byte) 0);
+            infoLen.set(ValueLayout.JAVA_INT, 0, PROG_INFO_SIZE);
+            int rc = (int) LibBpf.OBJ_GET_INFO_BY_FD.invokeExact(fd, progInfo, infoLen);
+            if (rc != 0) {
+                return new RunStats(0, 0);
+            }
+            return new RunStats(progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_TIME_NS),
+                    progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_CNT));
+        } catch (BpfException e) {
+            return new RunStats(0, 0);
+        } catch (Throwable t) {
+            throw LibBpf.rethrow(t);
+        }
+    }
+
+    /** Whether {@code kernel.bpf_stats_enabled} is 1 (the kernel then times every program run). */
+    static boolean statsEnabled() {
+        try {
+            return Files.readString(STATS_ENABLED).strip().equals("1");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public int maxEntries() {
+        return maxCgroups;
+    }
+
+    /** The sampling frequency the perf events were opened with. */
+    public int sampleFrequency() {
+        return sampleHz;
+    }
+
+    /** Whether map reads use BPF_MAP_LOOKUP_BATCH (false after the kernel refused it). */
+    public synchronized boolean batchedReads() {
+        for (PerCpuReader r : readers.values()) {
+            if (!r.batched()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Detaches every program (destroys the links) and unloads the object. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Links l : links.values()) {
+            l.close();
+        }
+        links.clear();
+        for (Feature f : readers.keySet()) {
+            status.put(f, new Status(false, "stopped"));
+        }
+        for (PerCpuReader r : readers.values()) {
+            r.close();
+        }
+        readers.clear();
+        closeObject();
+        if (scratch.scope().isAlive()) {
+            scratch.close();
+        }
+    }
+
+    private void closeObject() {
+        if (obj != null) {
+            obj.close();
+            obj = null;
+        }
+    }
+}

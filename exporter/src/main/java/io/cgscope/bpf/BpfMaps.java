@@ -1,0 +1,41 @@
+package io.cgscope.bpf;
+
+import java.util.List;
+
+/** The maps of {@code cgscope.bpf.c}, by name, and the layout of their values. */
+public final class BpfMaps {
+    /** On-CPU nanoseconds per cgroup id (per-CPU u64). */
+    public static final String CPU_NS = "cpu_ns";
+    /** cpu-clock samples per cgroup id (per-CPU u64). */
+    public static final String SAMPLES = "samples";
+    /** Context switches per cgroup id (per-CPU u64). */
+    public static final String SWITCHES = "switches";
+    /** Run-queue latency histogram per cgroup id (per-CPU {@code struct runq_hist}). */
+    public static final String RUNQLAT = "runqlat";
+    /** Per-task wake-up times (task storage; not read by userspace). */
+    public static final String RUNQ_START = "runq_start";
+    /** Failed inserts per map (per-CPU array, indexed by {@link #FAILURE_INDEX}). */
+    public static final String UPDATE_FAILURES = "update_failures";
+
+    /** {@code struct cgscope_config}: which parts of the shared sched_switch program run. */
+    public static final String CONFIG = ".rodata.config";
+
+    /** The per-cgroup maps, sized by {@code --bpf.max-cgroups}. */
+    public static final List<String> PER_CGROUP = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT);
+
+    /** {@code enum map_index} in the C: the map each slot of {@link #UPDATE_FAILURES} counts for. */
+    public static final List<String> FAILURE_INDEX = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT, RUNQ_START);
+
+    /** {@code RUNQ_SLOTS}: slot 0 is < 1 us, slot i in [2^(i-1), 2^i) us, the last is everything above. */
+    public static final int RUNQ_SLOTS = 22;
+    /** u64 words of one {@code struct runq_hist}: the slots, then the sum of waits in ns. */
+    public static final int RUNQ_WORDS = RUNQ_SLOTS + 1;
+
+    private BpfMaps() {
+    }
+
+    /** u64 words per value of a per-cgroup map. */
+    public static int words(String map) {
+        return map.equals(RUNQLAT) ? RUNQ_WORDS : 1;
+    }
+}

@@ -1,0 +1,212 @@
+package io.cgscope.metrics;
+
+import io.cgscope.bpf.BpfMaps;
+import io.cgscope.bpf.CounterSource;
+import io.cgscope.bpf.Feature;
+import io.cgscope.bpf.MapTable;
+import io.cgscope.config.Config;
+import io.cgscope.index.CgroupIndex;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The per-cgroup metrics, computed at scrape time from the BPF maps and the index: CPU time,
+ * samples, context switches and the run-queue latency histogram, one series per {@code cgroup}
+ * label (see {@link CgroupLabels} and {@link SeriesAggregator}); the BPF programs' own state and
+ * cost; and this collector's health. {@link #collect()} never throws: a failure is counted in
+ * {@code cgscope_scrape_errors_total} and the families that could be built are still returned.
+ * Scrapes are serialized.
+ */
+public final class CgroupCollector extends Collector implements Collector.Describable {
+    private static final Logger LOG = Logger.getLogger(CgroupCollector.class.getName());
+    private static final List<String> CGROUP = List.of("cgroup");
+    private static final List<String> CGROUP_LE = List.of("cgroup", "le");
+    private static final List<String> PROGRAM = List.of("program");
+    private static final List<String> MAP = List.of("map");
+    static final String RUNQ_NAME = "cgscope_cgroup_runqueue_latency_seconds";
+
+    private final CounterSource source;
+    private final SeriesAggregator aggregator;
+    private final RunqBuckets buckets;
+    private final LongSupplier nanoTime;
+    private long scrapeErrors;
+
+    public CgroupCollector(CgroupIndex index, CounterSource source, Config config) {
+        this(index, source, new CgroupLabels(config.maxDepth(), config.include(), config.exclude()),
+                RunqBuckets.of(config.runqlatBuckets()), config.retention(), System::nanoTime);
+    }
+
+    /** Test seam: labels, buckets and the clock for the unresolved-id retention given. */
+    CgroupCollector(CgroupIndex index, CounterSource source, CgroupLabels labels, RunqBuckets buckets,
+                    Duration unresolvedRetention, LongSupplier nanoTime) {
+        this.source = source;
+        this.buckets = buckets;
+        this.nanoTime = nanoTime;
+        this.aggregator = new SeriesAggregator(index, labels, unresolvedRetention, nanoTime);
+    }
+
+    @Override
+    public synchronized List<MetricFamilySamples> collect() {
+        long t0 = System.nanoTime();
+        List<MetricFamilySamples> out = new ArrayList<>();
+        boolean failed = false;
+        Map<Feature, CounterSource.Status> status = Map.of();
+        try {
+            status = source.status();
+            CounterSource.Counters counters = source.read();
+            Map<String, SeriesAggregator.Series> series = aggregator.aggregate(counters.tables(), source);
+            cgroupFamilies(series.values(), counters.tables().keySet(), out);
+            out.add(new GaugeMetricFamily("cgscope_cgroup_unresolved_ids",
+                    "Cgroup ids in the BPF maps that the index cannot name (counted in cgroup=\"/unknown\").",
+                    aggregator.unresolvedIds()));
+            mapFamilies(counters, out);
+        } catch (Exception | LinkageError e) {
+            failed = true;
+            LOG.log(Level.FINE, "scrape failed", e);
+            if (scrapeErrors == 0) {
+                LOG.warning("cgroup metrics scrape failed (counted in cgscope_scrape_errors_total): " + e);
+            }
+        }
+        try {
+            programFamilies(status, out);
+        } catch (RuntimeException e) {
+            failed = true;
+        }
+        if (failed) {
+            scrapeErrors++;
+        }
+        out.add(new CounterMetricFamily("cgscope_scrape_errors",
+                "Scrapes of the cgroup metrics that failed, in whole or in part.", scrapeErrors));
+        out.add(new GaugeMetricFamily("cgscope_scrape_duration_seconds",
+                "Time this scrape of the cgroup metrics took (reading the BPF maps, naming, summing).",
+                (System.nanoTime() - t0) / 1e9));
+        return out;
+    }
+
+    private void cgroupFamilies(Collection<SeriesAggregator.Series> series, Collection<Feature> up,
+                                List<MetricFamilySamples> out) {
+        if (up.contains(Feature.CPU)) {
+            CounterMetricFamily cpu = new CounterMetricFamily("cgscope_cgroup_cpu_seconds",
+                    "CPU time of the cgroup's own tasks (not its descendants'), measured by BPF at every context"
+                            + " switch and cpu-clock tick.", CGROUP);
+            for (SeriesAggregator.Series s : series) {
+                if (s.has(Feature.CPU)) {
+                    cpu.addMetric(List.of(s.label), s.v[SeriesAggregator.CPU] / 1e9);
+                }
+            }
+            out.add(cpu);
+        }
+        counter(series, up, Feature.SAMPLES, SeriesAggregator.SAMPLES, "cgscope_cgroup_cpu_samples",
+                "cpu-clock samples that found one of the cgroup's tasks on a CPU (--bpf.sample-frequency per CPU).",
+                out);
+        counter(series, up, Feature.SWITCHES, SeriesAggregator.SWITCHES, "cgscope_cgroup_context_switches",
+                "Context switches of the cgroup's tasks (counted when a task is switched out).", out);
+        if (up.contains(Feature.RUNQLAT)) {
+            out.add(runqueueLatency(series));
+        }
+    }
+
+    private static void counter(Collection<SeriesAggregator.Series> series, Collection<Feature> up, Feature f,
+                                int word, String name, String help, List<MetricFamilySamples> out) {
+        if (!up.contains(f)) {
+            return;
+        }
+        CounterMetricFamily family = new CounterMetricFamily(name, help, CGROUP);
+        for (SeriesAggregator.Series s : series) {
+            if (s.has(f)) {
+                family.addMetric(List.of(s.label), s.v[word]);
+            }
+        }
+        out.add(family);
+    }
+
+    private MetricFamilySamples runqueueLatency(Collection<SeriesAggregator.Series> series) {
+        int n = buckets.size();
+        List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size() * (n + 2));
+        long[] counts = new long[n];
+        for (SeriesAggregator.Series s : series) {
+            if (!s.has(Feature.RUNQLAT)) {
+                continue;
+            }
+            buckets.cumulate(s.v, SeriesAggregator.RUNQ, counts);
+            for (int b = 0; b < n; b++) {
+                samples.add(new MetricFamilySamples.Sample(RUNQ_NAME + "_bucket", CGROUP_LE,
+                        List.of(s.label, buckets.le(b)), counts[b]));
+            }
+            List<String> label = List.of(s.label);
+            samples.add(new MetricFamilySamples.Sample(RUNQ_NAME + "_count", CGROUP, label, counts[n - 1]));
+            samples.add(new MetricFamilySamples.Sample(RUNQ_NAME + "_sum", CGROUP, label,
+                    s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9));
+        }
+        return new MetricFamilySamples(RUNQ_NAME, Type.HISTOGRAM,
+                "Time the cgroup's tasks waited on a run queue before running: from wake-up (or preemption)"
+                        + " to the context switch that ran them.", samples);
+    }
+
+    private void mapFamilies(CounterSource.Counters counters, List<MetricFamilySamples> out) {
+        CounterMetricFamily failures = new CounterMetricFamily("cgscope_bpf_map_update_failures",
+                "Inserts into a BPF map that failed (a full map: raise --bpf.max-cgroups); each is a lost count.",
+                MAP);
+        counters.updateFailures().forEach((map, n) -> failures.addMetric(List.of(map), n));
+        out.add(failures);
+        GaugeMetricFamily entries = new GaugeMetricFamily("cgscope_bpf_map_entries",
+                "Entries (cgroup ids) in each per-cgroup BPF map at this scrape.", MAP);
+        GaugeMetricFamily capacity = new GaugeMetricFamily("cgscope_bpf_map_max_entries",
+                "Capacity of each per-cgroup BPF map (--bpf.max-cgroups).", MAP);
+        for (Map.Entry<Feature, MapTable> e : counters.tables().entrySet()) {
+            entries.addMetric(List.of(e.getKey().dataMap()), e.getValue().size());
+            capacity.addMetric(List.of(e.getKey().dataMap()), source.maxEntries());
+        }
+        out.add(entries);
+        out.add(capacity);
+    }
+
+    private void programFamilies(Map<Feature, CounterSource.Status> status, List<MetricFamilySamples> out) {
+        GaugeMetricFamily up = new GaugeMetricFamily("cgscope_bpf_program_up",
+                "1 when the BPF programs of this --bpf.programs entry are loaded and attached, 0 when they failed"
+                        + " (the log says why).", PROGRAM);
+        status.forEach((f, s) -> up.addMetric(List.of(f.label()), s.up() ? 1 : 0));
+        out.add(up);
+        Map<String, CounterSource.RunStats> stats = source.runStats();
+        if (stats.isEmpty()) {
+            return;
+        }
+        CounterMetricFamily seconds = new CounterMetricFamily("cgscope_bpf_program_run_seconds",
+                "Time the kernel spent running this BPF program (counted while kernel.bpf_stats_enabled=1).",
+                PROGRAM);
+        CounterMetricFamily runs = new CounterMetricFamily("cgscope_bpf_program_runs",
+                "Runs of this BPF program (counted while kernel.bpf_stats_enabled=1).", PROGRAM);
+        stats.forEach((program, s) -> {
+            seconds.addMetric(List.of(program), s.runTimeNs() / 1e9);
+            runs.addMetric(List.of(program), s.runCount());
+        });
+        out.add(seconds);
+        out.add(runs);
+    }
+
+    @Override
+    public List<MetricFamilySamples> describe() {
+        List<MetricFamilySamples> out = new ArrayList<>();
+        for (String name : List.of("cgscope_cgroup_cpu_seconds", "cgscope_cgroup_cpu_samples",
+                "cgscope_cgroup_context_switches", "cgscope_bpf_map_update_failures", "cgscope_bpf_program_run_seconds",
+                "cgscope_bpf_program_runs", "cgscope_scrape_errors")) {
+            out.add(new CounterMetricFamily(name, name, List.of()));
+        }
+        for (String name : List.of("cgscope_cgroup_unresolved_ids", "cgscope_bpf_program_up", "cgscope_bpf_map_entries",
+                "cgscope_bpf_map_max_entries", "cgscope_scrape_duration_seconds")) {
+            out.add(new GaugeMetricFamily(name, name, List.of()));
+        }
+        out.add(new MetricFamilySamples(RUNQ_NAME, Type.HISTOGRAM, RUNQ_NAME, List.of()));
+        return out;
+    }
+}

@@ -1,0 +1,52 @@
+package io.cgscope.bench;
+
+import io.cgscope.bpf.BpfCompanion;
+import io.cgscope.bpf.BpfMaps;
+import io.cgscope.bpf.Feature;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Benchmark (not a test): time to read the per-cgroup maps with 10k entries, batched
+ * ({@code BPF_MAP_LOOKUP_BATCH}, 1024 per call) and summed over the CPUs into Java arrays, the
+ * way each scrape reads them. Usage: {@code MapReadBench ENTRIES REPEATS}.
+ */
+public final class MapReadBench {
+    private MapReadBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int entries = Integer.parseInt(args[0]);
+        int reps = Integer.parseInt(args[1]);
+        measure("cpu_ns only (PERCPU_HASH u64, as bpfcost's percpu_hash)", EnumSet.of(Feature.CPU), entries, reps);
+        measure("all four per-cgroup maps (3 x u64, 1 x 184-byte histogram)", EnumSet.allOf(Feature.class), entries,
+                reps);
+    }
+
+    private static void measure(String what, Set<Feature> features, int entries, int reps) throws Exception {
+        try (BpfCompanion bpf = new BpfCompanion(features, 16384, 99)) {
+            bpf.start();
+            for (Feature f : features) {
+                long[] words = new long[BpfMaps.words(f.dataMap())];
+                for (int i = 0; i < entries; i++) {
+                    words[0] = i;
+                    bpf.put(f, (1L << 32) | (1000 + i * 3L), words); // cgroup-id-like keys
+                }
+            }
+            for (int i = 0; i < 50; i++) {
+                bpf.read(); // JIT warm-up
+            }
+            double[] us = new double[reps];
+            int got = 0;
+            for (int r = 0; r < reps; r++) {
+                long t0 = System.nanoTime();
+                var c = bpf.read();
+                us[r] = (System.nanoTime() - t0) / 1e3;
+                got = c.tables().values().stream().mapToInt(t -> t.size()).sum();
+            }
+            System.out.printf("mapread %s entries=%d got=%d batched=%s us=%s (min/median/max)%n", what, entries, got,
+                    bpf.batchedReads(), SwitchCostBench.summary(us));
+        }
+    }
+}

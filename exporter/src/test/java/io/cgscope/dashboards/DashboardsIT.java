@@ -1,0 +1,361 @@
+package io.cgscope.dashboards;
+
+import io.cgscope.dashboards.Dashboard.Target;
+import io.cgscope.testing.Await;
+import io.cgscope.testing.KernelTest;
+import io.cgscope.testing.KernelTest.Requirement;
+import io.cgscope.testing.TestCgroups;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The dashboards and alert rules against the real thing: cgscope (the packaged jar) measures a
+ * workload in a test cgroup, a real Prometheus scrapes it every second, and every panel's query,
+ * with its variables substituted as Grafana would, must parse and show the workload.
+ */
+@KernelTest({Requirement.ROOT, Requirement.CGROUP2, Requirement.BPF})
+class DashboardsIT {
+    private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
+    private static final Path PROMTOOL = Path.of("/usr/bin/promtool");
+
+    /** The cgroup metric families a per-cgroup panel can show; each must be proven on each dashboard. */
+    private static final List<String> CGROUP_FAMILIES = List.of("cgscope_cgroup_cpu_seconds_total",
+            "cgscope_cgroup_cpu_samples_total", "cgscope_cgroup_context_switches_total",
+            "cgscope_cgroup_runqueue_latency_seconds_bucket");
+
+    /** Series Prometheus makes itself for every target; the only names not from cgscope allowed. */
+    private static final Set<String> PROMETHEUS_OWN = Set.of("up");
+
+    @Test
+    void dashboardsAndRulesWorkAgainstARealPrometheus() throws Exception {
+        // Under CI=true a failed assumption fails the test (KernelTest); test.sh installs both.
+        assumeTrue(Files.isExecutable(PROMETHEUS) && Files.isExecutable(PROMTOOL),
+                "needs Debian's prometheus package (/usr/bin/prometheus, /usr/bin/promtool)");
+        Deque<AutoCloseable> cleanup = new ArrayDeque<>();
+        Path dir = Files.createTempDirectory("cgscope-dashboards-it-");
+        cleanup.push(() -> deleteTree(dir));
+        try {
+            TestCgroups cgroups = new TestCgroups();
+            cleanup.push(cgroups);
+            String busyPath = cgroups.parentPath() + "/busy.service";
+
+            ServerProcess cgscope = ServerProcess.cgscope(dir);
+            cleanup.push(cgscope);
+
+            Process busy = startBusy(cgroups.create("busy.service"));
+            cleanup.push(() -> stopProcess(busy));
+            Churn churn = new Churn(cgroups);
+            cleanup.push(churn);
+
+            ServerProcess prometheus = ServerProcess.prometheus(dir, """
+                    global:
+                      scrape_interval: 1s
+                      scrape_timeout: 1s
+                      evaluation_interval: 1s
+                    rule_files:
+                      - %s
+                    scrape_configs:
+                      - job_name: cgscope
+                        static_configs:
+                          - targets: ["%s"]
+                    """.formatted(Dashboard.DIR.resolve("alerts.yml"), cgscope.address()));
+            cleanup.push(prometheus);
+
+            // long enough for every rate: the busy cgroup's series fills more than a rate interval
+            String filled = "count_over_time(cgscope_cgroup_cpu_seconds_total{cgroup=\"" + busyPath + "\"}[15s]) >= 12";
+            Await.until(Duration.ofSeconds(50), () -> !result(prometheus, filled).isEmpty(),
+                    () -> "15 s of samples of " + busyPath + "; cgscope log:\n" + cgscope.log()
+                            + "\nprometheus log:\n" + prometheus.log());
+            assertTrue(churn.created.get() > 10, "the churn made short-lived cgroups: " + churn.created.get());
+
+            String exposition = cgscope.get("/metrics").body();
+            checkPromtoolMetrics(exposition);
+            Set<String> exported = exportedNames(exposition);
+            checkMetricNames(exported);
+
+            for (Dashboard d : Dashboard.all()) {
+                checkDashboard(d, prometheus, cgscope.address(), cgroups.parentPath(), busyPath);
+            }
+
+            checkRulesLoaded(prometheus);
+            promtool(Dashboard.DIR, "check", "rules", "alerts.yml");
+            promtool(Dashboard.DIR, "test", "rules", "alerts.test.yml");
+
+            churn.close();
+            assertEquals(null, churn.failure.get(), "the churn ran without errors");
+            assertEquals(0, cgscope.stop(), "cgscope stops cleanly on SIGTERM; its log:\n" + cgscope.log());
+        } finally {
+            Throwable first = null;
+            while (!cleanup.isEmpty()) {
+                try {
+                    cleanup.pop().close();
+                } catch (Throwable t) {
+                    if (first == null) {
+                        first = t;
+                    }
+                }
+            }
+            if (first != null) {
+                throw new AssertionError("cleanup failed", first);
+            }
+        }
+    }
+
+    /** Every target of the dashboard, for each choice of variables: parses; shows the workload. */
+    private static void checkDashboard(Dashboard d, ServerProcess prometheus, String instance, String parentPath,
+                                       String busyPath) throws IOException {
+        // Values of $cgroup: the busy cgroup (its own panels), the test parent (its children's
+        // panels: busy.service is a child), and All where the dashboard offers it.
+        List<Map<String, String>> choices = new ArrayList<>();
+        for (String cgroup : List.of(busyPath, parentPath)) {
+            choices.add(Map.of("instance", instance, "cgroup", cgroup));
+        }
+        if (d.variable("cgroup").orElseThrow().includeAll()) {
+            Map<String, String> all = new HashMap<>();
+            all.put("instance", instance);
+            all.put("cgroup", null);
+            choices.add(all);
+        }
+        Set<String> familiesShowingBusy = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (Target t : d.targets()) {
+            String where = d.name() + " '" + t.panel().title() + "' " + t.refId();
+            boolean anyData = false;
+            boolean busyShown = false;
+            List<String> tried = new ArrayList<>();
+            for (Map<String, String> values : choices) {
+                String q = d.interpolate(t.expr(), values);
+                JsonObject answer = prometheus.query(q);
+                if (!"success".equals(answer.getString("status"))) {
+                    problems.add(where + ": " + answer.getString("errorType") + ": " + answer.getString("error") + "\n    " + q);
+                    continue;
+                }
+                JsonArray series = answer.getJsonObject("data").getJsonArray("result");
+                tried.add(q + " -> " + series.encode());
+                anyData |= !series.isEmpty();
+                for (int i = 0; i < series.size(); i++) {
+                    JsonObject s = series.getJsonObject(i);
+                    if (busyPath.equals(s.getJsonObject("metric").getString("cgroup"))) {
+                        double v = Double.parseDouble(s.getJsonArray("value").getString(1));
+                        boolean positiveCpu = !t.expr().contains("cgscope_cgroup_cpu_seconds_total") || v > 0;
+                        busyShown |= Double.isFinite(v) && v >= 0 && positiveCpu;
+                    }
+                }
+            }
+            if (!anyData) {
+                problems.add(where + ": no data for any choice of $cgroup:\n    " + String.join("\n    ", tried));
+            }
+            if (t.legendFormat().contains("{{cgroup}}")) {
+                if (busyShown) {
+                    CGROUP_FAMILIES.stream().filter(t.expr()::contains).forEach(familiesShowingBusy::add);
+                } else {
+                    problems.add(where + ": shows cgroups but not " + busyPath + " with a finite value (CPU > 0):\n    "
+                            + String.join("\n    ", tried));
+                }
+            }
+            if (t.expr().contains("cgscope_index_events_total")) {
+                String created = "sum(rate(cgscope_index_events_total{type=\"create\"}[$__rate_interval])) > 0 and sum(rate(cgscope_index_events_total{type=\"delete\"}[$__rate_interval])) > 0";
+                if (result(prometheus, d.interpolate(created, Map.of("instance", instance))).isEmpty()) {
+                    problems.add(where + ": the churn panel's metric shows no creates and deletes");
+                }
+            }
+        }
+        assertEquals(List.of(), problems, d.name() + ": every panel query parses and shows the workload");
+        assertEquals(new TreeSet<>(CGROUP_FAMILIES), familiesShowingBusy,
+                d.name() + ": CPU, samples, context switches and latency are each shown for " + busyPath);
+    }
+
+    private static JsonArray result(ServerProcess prometheus, String q) {
+        try {
+            JsonObject answer = prometheus.query(q);
+            if (!"success".equals(answer.getString("status"))) {
+                throw new AssertionError(q + ": " + answer.encode());
+            }
+            return answer.getJsonObject("data").getJsonArray("result");
+        } catch (IOException e) {
+            return new JsonArray();
+        }
+    }
+
+    /** {@code promtool check metrics} on cgscope's exposition reports nothing. */
+    private static void checkPromtoolMetrics(String exposition) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(PROMTOOL.toString(), "check", "metrics").redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write(exposition.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "promtool check metrics finishes");
+        assertEquals("", out.strip(), "promtool check metrics reports nothing");
+        assertEquals(0, p.exitValue(), "promtool check metrics exit status");
+    }
+
+    private static final Pattern SAMPLE_NAME = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", Pattern.MULTILINE);
+
+    /** The sample names in an exposition ({@code _bucket}, {@code _sum}, {@code _count} as written). */
+    static Set<String> exportedNames(String exposition) {
+        Set<String> names = new TreeSet<>();
+        Matcher m = SAMPLE_NAME.matcher(exposition);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    /** Every metric name in the dashboards (panels and variables) and the rules is one cgscope exports. */
+    private static void checkMetricNames(Set<String> exported) throws IOException {
+        Map<String, Set<String>> used = new LinkedHashMap<>();
+        for (Dashboard d : Dashboard.all()) {
+            for (Target t : d.targets()) {
+                Dashboard.metricNames(t.expr()).forEach(n -> used.computeIfAbsent(n, k -> new LinkedHashSet<>()).add(d.name()));
+            }
+            for (Dashboard.Variable v : d.variables()) {
+                Object q = v.json().getValue("query");
+                String query = q instanceof JsonObject o ? o.getString("query") : String.valueOf(q);
+                Dashboard.metricNames(query).forEach(n -> used.computeIfAbsent(n, k -> new LinkedHashSet<>()).add(d.name() + " $" + v.name()));
+            }
+        }
+        for (String line : Files.readAllLines(Dashboard.DIR.resolve("alerts.yml"))) {
+            String s = line.strip();
+            if (s.startsWith("expr:")) {
+                Dashboard.metricNames(s.substring(5)).forEach(n -> used.computeIfAbsent(n, k -> new LinkedHashSet<>()).add("alerts.yml"));
+            }
+        }
+        assertTrue(used.keySet().containsAll(CGROUP_FAMILIES), "the names were found: " + used.keySet());
+        Map<String, Set<String>> missing = new LinkedHashMap<>(used);
+        missing.keySet().removeIf(n -> exported.contains(n) || PROMETHEUS_OWN.contains(n));
+        assertEquals(Map.of(), missing, "metric names used (and where) that cgscope does not export; it exports " + exported);
+    }
+
+    /** Prometheus loaded every rule of alerts.yml, evaluates each without error, and a healthy agent fires nothing. */
+    private static void checkRulesLoaded(ServerProcess prometheus) throws IOException {
+        long expected = Files.readAllLines(Dashboard.DIR.resolve("alerts.yml")).stream()
+                .filter(l -> l.strip().startsWith("- alert:")).count();
+        List<String> states = new ArrayList<>();
+        Await.until(Duration.ofSeconds(20), () -> {
+            states.clear();
+            try {
+                JsonArray groups = prometheus.api("/api/v1/rules").getJsonObject("data").getJsonArray("groups");
+                for (int g = 0; g < groups.size(); g++) {
+                    JsonArray rules = groups.getJsonObject(g).getJsonArray("rules");
+                    for (int r = 0; r < rules.size(); r++) {
+                        JsonObject rule = rules.getJsonObject(r);
+                        states.add(rule.getString("name") + "=" + rule.getString("health")
+                                + (rule.containsKey("lastError") ? " " + rule.getString("lastError") : ""));
+                    }
+                }
+            } catch (IOException e) {
+                return false;
+            }
+            return states.size() == expected && states.stream().allMatch(s -> s.endsWith("=ok"));
+        }, () -> expected + " rules loaded and evaluated without error: " + states);
+        JsonArray alerts = prometheus.api("/api/v1/alerts").getJsonObject("data").getJsonArray("alerts");
+        assertEquals(new JsonArray(), alerts, "a healthy agent raises no alert");
+    }
+
+    private static void promtool(Path dir, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(PROMTOOL.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command) + " finishes");
+        assertEquals(0, p.exitValue(), String.join(" ", command) + " passes:\n" + out);
+    }
+
+    /**
+     * A process that burns CPU and sleeps 100 times a second (each sleep a short-lived child: wake-ups,
+     * context switches and run-queue waits), moved into {@code cgroup}; its children are born there.
+     */
+    private static Process startBusy(Path cgroup) throws IOException {
+        Process p = new ProcessBuilder("/bin/sh", "-c",
+                "while :; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; sleep 0.01; done")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        p.getOutputStream().close();
+        TestCgroups.move(p.pid(), cgroup);
+        return p;
+    }
+
+    private static void stopProcess(Process p) throws InterruptedException {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Short-lived cgroups, one after another: each gets a process that exits at once, then is removed. */
+    private static final class Churn implements AutoCloseable {
+        final AtomicInteger created = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final Thread thread;
+
+        Churn(TestCgroups cgroups) {
+            thread = Thread.ofPlatform().name("dashboards-it-churn").daemon().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        Path dir = cgroups.create("job-" + created.get() + ".scope");
+                        Process p = new ProcessBuilder("/bin/sh", "-c", "echo $$ > \"$1/cgroup.procs\" && exec /bin/true",
+                                "sh", dir.toString()).redirectErrorStream(true).start();
+                        p.getOutputStream().close();
+                        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                            p.destroyForcibly();
+                            throw new IllegalStateException("a short-lived job failed: " + out);
+                        }
+                        TestCgroups.removeTree(dir);
+                        created.incrementAndGet();
+                        Thread.sleep(100); // about 8 cgroups a second: churn without loading the shared machine
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            thread.join(Duration.ofSeconds(20));
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

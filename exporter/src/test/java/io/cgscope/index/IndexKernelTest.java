@@ -1,0 +1,238 @@
+package io.cgscope.index;
+
+import io.cgscope.cgroupfs.CgroupFs;
+import io.cgscope.cgroupfs.KernelLookup;
+import io.cgscope.cgroupfs.SweepLoop;
+import io.cgscope.fanotify.CgroupWatcher;
+import io.cgscope.testing.Await;
+import io.cgscope.testing.KernelTest;
+import io.cgscope.testing.TestCgroups;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The index against the real kernel: real cgroups under a unique parent, a real fanotify mark. */
+@KernelTest
+class IndexKernelTest {
+    private CgroupFs fs;
+    private TestCgroups cgroups;
+    private CgroupIndex index;
+    private CgroupWatcher watcher;
+    private SweepLoop sweeps;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fs = CgroupFs.open(null);
+        cgroups = new TestCgroups();
+        index = new CgroupIndex(Duration.ofMinutes(15), new FakeTicker(), Clock.systemUTC());
+        index.setResolver(new KernelLookup(fs));
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (watcher != null) {
+            watcher.close();
+        }
+        if (sweeps != null) {
+            sweeps.close();
+        }
+        cgroups.close();
+        fs.close();
+    }
+
+    private void watch(boolean unlimited) throws Exception {
+        watcher = new CgroupWatcher(fs, index, unlimited);
+        watcher.start();
+    }
+
+    /** The live cgroups below the test parent as the file system has them: id -> path. */
+    private Map<Long, String> tree() throws IOException {
+        Map<Long, String> out = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(cgroups.parent())) {
+            walk.filter(Files::isDirectory)
+                    .forEach(d -> out.put(TestCgroups.id(d), cgroups.mount().relativize(d).toString()));
+        }
+        return out;
+    }
+
+    /** The live cgroups below the test parent as the index has them. */
+    private Map<Long, String> indexed() {
+        Map<Long, String> out = new TreeMap<>();
+        for (Cgroup c : index.list(cgroups.parentPath(), CgroupIndex.StateFilter.LIVE, 1_000_000).cgroups()) {
+            out.put(c.id(), c.path());
+        }
+        return out;
+    }
+
+    @Test
+    void startReturnsWithTheIndexEqualToTheTree() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            cgroups.create("pre" + i + ".slice/unit" + i + ".service");
+        }
+        watch(true);
+        assertEquals(tree(), indexed(), "right after start(), without waiting");
+        assertEquals("/", index.pathOf(fs.rootId()));
+        assertEquals("fanotify", index.stats().mode.get());
+    }
+
+    @Test
+    void tenThousandShortLivedCgroupsAllResolveDead() throws Exception {
+        watch(true);
+        Map<Long, String> expected = new LinkedHashMap<>();
+        for (int i = 0; i < 10_000; i++) {
+            if (i % 10 == 0) {
+                // Nested three deep, removed at once: parents are often gone before their CREATE is read.
+                Path a = cgroups.create("a" + i + ".slice");
+                Path b = Files.createDirectory(a.resolve("b.slice"));
+                Path c = Files.createDirectory(b.resolve("c.service"));
+                for (Path p : List.of(a, b, c)) {
+                    expected.put(TestCgroups.id(p), cgroups.mount().relativize(p).toString());
+                }
+                Files.delete(c);
+                Files.delete(b);
+                Files.delete(a);
+            } else {
+                Path p = cgroups.create("s" + i + ".service");
+                expected.put(TestCgroups.id(p), cgroups.mount().relativize(p).toString());
+                Files.delete(p);
+            }
+        }
+        Await.until(Duration.ofSeconds(60), () -> expected.keySet().stream()
+                .allMatch(id -> index.byId(id).map(c -> c.state() == State.DEAD).orElse(false)),
+                () -> "missing or live: " + expected.keySet().stream()
+                        .filter(id -> index.byId(id).map(c -> c.state() != State.DEAD).orElse(true)).limit(5).toList());
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<Long, String> e : expected.entrySet()) {
+            Cgroup c = index.byId(e.getKey()).orElseThrow();
+            if (!e.getValue().equals(c.path())) {
+                wrong.add(e.getKey() + ": expected " + e.getValue() + ", got " + c.path());
+            }
+        }
+        assertEquals(List.of(), wrong.stream().limit(10).toList());
+        assertEquals(Map.of(TestCgroups.id(cgroups.parent()), cgroups.parentPath()), indexed(),
+                "only the test parent is live below itself");
+    }
+
+    @Test
+    void aPathRemovedAndCreatedAgainKeepsBothIds() throws Exception {
+        watch(true);
+        Path p = cgroups.create("again.service");
+        long first = TestCgroups.id(p);
+        Files.delete(p);
+        p = cgroups.create("again.service");
+        long second = TestCgroups.id(p);
+        String path = cgroups.parentPath() + "/again.service";
+        Await.until(Duration.ofSeconds(10), () -> index.byPath(path).size() == 2,
+                () -> "byPath gives " + index.byPath(path));
+        List<Cgroup> both = index.byPath("/" + path);
+        assertEquals(List.of(second, first), both.stream().map(Cgroup::id).toList(), "newest first");
+        assertEquals(List.of(State.LIVE, State.DEAD), both.stream().map(Cgroup::state).toList());
+    }
+
+    @Test
+    void overflowOfTheBoundedQueueIsRepairedByAResync() throws Exception {
+        watch(false);
+        Path doomed = cgroups.create("doomed.service");
+        long doomedId = TestCgroups.id(doomed);
+        Await.until(Duration.ofSeconds(10), () -> index.byId(doomedId).isPresent(), () -> "doomed not indexed");
+        // Not Files.readString: on JDK 25 it returned "1" for this 6-byte procfs file (readAllLines is right).
+        int limit = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/fs/fanotify/max_queued_events")).getFirst().strip());
+        CountDownLatch release = new CountDownLatch(1);
+        watcher.holdReader(release);
+        try {
+            // 2 events per cgroup: more than the queue holds.
+            for (int i = 0; i < limit / 2 + 1000; i++) {
+                Files.delete(cgroups.create("burst" + i));
+            }
+            Files.delete(doomed); // its DELETE is lost in the overflow
+            for (int i = 0; i < 20; i++) {
+                cgroups.create("after" + i + ".slice/x.service"); // their CREATEs are lost too
+            }
+        } finally {
+            release.countDown();
+        }
+        Await.until(Duration.ofSeconds(30), () -> index.stats().resyncs.sum() >= 1,
+                () -> "no re-sync; overflows " + index.stats().overflows.sum() + ", creates "
+                        + index.stats().createEvents.sum() + ", deletes " + index.stats().deleteEvents.sum());
+        assertTrue(index.stats().overflows.sum() >= 1, "a real FAN_Q_OVERFLOW was read");
+        Await.until(Duration.ofSeconds(10), () -> {
+            try {
+                return tree().equals(indexed());
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> "index " + indexed().size() + " vs tree");
+        assertEquals(State.DEAD, index.byId(doomedId).orElseThrow().state(), "the re-sync found it gone");
+        assertEquals(Source.RESYNC, index.byPath(cgroups.parentPath() + "/after7.slice/x.service").getFirst().source());
+    }
+
+    @Test
+    void sweepModeKeepsTheIndexRight() throws Exception {
+        sweeps = new SweepLoop(fs, index, Duration.ofMillis(200));
+        sweeps.start("test");
+        assertEquals("sweep", index.stats().mode.get());
+        Path stays = cgroups.create("sweep.slice/stays.service");
+        Path goes = cgroups.create("sweep.slice/goes.service");
+        long goesId = TestCgroups.id(goes);
+        Await.until(Duration.ofSeconds(10), () -> {
+            try {
+                return tree().equals(indexed());
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> "index " + indexed() + " vs tree");
+        Files.delete(goes);
+        Await.until(Duration.ofSeconds(10), () -> index.byId(goesId).map(c -> !c.isLive()).orElse(false),
+                () -> "removed cgroup still live");
+        assertEquals(cgroups.parentPath() + "/sweep.slice/stays.service", index.pathOf(TestCgroups.id(stays)));
+        assertEquals(cgroups.parentPath() + "/sweep.slice/goes.service", index.byId(goesId).orElseThrow().path());
+    }
+
+    @Test
+    void namesWithSpecialCharactersResolveExactly() throws Exception {
+        watch(true);
+        List<String> names = List.of("with space", "quote\"d", "it's", "back\\slash", "k=v", "host:port",
+                "Grüße", "日本語.service", "tab\there", "%41");
+        Map<Long, String> expected = new LinkedHashMap<>();
+        for (String name : names) {
+            Path p = cgroups.create("odd.slice/" + name);
+            expected.put(TestCgroups.id(p), cgroups.parentPath() + "/odd.slice/" + name);
+        }
+        Await.until(Duration.ofSeconds(10), () -> expected.keySet().stream().allMatch(id -> index.byId(id).isPresent()),
+                () -> "not all indexed");
+        for (Map.Entry<Long, String> e : expected.entrySet()) {
+            assertEquals(e.getValue(), index.pathOf(e.getKey()));
+            assertEquals(List.of(e.getKey()), index.byPath(e.getValue()).stream().map(Cgroup::id).toList(), e.getValue());
+        }
+    }
+
+    @Test
+    void anIdTheIndexMissedIsFoundOnDemand() throws Exception {
+        // No watcher: the index knows only the root, as if the event were still queued.
+        index.root(fs.rootId());
+        Path p = cgroups.create("ondemand.service");
+        long id = TestCgroups.id(p);
+        Cgroup c = index.lookup(id).orElseThrow();
+        assertEquals(cgroups.parentPath() + "/ondemand.service", c.path());
+        assertEquals(Source.LOOKUP, c.source());
+        index.flush();
+        assertEquals(cgroups.parentPath() + "/ondemand.service", index.pathOf(id), "added with its ancestors");
+        assertTrue(index.lookup(Long.MAX_VALUE - 5).isEmpty(), "an id that never existed");
+    }
+}
