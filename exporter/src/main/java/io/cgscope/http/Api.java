@@ -7,6 +7,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -67,23 +68,53 @@ final class Api {
         r.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(handler);
     }
 
+    /**
+     * No endpoint takes a body. One announced over {@link #MAX_BODY} is refused at once (413). A
+     * smaller one is read to its end before routing goes on: answering before the request has
+     * ended makes Vert.x close the connection after the response, without saying so, and a client
+     * that reused it for its next request would get nothing back.
+     */
     private static void refuseBodies(RoutingContext ctx) {
-        String length = ctx.request().getHeader("Content-Length");
+        HttpServerRequest request = ctx.request();
+        String length = request.getHeader("Content-Length");
+        String te = request.getHeader("Transfer-Encoding");
+        boolean chunked = te != null;
+        if (chunked && !te.strip().toLowerCase(java.util.Locale.ROOT).endsWith("chunked")) {
+            // RFC 9112 6.3: the body's end cannot be known; answer 400 and close.
+            ctx.response().putHeader("Connection", "close");
+            Errors.send(ctx.response(), 400, "unsupported Transfer-Encoding: the last coding must be chunked");
+            return;
+        }
+        long n = 0;
         if (length != null) {
-            long n;
             try {
                 n = Long.parseLong(length.strip());
             } catch (NumberFormatException e) {
-                n = Long.MAX_VALUE;
-            }
-            if (n > MAX_BODY) {
-                // The body stays unread: the connection cannot carry another request after it.
-                ctx.response().putHeader("Connection", "close");
-                Errors.send(ctx.response(), 413, "request body too large; this API takes no bodies");
-                return;
+                n = Long.MAX_VALUE; // the decoder let it through: treat as too big
             }
         }
-        ctx.next();
+        if (n > MAX_BODY) {
+            Errors.send(ctx.response(), 413, "request body too large; this API takes no bodies");
+            return;
+        }
+        if (n <= 0 && !chunked || request.isEnded()) {
+            ctx.next();
+            return;
+        }
+        long[] seen = {0};
+        request.handler(buf -> {
+            seen[0] += buf.length();
+            if (seen[0] > MAX_BODY && !ctx.response().ended()) {
+                ctx.response().putHeader("Connection", "close");
+                Errors.send(ctx.response(), 413, "request body too large; this API takes no bodies");
+            }
+        });
+        request.endHandler(v -> {
+            if (!ctx.response().ended()) {
+                ctx.next();
+            }
+        });
+        request.resume();
     }
 
     private Handler<RoutingContext> constant(String idText) {

@@ -120,7 +120,9 @@ final class Errors {
         Throwable cause = request.decoderResult().cause();
         int status = 400;
         String message = "malformed HTTP request";
-        if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
+        if (cause instanceof VersionGuard.UnsupportedVersion) {
+            message = cause.getMessage();
+        } else if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
             if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
                 status = 414;
                 message = "request line too long";

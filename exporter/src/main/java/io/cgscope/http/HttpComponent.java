@@ -104,6 +104,7 @@ public final class HttpComponent implements Component {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
                     .invalidRequestHandler(Errors::invalidRequest)
+                    .connectionHandler(VersionGuard::install)
                     .listen()
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -115,6 +116,10 @@ public final class HttpComponent implements Component {
         }
         registry.register(collector);
         registered = true;
+        if (config.webConfig() != null) {
+            // Parsed and validated by the flags (the operations issue), but not applied by this server yet.
+            LOG.warning("--web.config.file is not applied yet: serving plain HTTP without TLS or basic auth");
+        }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
                 + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz");
     }
