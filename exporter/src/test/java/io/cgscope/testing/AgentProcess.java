@@ -31,6 +31,14 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Starts the jar with these flags (plus a free loopback port) and waits until /healthz says 200. */
     public static AgentProcess start(String... flags) throws IOException {
+        return start(List.of(), flags);
+    }
+
+    /**
+     * Starts the jar as {@link #start(String...)} does, through a launcher that execs it (e.g.
+     * {@code setpriv ... --}): the launcher's PID becomes the JVM's, so signals and /proc still work.
+     */
+    public static AgentProcess start(List<String> launcher, String... flags) throws IOException {
         String jar = System.getenv("CGSCOPE_JAR");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException("CGSCOPE_JAR does not name the built jar (run through mvn verify): " + jar);
@@ -40,7 +48,8 @@ public final class AgentProcess implements AutoCloseable {
             port = s.getLocalPort();
         }
         Path log = Files.createTempFile("cgscope-agent", ".log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:+UseZGC", "-Xmx512m", "-jar", jar, "--web.listen-address=127.0.0.1:" + port));
         cmd.addAll(List.of(flags));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
