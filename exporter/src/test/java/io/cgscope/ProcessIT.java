@@ -1,5 +1,7 @@
 package io.cgscope;
 
+import io.cgscope.testing.BpfPrograms;
+
 import io.cgscope.testing.KernelTest;
 import org.junit.jupiter.api.Test;
 
@@ -71,35 +73,6 @@ class ProcessIT {
         return Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
     }
 
-    /** Ids of the BPF programs a process holds (bpftool lists the pids holding each program). */
-    private static Set<Long> bpfProgramsOf(long pid) throws IOException, InterruptedException {
-        Set<Long> ids = new TreeSet<>();
-        for (String[] prog : bpfPrograms()) {
-            if (prog[1].contains("\"pid\":" + pid + ",") || prog[1].contains("\"pid\":" + pid + "}")) {
-                ids.add(Long.parseLong(prog[0]));
-            }
-        }
-        return ids;
-    }
-
-    /** Every loaded program as (id, its JSON object). */
-    private static List<String[]> bpfPrograms() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("bpftool", "-j", "prog", "show").redirectErrorStream(true).start();
-        String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), json);
-        List<String[]> out = new ArrayList<>();
-        Matcher m = Pattern.compile("\\{\"id\":(\\d+),").matcher(json);
-        List<int[]> starts = new ArrayList<>();
-        while (m.find()) {
-            starts.add(new int[] {m.start(), Integer.parseInt(m.group(1))});
-        }
-        for (int i = 0; i < starts.size(); i++) {
-            int end = i + 1 < starts.size() ? starts.get(i + 1)[0] : json.length();
-            out.add(new String[] {Integer.toString(starts.get(i)[1]), json.substring(starts.get(i)[0], end)});
-        }
-        return out;
-    }
-
     @Test
     void logsEachComponentServesAndStopsCleanlyOnSigterm() throws Exception {
         Running r = start("--web.listen-address=127.0.0.1:0");
@@ -115,7 +88,8 @@ class ProcessIT {
                 "index line: " + log);
         assertTrue(log.stream().anyMatch(l -> l.contains("msg=\"http: listening on 127.0.0.1:" + r.port())),
                 "http line: " + log);
-        Set<Long> programs = bpfProgramsOf(r.process().pid());
+        Set<Long> programs = BpfPrograms.heldBy(r.process().pid());
+        assertTrue(programs.size() >= 3, "BPF programs held (on_switch, cpu_tick, sample): " + programs);
 
         long t0 = System.nanoTime();
         new ProcessBuilder("kill", "-TERM", Long.toString(r.process().pid())).start().waitFor();
@@ -123,12 +97,8 @@ class ProcessIT {
         long millis = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(0, r.process().exitValue(), "exit status after SIGTERM; log: " + lines(r.stderr()));
         System.err.println("ProcessIT: stopped " + millis + " ms after SIGTERM; it held BPF programs " + programs);
-        Set<Long> left = new TreeSet<>();
-        for (String[] prog : bpfPrograms()) {
-            if (programs.contains(Long.parseLong(prog[0]))) {
-                left.add(Long.parseLong(prog[0]));
-            }
-        }
+        Set<Long> left = new TreeSet<>(programs);
+        left.retainAll(BpfPrograms.loaded());
         assertTrue(left.isEmpty(), "BPF programs still loaded after exit: " + left);
         assertTrue(lines(r.stderr()).stream().anyMatch(l -> l.contains("received SIGTERM")));
         Files.deleteIfExists(r.stderr());
