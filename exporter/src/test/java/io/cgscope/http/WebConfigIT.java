@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.dashboards.ServerProcess;
+import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.Await;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.KernelTest.Requirement;
@@ -21,10 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -48,7 +47,7 @@ class WebConfigIT {
     void prometheusScrapesOverTlsWithBasicAuth() throws Exception {
         // Under CI=true a failed assumption fails the test (KernelTest); test.sh installs prometheus.
         assumeTrue(Files.isExecutable(PROMETHEUS), "needs Debian's prometheus package (/usr/bin/prometheus)");
-        Deque<AutoCloseable> cleanup = new ArrayDeque<>();
+        Cleanup cleanup = new Cleanup();
         Path dir = Files.createTempDirectory("cgscope-tls-it-");
         cleanup.push(() -> deleteTree(dir));
         try {
@@ -143,19 +142,7 @@ class WebConfigIT {
             assertFalse(log.contains("level=error") || log.contains("internal error"), log);
             assertEquals(0, cgscope.stop(), "cgscope stops cleanly on SIGTERM; its log:\n" + cgscope.log());
         } finally {
-            Throwable first = null;
-            while (!cleanup.isEmpty()) {
-                try {
-                    cleanup.pop().close();
-                } catch (Throwable t) {
-                    if (first == null) {
-                        first = t;
-                    }
-                }
-            }
-            if (first != null) {
-                throw new AssertionError("cleanup failed", first);
-            }
+            cleanup.close();
         }
     }
 
