@@ -24,7 +24,7 @@ make -s -C "$SCRATCH/ref" bpfcost cg.bpf.o >/dev/null
 gcc -O2 -Wall -o "$SCRATCH/pingpong" "$top/exporter/bench/pingpong.c"
 (cd "$top" && mvn -q -o -DskipTests package) # -DskipTests still compiles the benchmark mains
 CP="$top/exporter/target/cgscope.jar:$top/exporter/target/test-classes"
-JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseZGC -Xmx1g -cp "$CP")
+JAVA=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseShenandoahGC -Xmx1g -cp "$CP")
 
 {
 echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -38,7 +38,7 @@ seq -f "$parent/svc-%06g.service" 1 "$n" | xargs mkdir
 stat -c %i "$parent"/svc-*.service > "$work/ids"
 constant_id="$(head -1 "$work/ids")"
 
-"$java" -XX:+UseZGC -Xmx256m "-Dcgscope.bench.constant-id=$constant_id" -jar "$jar" \
+"$java" -XX:+UseShenandoahGC -Xmx256m "-Dcgscope.bench.constant-id=$constant_id" -jar "$jar" \
   --web.listen-address=127.0.0.1:0 --bpf.programs= 2> "$work/log" &
 pid=$!
 for _ in $(seq 100); do

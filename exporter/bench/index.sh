@@ -21,7 +21,7 @@
 #             to "index ready" (launch to cgscope_index_following 1 on /metrics, and the
 #             cgscope_index_last_sweep_duration_seconds it reports), plus cgscope's heap with them.
 #   heap      heap bytes per indexed cgroup: IndexBench heap 100k and 200k (fresh JVM, full GC, class
-#             histogram), with the deployment's ZGC and with G1 for comparison.
+#             histogram), with the deployment's Shenandoah and with ZGC and G1 for comparison.
 # Env: REPS (default 3), SECS (default 5), MODES (default "a b c d"), CGSCOPE_FLAGS (extra flags for
 # cgscope, e.g. --cgroup.retention=5s to keep the index small), PORT (default 19486), JAVA_OPTS (default: the flags of
 # exporter/scripts/run.sh). Output: raw lines on stdout and in $OUT (default /tmp/cgscope-bench/raw.txt).
@@ -37,7 +37,7 @@ SECS=${SECS:-5}
 PORT=${PORT:-19486}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA="$JAVA_HOME/bin/java"
-JAVA_OPTS=${JAVA_OPTS:--XX:+UseZGC -Xms64m -Xmx512m -XX:SoftMaxHeapSize=192m -XX:+ExitOnOutOfMemoryError}
+JAVA_OPTS=${JAVA_OPTS:--XX:+UseShenandoahGC -Xms64m -Xmx512m -XX:+ExitOnOutOfMemoryError}
 WORK=${WORK:-/tmp/cgscope-bench}
 OUT=${OUT:-$WORK/raw.txt}
 JAR="$top/exporter/target/cgscope.jar"
@@ -74,11 +74,11 @@ reader_ticks() {  # the fanotify reader thread (comm is cut to 15 characters)
     done
     echo 0
 }
-gc_ticks() {  # the collector's threads (ZGC: Z*, G1: G1*/GC*, and the VM thread)
+gc_ticks() {  # the collector's threads (ZGC: Z*, G1: G1*/GC*, Shenandoah*, and the VM thread)
     local t s=0 c
     for t in /proc/"$1"/task/*; do
         c=$(cat "$t/comm")
-        case $c in Z*|G1*|GC*|"VM Thread") s=$((s + $(awk '{print $14 + $15}' "$t/stat"))) ;; esac
+        case $c in Z*|G1*|GC*|Shenandoah*|"VM Thread") s=$((s + $(awk '{print $14 + $15}' "$t/stat"))) ;; esac
     done
     echo $s
 }
@@ -190,7 +190,7 @@ sec_sweep() {
 
 sec_heap() {
     local gc n
-    for gc in "-XX:+UseZGC" "-XX:+UseG1GC"; do
+    for gc in "-XX:+UseShenandoahGC" "-XX:+UseZGC" "-XX:+UseG1GC"; do
         for n in 100000 200000; do
             "$JAVA" $gc -Xmx512m --enable-native-access=ALL-UNNAMED -cp "$JAR:$WORK/cls" io.cgscope.bench.IndexBench heap $n \
                 | sed "s/^/heap gc=$gc n=$n /" | tee -a "$OUT"

@@ -59,3 +59,5 @@ cgscope_ensure_packages() {
 CGSCOPE_BUILD_PACKAGES=(maven clang llvm libbpf-dev libbpf1 bpftool)
 
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+# Java encodes file names with the locale's charset; cgroup names are mostly UTF-8.
+export LC_ALL="${LC_ALL:-C.UTF-8}"

@@ -7,8 +7,9 @@ top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 . "$top/exporter/scripts/common.sh"
 
 # Build packages, plus what the tests drive: Prometheus and promtool (end-to-end), util-linux
-# (setpriv), procps, bpftool (checks that no program is left attached).
-cgscope_ensure_packages "${CGSCOPE_BUILD_PACKAGES[@]}" prometheus util-linux procps
+# (setpriv), procps, bpftool (checks that no program is left attached), openssl (the TLS tests
+# make their certificates at test time).
+cgscope_ensure_packages "${CGSCOPE_BUILD_PACKAGES[@]}" prometheus util-linux procps openssl
 cgscope_find_jdk
 echo "cgscope: testing with JAVA_HOME=$JAVA_HOME ($("$JAVA_HOME/bin/java" -version 2>&1 | head -1))" >&2
 

@@ -45,7 +45,7 @@ class ProcessIT {
         String jar = System.getenv("CGSCOPE_JAR");
         assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "CGSCOPE_JAR must name the packaged jar: " + jar);
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-XX:+UseZGC", "-Xmx256m", "-jar", jar));
+                "-XX:+UseShenandoahGC", "-Xmx256m", "-jar", jar));
         cmd.addAll(List.of(flags));
         return cmd;
     }

@@ -26,7 +26,9 @@ import java.util.Set;
  * {@code tls_server_config.cert_file}/{@code key_file} (PEM) and {@code basic_auth_users}
  * (user: bcrypt hash, as {@code htpasswd -B} writes: {@code $2a$}, {@code $2b$}, {@code $2y$}).
  * Relative file names are relative to the config file's directory. Unknown keys are an error,
- * so a typo never silently turns TLS or auth off.
+ * so a typo never silently turns TLS or auth off. The certificate and key are read and checked
+ * here, at start-up ({@link TlsFiles}): not PEM, not RSA or EC, or a key that is not the
+ * certificate's is one line naming the file, before anything privileged happens.
  */
 public final class WebConfig {
     private static final Set<String> TOP_KEYS = Set.of("tls_server_config", "basic_auth_users", "http_server_config");
@@ -35,15 +37,25 @@ public final class WebConfig {
     /** bcrypt costs 50-100 ms per check at the usual cost 10: remember good credentials a while. */
     private static final Duration AUTH_CACHE = Duration.ofMinutes(5);
 
+    /**
+     * What an unknown user's password is checked against, so that a wrong user name costs the
+     * same bcrypt time as a wrong password (exporter-toolkit does the same). Made by
+     * {@code htpasswd -nbBC 10} from a random password that was then thrown away.
+     */
+    private static final byte[] NO_USER = "$2y$10$THDT3Ob70ZYEl.1gud6YAONlcct6NvU0aah/rV0UiICr9YZ.X49Gm"
+            .getBytes(StandardCharsets.US_ASCII);
+
     private final Path certFile;
     private final Path keyFile;
+    private final TlsFiles tlsFiles;
     private final Map<String, byte[]> users;
     private final Cache<String, Boolean> verified = Caffeine.newBuilder()
             .expireAfterWrite(AUTH_CACHE).maximumSize(1024).build();
 
-    private WebConfig(Path certFile, Path keyFile, Map<String, byte[]> users) {
+    private WebConfig(Path certFile, Path keyFile, TlsFiles tlsFiles, Map<String, byte[]> users) {
         this.certFile = certFile;
         this.keyFile = keyFile;
+        this.tlsFiles = tlsFiles;
         this.users = users;
     }
 
@@ -63,7 +75,7 @@ public final class WebConfig {
             throw new ConfigException(where + "not valid YAML: " + e.getMessage().replace('\n', ' '));
         }
         if (root == null) {
-            return new WebConfig(null, null, Map.of());
+            return new WebConfig(null, null, null, Map.of());
         }
         Map<?, ?> top = map(root, where + "the top level");
         for (Object k : top.keySet()) {
@@ -74,6 +86,7 @@ public final class WebConfig {
         Path dir = file.toAbsolutePath().getParent();
         Path cert = null;
         Path key = null;
+        TlsFiles tlsFiles = null;
         if (top.get("tls_server_config") != null) {
             Map<?, ?> tls = map(top.get("tls_server_config"), where + "tls_server_config");
             for (Object k : tls.keySet()) {
@@ -86,6 +99,7 @@ public final class WebConfig {
             }
             cert = file(dir, tls.get("cert_file"), where + "tls_server_config.cert_file");
             key = file(dir, tls.get("key_file"), where + "tls_server_config.key_file");
+            tlsFiles = TlsFiles.load(cert, key, where);
         }
         if (top.get("http_server_config") != null) {
             throw new ConfigException(where + "http_server_config is not supported by cgscope");
@@ -103,7 +117,7 @@ public final class WebConfig {
                 users.put(user, hash.getBytes(StandardCharsets.US_ASCII));
             }
         }
-        return new WebConfig(cert, key, Map.copyOf(users));
+        return new WebConfig(cert, key, tlsFiles, Map.copyOf(users));
     }
 
     private static Map<?, ?> map(Object o, String what) throws ConfigException {
@@ -136,28 +150,45 @@ public final class WebConfig {
         return keyFile;
     }
 
+    /** The certificate file's bytes as read and checked at load (PEM; the server's certificate first). */
+    public byte[] certPem() {
+        return tlsFiles.certPem();
+    }
+
+    /** The key file's bytes as read and checked at load (PEM). */
+    public byte[] keyPem() {
+        return tlsFiles.keyPem();
+    }
+
     public boolean basicAuth() {
         return !users.isEmpty();
     }
 
     /**
      * Whether the password is right for the user. Slow (bcrypt) on first sight: call it off the
-     * event loop. Good credentials are remembered for a few minutes, by a SHA-256 of them, never in clear.
+     * event loop. Good credentials are remembered for a few minutes, by a SHA-256 of them, never in
+     * clear. An unknown user costs a bcrypt check too, so timing does not tell which users exist.
      */
     public boolean authenticate(String user, String password) {
-        byte[] hash = users.get(user);
-        if (hash == null || password == null) {
+        if (user == null || password == null) {
             return false;
         }
-        String key = fingerprint(user, password);
-        if (verified.getIfPresent(key) != null) {
+        if (remembered(user, password)) {
             return true;
         }
-        boolean ok = BCrypt.verifyer().verify(password.getBytes(StandardCharsets.UTF_8), hash).verified;
+        byte[] hash = users.get(user);
+        boolean ok = BCrypt.verifyer().verify(password.getBytes(StandardCharsets.UTF_8),
+                hash == null ? NO_USER : hash).verified && hash != null;
         if (ok) {
-            verified.put(key, Boolean.TRUE);
+            verified.put(fingerprint(user, password), Boolean.TRUE);
         }
         return ok;
+    }
+
+    /** Fast (a SHA-256 and a map lookup, fine on the event loop): whether these credentials passed recently. */
+    public boolean remembered(String user, String password) {
+        return user != null && password != null && users.containsKey(user)
+                && verified.getIfPresent(fingerprint(user, password)) != null;
     }
 
     private static String fingerprint(String user, String password) {

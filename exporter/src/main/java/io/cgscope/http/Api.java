@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.BuildInfo;
+import io.cgscope.config.WebConfig;
 import io.cgscope.index.CgroupIndex;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Handler;
@@ -12,6 +13,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 
 /** The routes: wiring only; the handlers live in their own classes. */
@@ -34,9 +36,15 @@ final class Api {
     private final CgroupHandlers cgroups;
     private final StatusPages pages;
     private final EventStreams streams;
+    private final WebConfig web;
+    private final LongAdder authRefused;
 
-    Api(CgroupIndex index, CollectorRegistry registry, BuildInfo build, String telemetryPath, EventStreams streams) {
+    /** {@code web}: null, or the web config whose {@code basic_auth_users} guard every route. */
+    Api(CgroupIndex index, CollectorRegistry registry, BuildInfo build, String telemetryPath, EventStreams streams,
+        WebConfig web, LongAdder authRefused) {
         this.index = index;
+        this.web = web;
+        this.authRefused = authRefused;
         this.telemetryPath = telemetryPath;
         this.metrics = new MetricsHandler(registry);
         this.cgroups = new CgroupHandlers(index);
@@ -48,6 +56,9 @@ final class Api {
         Router r = Router.router(vertx);
         Errors.install(r);
         r.route().handler(Api::refuseBodies);
+        if (web != null && web.basicAuth()) {
+            r.route().handler(new BasicAuth(vertx, web, authRefused)::handle);
+        }
         get(r, telemetryPath, metrics::handle);
         get(r, "/", pages::home);
         get(r, "/healthz", pages::health);

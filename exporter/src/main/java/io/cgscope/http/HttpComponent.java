@@ -8,14 +8,18 @@ import io.cgscope.index.CgroupIndex;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.cgscope.config.WebConfig;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 
 import java.net.BindException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -25,6 +29,10 @@ import java.util.logging.Logger;
  * answer from memory, and whatever may take time (scrapes, listings, kernel lookups) runs on a
  * small worker pool. HTTP/2 over cleartext is off: Prometheus and SSE clients speak HTTP/1.1,
  * and every stream is its own connection, which is what a dropped slow client closes.
+ *
+ * <p>With {@code --web.config.file}: TLS from its {@code tls_server_config} (the certificate and
+ * key bytes {@link WebConfig} read and checked at start-up; TLS 1.2 and 1.3, HTTP/1.1 only) and
+ * basic auth on every route from its {@code basic_auth_users} ({@link BasicAuth}).
  */
 public final class HttpComponent implements Component {
     private static final Logger LOG = Logger.getLogger(HttpComponent.class.getName());
@@ -99,16 +107,32 @@ public final class HttpComponent implements Component {
                 .setHttp2ClearTextEnabled(false)
                 .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
                 .setIdleTimeoutUnit(TimeUnit.SECONDS);
-        Api api = new Api(index, registry, build, telemetryPath, streams);
+        WebConfig web = config.webConfig();
+        boolean tls = web != null && web.tls();
+        if (tls) {
+            options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                    .setCertValue(Buffer.buffer(web.certPem()))
+                    .setKeyValue(Buffer.buffer(web.keyPem())));
+        }
+        Api api = new Api(index, registry, build, telemetryPath, streams, web, collector.authRefused);
         try {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
                     .invalidRequestHandler(Errors::invalidRequest)
                     .connectionHandler(VersionGuard::install)
+                    // Failures before HTTP starts: TLS handshakes (a plain HTTP client, a client
+                    // that does not trust the certificate). The client sees its own error.
+                    .exceptionHandler(this::beforeHttp)
                     .listen()
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
+            if (tls && !(cause instanceof BindException)) {
+                // WebConfig checked the files already; whatever the server still refuses is theirs.
+                throw new StartupException("--web.config.file=" + config.webConfigFile() + ": TLS with "
+                        + web.certFile() + " and " + web.keyFile() + " failed: "
+                        + String.valueOf(cause.getMessage()).replace('\n', ' '), 2, cause);
+            }
             String why = cause instanceof BindException ? "address already in use" : String.valueOf(cause.getMessage());
             throw new StartupException("cannot listen on " + config.listenAddress() + ": " + why, cause);
         } catch (InterruptedException | TimeoutException e) {
@@ -116,12 +140,19 @@ public final class HttpComponent implements Component {
         }
         registry.register(collector);
         registered = true;
-        if (config.webConfig() != null) {
-            // Parsed and validated by the flags (the operations issue), but not applied by this server yet.
-            LOG.warning("--web.config.file is not applied yet: serving plain HTTP without TLS or basic auth");
+        if (web != null) {
+            LOG.info("http: from --web.config.file=" + config.webConfigFile() + ": "
+                    + (tls ? "TLS with " + web.certFile() : "no TLS (plain HTTP)") + ", "
+                    + (web.basicAuth() ? "basic auth on every endpoint (/healthz: status only without credentials)"
+                            : "no basic auth"));
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
                 + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz");
+    }
+
+    private void beforeHttp(Throwable failure) {
+        collector.tlsFailures.increment();
+        LOG.log(Level.FINE, "connection failed before HTTP: " + failure);
     }
 
     private String boundAddress() {

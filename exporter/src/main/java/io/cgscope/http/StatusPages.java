@@ -18,10 +18,22 @@ final class StatusPages {
         this.telemetryPath = telemetryPath;
     }
 
-    /** 200 while the index follows the kernel; 503 with the reason otherwise. */
+    /**
+     * 200 while the index follows the kernel; 503 with the reason otherwise. Asked without
+     * credentials while basic auth is on ({@link BasicAuth#ANONYMOUS}): the status alone, no
+     * index mode, size or error text.
+     */
     void health(RoutingContext ctx) {
         IndexStats stats = index.stats();
         String notFollowing = stats.notFollowing.get();
+        if (ctx.get(BasicAuth.ANONYMOUS) != null) {
+            if (notFollowing != null) {
+                Errors.send(ctx.response(), 503, "not healthy");
+            } else {
+                Responses.json(ctx, "{\"status\":\"ok\"}\n");
+            }
+            return;
+        }
         if (notFollowing != null) {
             Errors.send(ctx.response(), 503, "index not following the kernel: " + notFollowing);
             return;

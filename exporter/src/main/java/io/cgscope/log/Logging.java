@@ -131,43 +131,19 @@ public final class Logging {
         }
     }
 
+    /** One JSON object per line; Vert.x's encoder (Jackson) does the escaping. */
     static final class JsonFormatter extends Formatter {
         @Override
         public String format(LogRecord r) {
-            StringBuilder sb = new StringBuilder(160);
-            sb.append("{\"ts\":\"").append(Instant.ofEpochMilli(r.getMillis())).append('"');
-            sb.append(",\"level\":\"").append(levelName(r.getLevel())).append('"');
-            sb.append(",\"logger\":");
-            string(sb, shortName(r.getLoggerName()));
-            sb.append(",\"msg\":");
-            string(sb, formatMessage(r));
+            io.vertx.core.json.JsonObject line = new io.vertx.core.json.JsonObject()
+                    .put("ts", Instant.ofEpochMilli(r.getMillis()).toString())
+                    .put("level", levelName(r.getLevel()))
+                    .put("logger", shortName(r.getLoggerName()))
+                    .put("msg", formatMessage(r));
             if (r.getThrown() != null) {
-                sb.append(",\"err\":");
-                string(sb, String.valueOf(r.getThrown()));
+                line.put("err", String.valueOf(r.getThrown()));
             }
-            return sb.append("}\n").toString();
-        }
-
-        private static void string(StringBuilder sb, String s) {
-            sb.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    case '\r' -> sb.append("\\r");
-                    case '\t' -> sb.append("\\t");
-                    default -> {
-                        if (c < 0x20) {
-                            sb.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            sb.append(c);
-                        }
-                    }
-                }
-            }
-            sb.append('"');
+            return line.encode() + "\n";
         }
     }
 }

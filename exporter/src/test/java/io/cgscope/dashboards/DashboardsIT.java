@@ -1,6 +1,7 @@
 package io.cgscope.dashboards;
 
 import io.cgscope.dashboards.Dashboard.Target;
+import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.Await;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.KernelTest.Requirement;
@@ -14,10 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -60,7 +59,7 @@ class DashboardsIT {
         // Under CI=true a failed assumption fails the test (KernelTest); test.sh installs both.
         assumeTrue(Files.isExecutable(PROMETHEUS) && Files.isExecutable(PROMTOOL),
                 "needs Debian's prometheus package (/usr/bin/prometheus, /usr/bin/promtool)");
-        Deque<AutoCloseable> cleanup = new ArrayDeque<>();
+        Cleanup cleanup = new Cleanup();
         Path dir = Files.createTempDirectory("cgscope-dashboards-it-");
         cleanup.push(() -> deleteTree(dir));
         try {
@@ -114,19 +113,7 @@ class DashboardsIT {
             assertEquals(null, churn.failure.get(), "the churn ran without errors");
             assertEquals(0, cgscope.stop(), "cgscope stops cleanly on SIGTERM; its log:\n" + cgscope.log());
         } finally {
-            Throwable first = null;
-            while (!cleanup.isEmpty()) {
-                try {
-                    cleanup.pop().close();
-                } catch (Throwable t) {
-                    if (first == null) {
-                        first = t;
-                    }
-                }
-            }
-            if (first != null) {
-                throw new AssertionError("cleanup failed", first);
-            }
+            cleanup.close();
         }
     }
 

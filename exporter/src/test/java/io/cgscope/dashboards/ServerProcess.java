@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * jar) or Prometheus. Its output goes to a log file in the test's folder; {@link #close()} stops it
  * by its PID (SIGTERM, then SIGKILL after a grace period), never by name.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern CGSCOPE_LISTENING = Pattern.compile("http: listening on (\\S+):(\\d+),");
 
@@ -43,13 +43,13 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Starts cgscope from {@code $CGSCOPE_JAR} on an ephemeral loopback port; returns once it serves. */
-    static ServerProcess cgscope(Path dir, String... flags) throws IOException {
+    public static ServerProcess cgscope(Path dir, String... flags) throws IOException {
         String jar = System.getenv("CGSCOPE_JAR");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException("CGSCOPE_JAR names no jar (" + jar + "): run through `mvn verify`");
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseZGC", "-Xmx256m", "-jar", jar, "--web.listen-address=127.0.0.1:0"));
+                "-XX:+UseShenandoahGC", "-Xmx256m", "-jar", jar, "--web.listen-address=127.0.0.1:0"));
         command.addAll(List.of(flags));
         Path log = dir.resolve("cgscope.log");
         Process p = start(command, log);
@@ -73,7 +73,7 @@ final class ServerProcess implements AutoCloseable {
      * Starts Prometheus ({@code /usr/bin/prometheus}) with its own config and storage in {@code dir},
      * on a free loopback port; returns once it is ready.
      */
-    static ServerProcess prometheus(Path dir, String config) throws IOException {
+    public static ServerProcess prometheus(Path dir, String config) throws IOException {
         Path configFile = dir.resolve("prometheus.yml");
         Files.writeString(configFile, config);
         Path storage = Files.createDirectories(dir.resolve("data"));
@@ -117,19 +117,19 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    String address() {
+    public String address() {
         return address;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    String log() {
+    public String log() {
         return read(log);
     }
 
-    HttpResponse<String> get(String pathAndQuery) throws IOException {
+    public HttpResponse<String> get(String pathAndQuery) throws IOException {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address + pathAndQuery))
                 .timeout(Duration.ofSeconds(20)).GET().build();
         try {
@@ -141,7 +141,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Prometheus: an instant query through {@code /api/v1/query}; the JSON answer, error or not. */
-    JsonObject query(String promql) throws IOException {
+    public JsonObject query(String promql) throws IOException {
         HttpResponse<String> r = get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
         try {
             return new JsonObject(r.body());
@@ -151,7 +151,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Prometheus: GET an API path, its JSON answer. */
-    JsonObject api(String path) throws IOException {
+    public JsonObject api(String path) throws IOException {
         HttpResponse<String> r = get(path);
         if (r.statusCode() != 200) {
             throw new AssertionError(path + ": HTTP " + r.statusCode() + " " + r.body());
@@ -160,7 +160,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Stops the process by its PID: SIGTERM, then SIGKILL after 15 s; returns its exit code. */
-    int stop() {
+    public int stop() {
         process.destroy();
         try {
             if (!process.waitFor(15, TimeUnit.SECONDS)) {

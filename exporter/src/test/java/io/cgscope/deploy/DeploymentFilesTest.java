@@ -35,7 +35,7 @@ class DeploymentFilesTest {
         String unit = Files.readString(DEPLOY.resolve("systemd/cgscope.service"));
         for (String must : List.of("ProtectSystem=strict", "NoNewPrivileges=yes", "--run-as=nobody",
                 "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH CAP_SETUID CAP_SETGID",
-                "MemoryMax=", "-XX:+UseZGC")) {
+                "MemoryMax=", "-XX:+UseShenandoahGC")) {
             assertTrue(unit.contains(must), "the unit has " + must);
         }
     }

@@ -50,7 +50,7 @@ public final class AgentProcess implements AutoCloseable {
         Path log = Files.createTempFile("cgscope-agent", ".log");
         List<String> cmd = new ArrayList<>(launcher);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseZGC", "-Xmx512m", "-jar", jar, "--web.listen-address=127.0.0.1:" + port));
+                "-XX:+UseShenandoahGC", "-Xmx512m", "-jar", jar, "--web.listen-address=127.0.0.1:" + port));
         cmd.addAll(List.of(flags));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         AgentProcess agent = new AgentProcess(p, port, log);
