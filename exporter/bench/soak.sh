@@ -5,8 +5,8 @@
 #
 # REFDIR: the C reference programs (default: ../shared/reference relative to the repo root), copied
 #   to a scratch dir and built there; `churn` is the load generator and the CPU reference.
-# JVM flags: those of exporter/deploy/systemd/cgscope.service (CGSCOPE_JAVA_OPTS), and --run-as=nobody
-#   as the unit has it.
+# JVM flags: those of exporter/deploy/systemd/cgscope.service (CGSCOPE_JAVA_OPTS; $JAVA_OPTS replaces
+#   them), LC_ALL=C.UTF-8 and --run-as=nobody as the unit has them.
 # footprint  10,000 cgroups under <cgroup2>/cgscope-soak.slice (100 x 100), cgscope with every BPF
 #            program; after $SETTLE s (default 30) of settling: $IDLE s (default 60) with no scrape and
 #            $IDLE s with a scrape every 15 s; CPU from /proc/PID/stat (utime+stime) as % of one core,
@@ -26,7 +26,7 @@ sections=("$@")
 [ ${#sections[@]} -eq 0 ] && sections=(footprint churn)
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 UNIT="$top/exporter/deploy/systemd/cgscope.service"
-JAVA_OPTS=$(sed -n 's/^Environment="CGSCOPE_JAVA_OPTS=\(.*\)"$/\1/p' "$UNIT")
+JAVA_OPTS=${JAVA_OPTS:-$(sed -n 's/^Environment="CGSCOPE_JAVA_OPTS=\(.*\)"$/\1/p' "$UNIT")}
 [ -n "$JAVA_OPTS" ] || { echo "no CGSCOPE_JAVA_OPTS in $UNIT" >&2; exit 1; }
 JAR="$top/exporter/target/cgscope.jar"
 WORK=${WORK:-/tmp/cgscope-soak}
@@ -69,7 +69,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mb() { awk '/^VmRSS:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
 
 start_cgscope() {  # flags...
-    "$JAVA_HOME/bin/java" $JAVA_OPTS -jar "$JAR" --web.listen-address=127.0.0.1:$PORT --run-as=nobody "$@" \
+    LC_ALL=C.UTF-8 "$JAVA_HOME/bin/java" $JAVA_OPTS -jar "$JAR" --web.listen-address=127.0.0.1:$PORT --run-as=nobody "$@" \
         >"$WORK/cgscope.log" 2>&1 &
     CGS_PID=$!
     for _ in $(seq 600); do

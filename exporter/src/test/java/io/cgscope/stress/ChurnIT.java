@@ -54,9 +54,11 @@ class ChurnIT {
             AtomicReference<Throwable> scrapeFailure = new AtomicReference<>();
             Set<String> seenSeries = ConcurrentHashMap.newKeySet();
             Map<String, Double> peakEntries = new ConcurrentHashMap<>();
+            List<Double> scrapeSeconds = java.util.Collections.synchronizedList(new ArrayList<>());
             Thread scraper = Thread.ofPlatform().name("test-scraper").start(() -> {
                 try {
                     while (churning.get()) {
+                        long s0 = System.nanoTime();
                         var r = agent.get("/metrics");
                         assertEquals(200, r.statusCode());
                         for (Exposition.Sample s : Exposition.parse(r.body())) {
@@ -67,6 +69,7 @@ class ChurnIT {
                                 peakEntries.merge(s.label("map"), s.value(), Math::max);
                             }
                         }
+                        scrapeSeconds.add((System.nanoTime() - s0) / 1e9); // scrape and parse
                         Thread.sleep(500); // a scrape interval, not a wait for a condition
                     }
                 } catch (Throwable t) {
@@ -93,8 +96,11 @@ class ChurnIT {
             if (scrapeFailure.get() != null) {
                 throw new AssertionError("scrape failed during churn", scrapeFailure.get());
             }
-            System.out.printf("churn: %d cgroups (%d with tasks) in %.1f s; %d churned series seen; peak map entries %s"
-                    + " (before %s)%n", CGROUPS, active, churnSeconds, seenSeries.size(), peakEntries, entriesBefore);
+            System.out.printf("churn: %d cgroups (%d with tasks) in %.1f s; %d churned series seen in %d scrapes"
+                    + " (scrape and parse: mean %.2f s, max %.2f s); peak map entries %s (before %s)%n", CGROUPS, active,
+                    churnSeconds, seenSeries.size(), scrapeSeconds.size(),
+                    scrapeSeconds.stream().mapToDouble(d -> d).average().orElse(0),
+                    scrapeSeconds.stream().mapToDouble(d -> d).max().orElse(0), peakEntries, entriesBefore);
             // The churned cgroups really had BPF counts, named by the index as they came and went.
             assertTrue(seenSeries.size() >= active * 8 / 10, seenSeries.size() + " of " + active
                     + " cgroups with tasks were seen as series");
