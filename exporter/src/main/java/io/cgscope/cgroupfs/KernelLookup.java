@@ -20,8 +20,8 @@ import java.util.function.LongFunction;
  * The on-demand lookup behind {@link CgroupIndex#lookup}: asks the kernel about an id the index
  * does not know. {@code open_by_handle_at} opens the cgroup by id, {@code /proc/self/fd} gives its
  * path, and {@code name_to_handle_at} the id of each ancestor on that path. Needs
- * CAP_DAC_READ_SEARCH: once refused (after the privilege drop) it answers "unknown" without asking
- * again; {@link #refused()} says so.
+ * CAP_DAC_READ_SEARCH: once refused (after the privilege drop) it fails every call at once without
+ * asking again (the index counts the failures); {@link #refused()} says so.
  */
 public final class KernelLookup implements LongFunction<List<CgroupIndex.Discovered>> {
     private final CgroupFs fs;
@@ -39,8 +39,12 @@ public final class KernelLookup implements LongFunction<List<CgroupIndex.Discove
 
     @Override
     public synchronized List<CgroupIndex.Discovered> apply(long id) {
-        if (refused.get() || id == 0) {
+        if (id == 0) {
             return List.of();
+        }
+        if (refused.get()) {
+            // Not "unknown": the index counts this as a failed lookup (cgscope_index_lookup_failures_total).
+            throw new IllegalStateException("open_by_handle_at refused (no CAP_DAC_READ_SEARCH after the privilege drop)");
         }
         Fd dir;
         try {
@@ -48,7 +52,7 @@ public final class KernelLookup implements LongFunction<List<CgroupIndex.Discove
         } catch (SyscallException e) {
             if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
                 refused.set(true);
-                return List.of();
+                throw new IllegalStateException(e.getMessage(), e);
             }
             throw new IllegalStateException(e.getMessage(), e);
         }

@@ -45,6 +45,7 @@ final class ChildIds {
             return handles.kernfsId(fs.rootFd().get(), parentPath, name);
         }
         if (byHandleRefused) {
+            index.stats().lookupFailures.increment();
             return FileHandles.GONE;
         }
         handleFallbacks++;
@@ -54,6 +55,7 @@ final class ChildIds {
         } catch (SyscallException e) {
             if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
                 byHandleRefused = true; // documented degradation: the resync or the DELETE fills the gap
+                index.stats().lookupFailures.increment();
                 return FileHandles.GONE;
             }
             throw e;

@@ -61,6 +61,10 @@ public final class IndexCollector extends Collector implements Collector.Describ
                 "fanotify events or records that could not be parsed (ignored).", s.malformedEvents.sum()));
         out.add(new CounterMetricFamily("cgscope_index_lookups",
                 "Ids the index did not know that an on-demand kernel lookup found.", s.lookups.sum()));
+        out.add(new CounterMetricFamily("cgscope_index_lookup_failures",
+                "Kernel lookups by id that could not be made: open_by_handle_at refused (no CAP_DAC_READ_SEARCH"
+                        + " after --run-as) or failed; the id answers unknown until its event arrives.",
+                s.lookupFailures.sum()));
         CounterMetricFamily ended = new CounterMetricFamily("cgscope_index_retention_ended",
                 "Removed cgroups no longer kept: their --cgroup.retention ended (reason retention), or more than"
                         + " --cgroup.max-retained were kept and the oldest went first (reason budget).", List.of("reason"));

@@ -98,6 +98,12 @@ class LeastPrivilegeIT {
             assertEquals(0, agent.metric("cgscope_scrape_errors_total"));
             assertEquals(1, agent.metric("cgscope_index_following"));
 
+            // An id the index does not know needs open_by_handle_at, refused as nobody: a 404, counted.
+            double failuresBefore = agent.metric("cgscope_index_lookup_failures_total");
+            assertEquals(404, agent.get("/cgroup/" + Long.toUnsignedString(Long.MAX_VALUE - 7)).statusCode());
+            assertTrue(agent.metric("cgscope_index_lookup_failures_total") >= failuresBefore + 1,
+                    "the refused lookup is counted");
+
             // Still nobody on every thread (threads started since, too), then a clean stop.
             assertEquals(List.of(), privilegedThreads(agent.pid()));
             agent.signal("TERM");
