@@ -40,6 +40,12 @@ final class StatusPages {
         }
         StringBuilder sb = new StringBuilder(96).append("{\"status\":\"ok\",\"index_mode\":");
         Json.string(sb, stats.mode.get());
+        String degraded = stats.degraded.get();
+        if (degraded != null) {
+            // Still following (by sweeps), but not the way it was asked to: say why.
+            sb.append(",\"degraded\":");
+            Json.string(sb, degraded);
+        }
         sb.append(",\"cgroups\":").append(index.liveCount()).append("}\n");
         Responses.json(ctx, sb.toString());
     }

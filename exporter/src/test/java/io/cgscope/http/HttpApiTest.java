@@ -256,6 +256,14 @@ class HttpApiTest {
         JsonObject ok = json(c.get("/healthz"));
         assertEquals("ok", ok.getString("status"));
         assertEquals("fanotify", ok.getString("index_mode"));
+        assertEquals(null, ok.getString("degraded"));
+        index.stats().mode.set("sweep");
+        index.stats().degraded.set("fanotify fd lost and a new mark was refused: EPERM");
+        JsonObject degraded = json(c.get("/healthz"));
+        assertEquals("sweep", degraded.getString("index_mode"));
+        assertTrue(degraded.getString("degraded").contains("EPERM"), degraded.encode());
+        index.stats().degraded.set(null);
+        index.stats().mode.set("fanotify");
         index.stats().notFollowing.set("fanotify reader failed: EBADF; retrying");
         assertError(c.get("/healthz"), 503, "fanotify reader failed: EBADF");
 
