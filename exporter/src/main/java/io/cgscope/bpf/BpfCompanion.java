@@ -1,5 +1,7 @@
 package io.cgscope.bpf;
 
+import io.cgscope.linux.Libc;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -158,7 +160,7 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
         try {
             n = (int) LibBpf.NUM_POSSIBLE_CPUS.invokeExact();
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (n <= 0) {
             throw new BpfException("libbpf_num_possible_cpus failed: " + LibBpf.strerror(n));
@@ -194,7 +196,7 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
             try {
                 rc = (int) LibBpf.MAP_LOOKUP_ELEM.invokeExact(failures.fd(), u32Key, failureValues);
             } catch (Throwable t) {
-                throw LibBpf.rethrow(t);
+                throw Libc.rethrow(t);
             }
             if (rc < 0) {
                 throw new BpfException("bpf_map_lookup_elem(update_failures) failed: " + LibBpf.strerror(rc));
@@ -260,7 +262,7 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
         } catch (BpfException e) {
             return new RunStats(0, 0);
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 

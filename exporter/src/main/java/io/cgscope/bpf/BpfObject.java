@@ -1,5 +1,7 @@
 package io.cgscope.bpf;
 
+import io.cgscope.linux.Libc;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -48,7 +50,7 @@ final class BpfObject implements AutoCloseable {
             throw e;
         } catch (Throwable t) {
             o.close();
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -59,7 +61,7 @@ final class BpfObject implements AutoCloseable {
             try {
                 rc = (int) LibBpf.MAP_SET_MAX_ENTRIES.invokeExact(map(name), maxEntries);
             } catch (Throwable t) {
-                throw LibBpf.rethrow(t);
+                throw Libc.rethrow(t);
             }
             if (rc < 0) {
                 throw new BpfException("bpf_map__set_max_entries(" + name + ", " + maxEntries + ") failed: "
@@ -84,7 +86,7 @@ final class BpfObject implements AutoCloseable {
         } catch (BpfException e) {
             throw e;
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -94,7 +96,7 @@ final class BpfObject implements AutoCloseable {
         try {
             rc = (int) LibBpf.PROGRAM_SET_AUTOLOAD.invokeExact(program(program), load);
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (rc < 0) {
             throw new BpfException("bpf_program__set_autoload(" + program + ") failed: " + LibBpf.strerror(rc));
@@ -109,7 +111,7 @@ final class BpfObject implements AutoCloseable {
             rc = (int) LibBpf.OBJECT_LOAD.invokeExact(obj);
         } catch (Throwable t) {
             LibBpfLog.take();
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         String log = LibBpfLog.take();
         if (rc < 0) {
@@ -132,7 +134,7 @@ final class BpfObject implements AutoCloseable {
         try {
             fd = (int) LibBpf.PROGRAM_FD.invokeExact(program(name));
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (fd < 0) {
             throw new BpfException("program " + name + " is not loaded");
@@ -154,7 +156,7 @@ final class BpfObject implements AutoCloseable {
         } catch (BpfException e) {
             throw e;
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -168,7 +170,7 @@ final class BpfObject implements AutoCloseable {
         } catch (BpfException e) {
             throw e;
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 

@@ -157,16 +157,6 @@ final class LibBpf {
         }
     }
 
-    /** Rethrows what a downcall threw: only programming errors (wrong types) or VM errors can arrive here. */
-    static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException re) {
-            return re;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
 
     static Linker linker() {
         return LINKER;

@@ -1,6 +1,7 @@
 package io.cgscope.bpf;
 
 import io.cgscope.linux.Fd;
+import io.cgscope.linux.Libc;
 import io.cgscope.linux.PerfEvents;
 import io.cgscope.linux.SyscallException;
 
@@ -50,7 +51,7 @@ final class Links implements AutoCloseable {
             link = (MemorySegment) LibBpf.PROGRAM_ATTACH.invokeExact(state, prog);
         } catch (Throwable t) {
             LibBpfLog.take();
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         String log = LibBpfLog.take();
         if (link.equals(MemorySegment.NULL)) {
@@ -75,7 +76,7 @@ final class Links implements AutoCloseable {
         } catch (Throwable t) {
             LibBpfLog.take();
             event.closeQuietly();
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         String log = LibBpfLog.take();
         if (link.equals(MemorySegment.NULL)) {

@@ -1,5 +1,7 @@
 package io.cgscope.bpf;
 
+import io.cgscope.linux.Libc;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -87,7 +89,7 @@ final class PerCpuReader implements AutoCloseable {
                 rc = (int) LibBpf.MAP_LOOKUP_BATCH.invokeExact(map.fd(), in, outBatch, keys, values, count,
                         MemorySegment.NULL);
             } catch (Throwable t) {
-                throw LibBpf.rethrow(t);
+                throw Libc.rethrow(t);
             }
             if (rc < 0 && rc != -ENOENT) {
                 if (first && (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -ENOTSUPP)) {
@@ -122,7 +124,7 @@ final class PerCpuReader implements AutoCloseable {
             try {
                 rc = (int) LibBpf.MAP_GET_NEXT_KEY.invokeExact(map.fd(), prev, nextKey);
             } catch (Throwable t) {
-                throw LibBpf.rethrow(t);
+                throw Libc.rethrow(t);
             }
             if (rc == -ENOENT) {
                 return;
@@ -135,7 +137,7 @@ final class PerCpuReader implements AutoCloseable {
             try {
                 rc = (int) LibBpf.MAP_LOOKUP_ELEM.invokeExact(map.fd(), key, values);
             } catch (Throwable t) {
-                throw LibBpf.rethrow(t);
+                throw Libc.rethrow(t);
             }
             if (rc == 0) {
                 sumInto(into, key.get(ValueLayout.JAVA_LONG, 0), values, 0);
@@ -165,7 +167,7 @@ final class PerCpuReader implements AutoCloseable {
         try {
             rc = (int) LibBpf.MAP_DELETE_ELEM.invokeExact(map.fd(), key);
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (rc < 0 && rc != -ENOENT) {
             throw new BpfException("bpf_map_delete_elem(" + map.name() + ") failed: " + LibBpf.strerror(rc));
@@ -184,7 +186,7 @@ final class PerCpuReader implements AutoCloseable {
         try {
             rc = (int) LibBpf.MAP_UPDATE_ELEM.invokeExact(map.fd(), key, values, LibBpf.BPF_ANY);
         } catch (Throwable t) {
-            throw LibBpf.rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (rc < 0) {
             throw new BpfException("bpf_map_update_elem(" + map.name() + ") failed: " + LibBpf.strerror(rc));

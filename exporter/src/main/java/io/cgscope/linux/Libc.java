@@ -117,7 +117,7 @@ public final class Libc {
     }
 
     /** Rethrows what a downcall threw: only programming errors (wrong types) or VM errors can arrive here. */
-    static RuntimeException rethrow(Throwable t) {
+    public static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException re) {
             return re;
         }

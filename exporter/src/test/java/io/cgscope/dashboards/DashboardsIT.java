@@ -91,7 +91,7 @@ class DashboardsIT {
 
             // long enough for every rate: the busy cgroup's series fills more than a rate interval
             String filled = "count_over_time(cgscope_cgroup_cpu_seconds_total{cgroup=\"" + busyPath + "\"}[15s]) >= 12";
-            Await.until(Duration.ofSeconds(50), () -> !result(prometheus, filled).isEmpty(),
+            Await.until(Duration.ofSeconds(50), () -> !prometheus.results(filled).isEmpty(),
                     () -> "15 s of samples of " + busyPath + "; cgscope log:\n" + cgscope.log()
                             + "\nprometheus log:\n" + prometheus.log());
             assertTrue(churn.created.get() > 10, "the churn made short-lived cgroups: " + churn.created.get());
@@ -171,7 +171,7 @@ class DashboardsIT {
             }
             if (t.expr().contains("cgscope_index_events_total")) {
                 String created = "sum(rate(cgscope_index_events_total{type=\"create\"}[$__rate_interval])) > 0 and sum(rate(cgscope_index_events_total{type=\"delete\"}[$__rate_interval])) > 0";
-                if (result(prometheus, d.interpolate(created, Map.of("instance", instance))).isEmpty()) {
+                if (prometheus.results(d.interpolate(created, Map.of("instance", instance))).isEmpty()) {
                     problems.add(where + ": the churn panel's metric shows no creates and deletes");
                 }
             }
@@ -179,18 +179,6 @@ class DashboardsIT {
         assertEquals(List.of(), problems, d.name() + ": every panel query parses and shows the workload");
         assertEquals(new TreeSet<>(CGROUP_FAMILIES), familiesShowingBusy,
                 d.name() + ": CPU, samples, context switches and latency are each shown for " + busyPath);
-    }
-
-    private static JsonArray result(ServerProcess prometheus, String q) {
-        try {
-            JsonObject answer = prometheus.query(q);
-            if (!"success".equals(answer.getString("status"))) {
-                throw new AssertionError(q + ": " + answer.encode());
-            }
-            return answer.getJsonObject("data").getJsonArray("result");
-        } catch (IOException e) {
-            return new JsonArray();
-        }
     }
 
     /** {@code promtool check metrics} on cgscope's exposition reports nothing. */

@@ -141,6 +141,19 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     /** Prometheus: an instant query through {@code /api/v1/query}; the JSON answer, error or not. */
+    /** The result vector of an instant query; a query Prometheus refuses fails the test, no answer gives an empty one. */
+    public io.vertx.core.json.JsonArray results(String promql) {
+        try {
+            JsonObject answer = query(promql);
+            if (!"success".equals(answer.getString("status"))) {
+                throw new AssertionError(promql + ": " + answer.encode());
+            }
+            return answer.getJsonObject("data").getJsonArray("result");
+        } catch (IOException e) {
+            return new io.vertx.core.json.JsonArray();
+        }
+    }
+
     public JsonObject query(String promql) throws IOException {
         HttpResponse<String> r = get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
         try {

@@ -91,8 +91,8 @@ class WebConfigIT {
             cleanup.push(prometheus);
 
             // (1) TLS with basic auth: the target is up and cgscope's metrics are queryable
-            Await.until(Duration.ofSeconds(60), () -> !result(prometheus, "up{job=\"cgscope\"} == 1").isEmpty()
-                            && !result(prometheus, "cgscope_build_info{job=\"cgscope\"}").isEmpty(),
+            Await.until(Duration.ofSeconds(60), () -> !prometheus.results("up{job=\"cgscope\"} == 1").isEmpty()
+                            && !prometheus.results("cgscope_build_info{job=\"cgscope\"}").isEmpty(),
                     () -> "cgscope up and scraped over TLS; targets: " + targets(prometheus)
                             + "\ncgscope log:\n" + cgscope.log() + "\nprometheus log:\n" + prometheus.log());
             // (2) a wrong password, (3) plain HTTP: down, with the reason, and no data
@@ -107,17 +107,17 @@ class WebConfigIT {
             assertFalse(target(prometheus, "plain-http").getString("lastError").contains("server returned HTTP status 5"),
                     "plain HTTP: " + target(prometheus, "plain-http").getString("lastError"));
             for (String job : List.of("wrong-password", "plain-http")) {
-                assertEquals(new JsonArray(), result(prometheus, "{job=\"" + job + "\",__name__=~\"cgscope_.*|jvm_.*\"}"),
+                assertEquals(new JsonArray(), prometheus.results("{job=\"" + job + "\",__name__=~\"cgscope_.*|jvm_.*\"}"),
                         job + " got no metrics data");
             }
             // cgscope counted both refusals
             Await.until(Duration.ofSeconds(20),
-                    () -> !result(prometheus, "cgscope_http_auth_refused_total{job=\"cgscope\"} > 0").isEmpty()
-                            && !result(prometheus, "cgscope_http_tls_handshake_errors_total{job=\"cgscope\"} > 0").isEmpty(),
+                    () -> !prometheus.results("cgscope_http_auth_refused_total{job=\"cgscope\"} > 0").isEmpty()
+                            && !prometheus.results("cgscope_http_tls_handshake_errors_total{job=\"cgscope\"} > 0").isEmpty(),
                     () -> "refusals counted; targets: " + targets(prometheus));
             // after all those refusals the good job is still scraped (its latest scrape is up; a
             // single 1 s scrape timeout on a loaded machine is not what this is about)
-            Await.until(Duration.ofSeconds(20), () -> !result(prometheus, "up{job=\"cgscope\"} == 1").isEmpty(),
+            Await.until(Duration.ofSeconds(20), () -> !prometheus.results("up{job=\"cgscope\"} == 1").isEmpty(),
                     () -> "the good job still up after the refusals; targets: " + targets(prometheus));
 
             // the same, asked directly
@@ -216,18 +216,6 @@ class WebConfigIT {
                 "-Xmx128m", "-jar", jar));
         command.addAll(List.of(flags));
         return command;
-    }
-
-    private static JsonArray result(ServerProcess prometheus, String q) {
-        try {
-            JsonObject answer = prometheus.query(q);
-            if (!"success".equals(answer.getString("status"))) {
-                throw new AssertionError(q + ": " + answer.encode());
-            }
-            return answer.getJsonObject("data").getJsonArray("result");
-        } catch (IOException e) {
-            return new JsonArray();
-        }
     }
 
     /** The active target of this job in Prometheus's /api/v1/targets, or null before its first scrape. */

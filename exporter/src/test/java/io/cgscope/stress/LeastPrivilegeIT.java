@@ -6,7 +6,6 @@ import io.cgscope.testing.BpfPrograms;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.TestCgroups;
 import io.cgscope.testing.Workloads;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -138,7 +137,7 @@ class LeastPrivilegeIT {
                 walk.filter(Files::isDirectory).forEach(d -> tree.put(TestCgroups.id(d),
                         cgroups.mount().relativize(d).toString()));
             }
-            Await.until(Duration.ofSeconds(30), () -> tree.equals(live(agent, cgroups.parentPath())),
+            Await.until(Duration.ofSeconds(30), () -> tree.equals(agent.liveCgroups(cgroups.parentPath())),
                     () -> "index differs from the tree after the re-sync");
             assertEquals(1, agent.metric("cgscope_index_following"));
             assertEquals(List.of(), privilegedThreads(agent.pid()));
@@ -299,21 +298,6 @@ class LeastPrivilegeIT {
             return agent.metric(sample);
         } catch (AssertionError | IOException | InterruptedException e) {
             return 0;
-        }
-    }
-
-    private static Map<Long, String> live(AgentProcess agent, String prefix) {
-        try {
-            JsonObject o = new JsonObject(agent.get("/cgroups?state=live&limit=10000&prefix=" + prefix).body());
-            Map<Long, String> out = new TreeMap<>();
-            JsonArray cgroups = o.getJsonArray("cgroups");
-            for (int i = 0; i < cgroups.size(); i++) {
-                JsonObject c = cgroups.getJsonObject(i);
-                out.put(c.getLong("id"), c.getString("path"));
-            }
-            return out;
-        } catch (IOException | InterruptedException e) {
-            return Map.of();
         }
     }
 }

@@ -123,6 +123,26 @@ public final class AgentProcess implements AutoCloseable {
         return sum;
     }
 
+    /** The live cgroups at or below {@code prefix} as {@code /cgroups} lists them: id -> path (empty if it does not answer). */
+    public java.util.Map<Long, String> liveCgroups(String prefix) {
+        try {
+            io.vertx.core.json.JsonObject o = new io.vertx.core.json.JsonObject(
+                    get("/cgroups?state=live&limit=10000&prefix=" + prefix).body());
+            java.util.Map<Long, String> out = new java.util.TreeMap<>();
+            io.vertx.core.json.JsonArray cgroups = o.getJsonArray("cgroups");
+            for (int i = 0; i < cgroups.size(); i++) {
+                io.vertx.core.json.JsonObject c = cgroups.getJsonObject(i);
+                out.put(c.getLong("id"), c.getString("path"));
+            }
+            return out;
+        } catch (IOException e) {
+            return java.util.Map.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Map.of();
+        }
+    }
+
     /** Sends a signal to the process by its PID ({@code kill -SIG pid}). */
     public void signal(String signal) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
