@@ -72,36 +72,32 @@ struct runq_hist {
 
 /* Indexes of update_failures; userspace names them (BpfMaps.java). */
 enum map_index {
-	MAP_CPU_NS = 0,
-	MAP_SAMPLES = 1,
-	MAP_SWITCHES = 2,
-	MAP_RUNQLAT = 3,
-	MAP_COUNT = 4,
+	MAP_COUNTERS = 0,
+	MAP_RUNQLAT = 1,
+	MAP_COUNT = 2,
 };
 
-/* On-CPU nanoseconds per cgroup (feature cpu). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, MAX_CGROUPS);
-	__type(key, __u64);   /* cgroup id */
-	__type(value, __u64); /* nanoseconds on CPU */
-} cpu_ns SEC(".maps");
+/*
+ * The plain counters of one cgroup (features cpu, samples, switches), in ONE
+ * map: at a switch the cpu and switches parts update the same entry with one
+ * lookup, and a scrape reads one map instead of three (reading a per-CPU hash
+ * costs the kernel about 0.2 us per entry whatever the value size: 10k
+ * cgroups took 2.1 ms per u64 map here, the 24-byte struct about the same).
+ * Words of a feature that is off stay zero. Userspace knows the layout
+ * (BpfMaps.java).
+ */
+struct cgroup_counters {
+	__u64 cpu_ns;   /* nanoseconds on CPU (feature cpu) */
+	__u64 samples;  /* cpu-clock samples (feature samples) */
+	__u64 switches; /* context switches, counted for the task switched out (feature switches) */
+};
 
-/* perf cpu-clock samples per cgroup (feature samples). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, MAX_CGROUPS);
-	__type(key, __u64);   /* cgroup id */
-	__type(value, __u64); /* samples */
-} samples SEC(".maps");
-
-/* Context switches per cgroup of the task switched out (feature switches). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, MAX_CGROUPS);
-	__type(key, __u64);   /* cgroup id */
-	__type(value, __u64); /* switches */
-} switches SEC(".maps");
+	__type(key, __u64); /* cgroup id */
+	__type(value, struct cgroup_counters);
+} counters SEC(".maps");
 
 /* Run-queue latency histogram per cgroup of the task that waited (feature runqlat). */
 struct {
@@ -139,7 +135,7 @@ struct {
 } update_failures SEC(".maps");
 
 /* Zero values to insert from (read-only data, not the 512-byte stack). */
-static const __u64 zero_u64 = 0;
+static const struct cgroup_counters zero_counters = {};
 static const struct runq_hist zero_hist = {};
 
 static __always_inline void count_failure(__u32 which)
@@ -170,38 +166,38 @@ static __always_inline void *lookup_or_insert(void *map, __u64 *cgid, const void
 	return bpf_map_lookup_elem(map, cgid);
 }
 
-static __always_inline void add_u64(void *map, __u64 cgid, __u64 delta, __u32 which)
+/* This CPU's counters of a cgroup (per-CPU value: plain adds, no atomics). */
+static __always_inline struct cgroup_counters *counters_of(__u64 cgid)
 {
-	__u64 *v = lookup_or_insert(map, &cgid, &zero_u64, which);
-
-	if (v)
-		*v += delta; /* per-CPU value: no atomic needed */
+	return lookup_or_insert(&counters, &cgid, &zero_counters, MAP_COUNTERS);
 }
 
 /*
- * Charges the run time `curr` accumulated since this CPU's last charge to its
- * cgroup (nothing for the idle task, pid 0, whose time is nobody's work), then
- * marks `then` (the task that runs from now on) with its current run time.
+ * Returns the run time `curr` accumulated since this CPU's last charge, to be
+ * charged to its cgroup (0 for the idle task, pid 0, whose time is nobody's
+ * work), and marks `then` (the task that runs from now on) with its current
+ * run time.
  * Called at every switch (curr = prev, then = next) and at every cpu-clock tick
  * (curr = then = current), so a task that is never switched out is still
  * charged once per tick period; its runtime there is as fresh as the last
  * scheduler tick. A task seen for the first time (cgscope just attached) only
  * sets the mark: its earlier run time is not ours to charge.
  */
-static __always_inline void charge_cpu(struct task_struct *curr, bool idle, __u64 cgid, struct task_struct *then)
+static __always_inline __u64 cpu_delta(struct task_struct *curr, bool idle, struct task_struct *then)
 {
 	__u32 zero = 0;
 	struct cpu_mark *mark;
-	__u64 runtime;
+	__u64 runtime, delta = 0;
 
 	mark = bpf_map_lookup_elem(&cpu_last, &zero);
 	if (!mark)
-		return;
+		return 0;
 	runtime = curr->se.sum_exec_runtime;
 	if (!idle && mark->task == (__u64)curr && runtime > mark->runtime)
-		add_u64(&cpu_ns, cgid, runtime - mark->runtime, MAP_CPU_NS);
+		delta = runtime - mark->runtime;
 	mark->task = (__u64)then;
 	mark->runtime = then == curr ? runtime : then->se.sum_exec_runtime;
+	return delta;
 }
 
 /* cpu: the periodic charge of a running task (software cpu-clock, one event per CPU). */
@@ -210,8 +206,14 @@ int cpu_tick(struct bpf_perf_event_data *ctx)
 {
 	struct task_struct *curr = bpf_get_current_task_btf();
 	bool idle = bpf_get_current_pid_tgid() == 0;
+	struct cgroup_counters *c;
+	__u64 delta = cpu_delta(curr, idle, curr);
 
-	charge_cpu(curr, idle, idle ? 0 : bpf_get_current_cgroup_id(), curr);
+	if (delta) {
+		c = counters_of(bpf_get_current_cgroup_id());
+		if (c)
+			c->cpu_ns += delta;
+	}
 	return 0;
 }
 
@@ -219,9 +221,13 @@ int cpu_tick(struct bpf_perf_event_data *ctx)
 SEC("perf_event")
 int sample(struct bpf_perf_event_data *ctx)
 {
+	struct cgroup_counters *c;
+
 	if (bpf_get_current_pid_tgid() == 0)
 		return 0;
-	add_u64(&samples, bpf_get_current_cgroup_id(), 1, MAP_SAMPLES);
+	c = counters_of(bpf_get_current_cgroup_id());
+	if (c)
+		c->samples += 1;
 	return 0;
 }
 
@@ -309,14 +315,20 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	bool idle = prev->pid == 0;
-	__u64 cgid = 0;
+	struct cgroup_counters *c;
+	__u64 delta = 0;
 
-	if (!idle && (cgscope_config.cpu || cgscope_config.switches))
-		cgid = bpf_get_current_cgroup_id();
 	if (cgscope_config.cpu)
-		charge_cpu(prev, idle, cgid, next);
-	if (cgscope_config.switches && !idle)
-		add_u64(&switches, cgid, 1, MAP_SWITCHES); /* one more switch of prev's cgroup */
+		delta = cpu_delta(prev, idle, next);
+	/* prev's cpu time and its switch: one entry, one lookup */
+	if (!idle && (delta || cgscope_config.switches)) {
+		c = counters_of(bpf_get_current_cgroup_id());
+		if (c) {
+			c->cpu_ns += delta;
+			if (cgscope_config.switches)
+				c->switches += 1;
+		}
+	}
 	if (cgscope_config.runqlat)
 		runq_switch(prev, next);
 	return 0;

@@ -61,11 +61,18 @@ final class BpfLoader {
         }
     }
 
-    /** Opens a fresh object, sizes the per-cgroup maps, keeps only these features' programs, loads. */
+    /**
+     * Opens a fresh object, sizes the per-cgroup maps (the unused ones to one entry), keeps only
+     * these features' programs, loads.
+     */
     private static BpfObject attempt(byte[] elf, Set<Feature> features, int maxCgroups) throws BpfException {
         BpfObject obj = BpfObject.open(elf);
         try {
-            obj.setMaxEntries(BpfMaps.PER_CGROUP, maxCgroups);
+            // A map no selected feature fills still gets created: one entry keeps its memory nil.
+            List<String> used = Feature.mapsOf(features);
+            for (String map : BpfMaps.PER_CGROUP) {
+                obj.setMaxEntries(List.of(map), used.contains(map) ? maxCgroups : 1);
+            }
             List<Feature.Prog> wanted = Feature.programsOf(features);
             for (Feature.Prog p : Feature.programsOf(EnumSet.allOf(Feature.class))) {
                 obj.setAutoload(p.name(), wanted.contains(p));

@@ -4,15 +4,18 @@ import java.util.List;
 
 /** The maps of {@code cgscope.bpf.c}, by name, and the layout of their values. */
 public final class BpfMaps {
-    /** On-CPU nanoseconds per cgroup id (per-CPU u64). */
-    public static final String CPU_NS = "cpu_ns";
-    /** cpu-clock samples per cgroup id (per-CPU u64). */
-    public static final String SAMPLES = "samples";
-    /** Context switches per cgroup id (per-CPU u64). */
-    public static final String SWITCHES = "switches";
+    /**
+     * The plain counters per cgroup id (per-CPU {@code struct cgroup_counters}): words
+     * {@link #CPU_NS_WORD}, {@link #SAMPLES_WORD}, {@link #SWITCHES_WORD}.
+     */
+    public static final String COUNTERS = "counters";
+    /** Words of {@code struct cgroup_counters}. */
+    public static final int CPU_NS_WORD = 0;
+    public static final int SAMPLES_WORD = 1;
+    public static final int SWITCHES_WORD = 2;
+    public static final int COUNTERS_WORDS = 3;
     /** Run-queue latency histogram per cgroup id (per-CPU {@code struct runq_hist}). */
     public static final String RUNQLAT = "runqlat";
-    /** Per-task wake-up times (task storage; not read by userspace). */
     /** Failed inserts per map (per-CPU array, indexed by {@link #FAILURE_INDEX}). */
     public static final String UPDATE_FAILURES = "update_failures";
 
@@ -20,10 +23,10 @@ public final class BpfMaps {
     public static final String CONFIG = ".rodata.config";
 
     /** The per-cgroup maps, sized by {@code --bpf.max-cgroups}. */
-    public static final List<String> PER_CGROUP = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT);
+    public static final List<String> PER_CGROUP = List.of(COUNTERS, RUNQLAT);
 
     /** {@code enum map_index} in the C: the map each slot of {@link #UPDATE_FAILURES} counts for. */
-    public static final List<String> FAILURE_INDEX = List.of(CPU_NS, SAMPLES, SWITCHES, RUNQLAT);
+    public static final List<String> FAILURE_INDEX = List.of(COUNTERS, RUNQLAT);
 
     /** {@code RUNQ_SLOTS}: slot 0 is < 1 us, slot i in [2^(i-1), 2^i) us, the last is everything above. */
     public static final int RUNQ_SLOTS = 22;
@@ -35,6 +38,6 @@ public final class BpfMaps {
 
     /** u64 words per value of a per-cgroup map. */
     public static int words(String map) {
-        return map.equals(RUNQLAT) ? RUNQ_WORDS : 1;
+        return map.equals(RUNQLAT) ? RUNQ_WORDS : COUNTERS_WORDS;
     }
 }

@@ -1,6 +1,7 @@
 package io.cgscope.bpf;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the metrics read from the BPF side, in plain Java: which features run, the per-cgroup
@@ -19,10 +20,12 @@ public interface CounterSource {
     /**
      * One read of the maps.
      *
-     * @param tables         each up feature's per-cgroup table (ids -> values summed over CPUs)
+     * @param up             the features that are up (their words in the tables are live)
+     * @param tables         the per-cgroup maps the up features fill, by map name (ids -> values
+     *                       summed over CPUs; words of a feature that is down are zero)
      * @param updateFailures failed inserts per map name, since load
      */
-    record Counters(Map<Feature, MapTable> tables, Map<String, Long> updateFailures) {
+    record Counters(Set<Feature> up, Map<String, MapTable> tables, Map<String, Long> updateFailures) {
     }
 
     /** Every selected feature with its state. */

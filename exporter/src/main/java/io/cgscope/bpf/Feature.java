@@ -12,13 +12,13 @@ import java.util.Locale;
  */
 public enum Feature {
     /** On-CPU time: charged at every sched_switch and at every cpu-clock tick. */
-    CPU(List.of(Prog.ON_SWITCH, new Prog("cpu_tick", true)), BpfMaps.CPU_NS, 0),
+    CPU(List.of(Prog.ON_SWITCH, new Prog("cpu_tick", true)), BpfMaps.COUNTERS, BpfMaps.CPU_NS_WORD, 0),
     /** cpu-clock samples at {@code --bpf.sample-frequency}. */
-    SAMPLES(List.of(new Prog("sample", true)), BpfMaps.SAMPLES, -1),
+    SAMPLES(List.of(new Prog("sample", true)), BpfMaps.COUNTERS, BpfMaps.SAMPLES_WORD, -1),
     /** Context switches of the task switched out. */
-    SWITCHES(List.of(Prog.ON_SWITCH), BpfMaps.SWITCHES, 1),
+    SWITCHES(List.of(Prog.ON_SWITCH), BpfMaps.COUNTERS, BpfMaps.SWITCHES_WORD, 1),
     /** Run-queue latency, from wake-up (or preemption) to running, as the scheduler accounts it. */
-    RUNQLAT(List.of(Prog.ON_SWITCH), BpfMaps.RUNQLAT, 2);
+    RUNQLAT(List.of(Prog.ON_SWITCH), BpfMaps.RUNQLAT, 0, 2);
 
     /**
      * One BPF program.
@@ -33,11 +33,13 @@ public enum Feature {
 
     private final List<Prog> programs;
     private final String dataMap;
+    private final int firstWord;
     private final int configOffset;
 
-    Feature(List<Prog> programs, String dataMap, int configOffset) {
+    Feature(List<Prog> programs, String dataMap, int firstWord, int configOffset) {
         this.programs = programs;
         this.dataMap = dataMap;
+        this.firstWord = firstWord;
         this.configOffset = configOffset;
     }
 
@@ -59,9 +61,23 @@ public enum Feature {
         return programs;
     }
 
-    /** The per-cgroup map this feature fills. */
+    /** The per-cgroup map this feature fills (cpu, samples and switches share {@code counters}). */
     public String dataMap() {
         return dataMap;
+    }
+
+    /** Its first word in a value of {@link #dataMap()}. */
+    public int firstWord() {
+        return firstWord;
+    }
+
+    /** The per-cgroup maps these features fill, in {@link BpfMaps#PER_CGROUP} order. */
+    public static List<String> mapsOf(Iterable<Feature> features) {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (Feature f : features) {
+            used.add(f.dataMap);
+        }
+        return BpfMaps.PER_CGROUP.stream().filter(used::contains).toList();
     }
 
     /** As in the flag and the labels: {@code cpu}, {@code samples}, {@code switches}, {@code runqlat}. */

@@ -34,6 +34,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private static final List<String> PROGRAM = List.of("program");
     private static final List<String> MAP = List.of("map");
     static final String RUNQ_NAME = "cgscope_cgroup_runqueue_latency_seconds";
+    private static final String RUNQ_BUCKET = RUNQ_NAME + "_bucket";
+    private static final String RUNQ_COUNT = RUNQ_NAME + "_count";
+    private static final String RUNQ_SUM = RUNQ_NAME + "_sum";
 
     private final CounterSource source;
     private final SeriesAggregator aggregator;
@@ -65,7 +68,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             status = source.status();
             CounterSource.Counters counters = source.read();
             Map<String, SeriesAggregator.Series> series = aggregator.aggregate(counters.tables(), source);
-            cgroupFamilies(series.values(), counters.tables().keySet(), out);
+            cgroupFamilies(series.values(), counters.up(), out);
             out.add(new GaugeMetricFamily("cgscope_cgroup_unresolved_ids",
                     "Cgroup ids in the BPF maps that the index cannot name (counted in cgroup=\"/unknown\").",
                     aggregator.unresolvedIds()));
@@ -93,23 +96,20 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         return out;
     }
 
+    /*
+     * The per-cgroup families are built here rather than with CounterMetricFamily.addMetric, which
+     * concatenates the sample name ("_total") once per sample: with 10k cgroups, constant names
+     * and one shared label list per series keep a scrape's allocations to the samples themselves.
+     */
     private void cgroupFamilies(Collection<SeriesAggregator.Series> series, Collection<Feature> up,
                                 List<MetricFamilySamples> out) {
-        if (up.contains(Feature.CPU)) {
-            CounterMetricFamily cpu = new CounterMetricFamily("cgscope_cgroup_cpu_seconds",
-                    "CPU time of the cgroup's own tasks (not its descendants'), measured by BPF at every context"
-                            + " switch and cpu-clock tick.", CGROUP);
-            for (SeriesAggregator.Series s : series) {
-                if (s.has(Feature.CPU)) {
-                    cpu.addMetric(List.of(s.label), s.v[SeriesAggregator.CPU] / 1e9);
-                }
-            }
-            out.add(cpu);
-        }
-        counter(series, up, Feature.SAMPLES, SeriesAggregator.SAMPLES, "cgscope_cgroup_cpu_samples",
+        counter(series, up, Feature.CPU, SeriesAggregator.CPU, 1e9, "cgscope_cgroup_cpu_seconds",
+                "CPU time of the cgroup's own tasks (not its descendants'), measured by BPF at every context"
+                        + " switch and cpu-clock tick.", out);
+        counter(series, up, Feature.SAMPLES, SeriesAggregator.SAMPLES, 1, "cgscope_cgroup_cpu_samples",
                 "cpu-clock samples that found one of the cgroup's tasks on a CPU (--bpf.sample-frequency per CPU).",
                 out);
-        counter(series, up, Feature.SWITCHES, SeriesAggregator.SWITCHES, "cgscope_cgroup_context_switches",
+        counter(series, up, Feature.SWITCHES, SeriesAggregator.SWITCHES, 1, "cgscope_cgroup_context_switches",
                 "Context switches of the cgroup's tasks (counted when a task is switched out).", out);
         if (up.contains(Feature.RUNQLAT)) {
             out.add(runqueueLatency(series));
@@ -117,17 +117,18 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     }
 
     private static void counter(Collection<SeriesAggregator.Series> series, Collection<Feature> up, Feature f,
-                                int word, String name, String help, List<MetricFamilySamples> out) {
+                                int word, double divisor, String name, String help, List<MetricFamilySamples> out) {
         if (!up.contains(f)) {
             return;
         }
-        CounterMetricFamily family = new CounterMetricFamily(name, help, CGROUP);
+        String sampleName = name + "_total";
+        List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
         for (SeriesAggregator.Series s : series) {
             if (s.has(f)) {
-                family.addMetric(List.of(s.label), s.v[word]);
+                samples.add(new MetricFamilySamples.Sample(sampleName, CGROUP, s.labelValues, s.v[word] / divisor));
             }
         }
-        out.add(family);
+        out.add(new MetricFamilySamples(name, Type.COUNTER, help, samples));
     }
 
     private MetricFamilySamples runqueueLatency(Collection<SeriesAggregator.Series> series) {
@@ -140,12 +141,11 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             }
             buckets.cumulate(s.v, SeriesAggregator.RUNQ, counts);
             for (int b = 0; b < n; b++) {
-                samples.add(new MetricFamilySamples.Sample(RUNQ_NAME + "_bucket", CGROUP_LE,
-                        List.of(s.label, buckets.le(b)), counts[b]));
+                samples.add(new MetricFamilySamples.Sample(RUNQ_BUCKET, CGROUP_LE, List.of(s.label, buckets.le(b)),
+                        counts[b]));
             }
-            List<String> label = List.of(s.label);
-            samples.add(new MetricFamilySamples.Sample(RUNQ_NAME + "_count", CGROUP, label, counts[n - 1]));
-            samples.add(new MetricFamilySamples.Sample(RUNQ_NAME + "_sum", CGROUP, label,
+            samples.add(new MetricFamilySamples.Sample(RUNQ_COUNT, CGROUP, s.labelValues, counts[n - 1]));
+            samples.add(new MetricFamilySamples.Sample(RUNQ_SUM, CGROUP, s.labelValues,
                     s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9));
         }
         return new MetricFamilySamples(RUNQ_NAME, Type.HISTOGRAM,
@@ -163,9 +163,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                 "Entries (cgroup ids) in each per-cgroup BPF map at this scrape.", MAP);
         GaugeMetricFamily capacity = new GaugeMetricFamily("cgscope_bpf_map_max_entries",
                 "Capacity of each per-cgroup BPF map (--bpf.max-cgroups).", MAP);
-        for (Map.Entry<Feature, MapTable> e : counters.tables().entrySet()) {
-            entries.addMetric(List.of(e.getKey().dataMap()), e.getValue().size());
-            capacity.addMetric(List.of(e.getKey().dataMap()), source.maxEntries());
+        for (Map.Entry<String, MapTable> e : counters.tables().entrySet()) {
+            entries.addMetric(List.of(e.getKey()), e.getValue().size());
+            capacity.addMetric(List.of(e.getKey()), source.maxEntries());
         }
         out.add(entries);
         out.add(capacity);

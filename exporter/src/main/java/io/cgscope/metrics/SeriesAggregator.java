@@ -33,28 +33,34 @@ import java.util.function.LongSupplier;
  * The expiry listener may run on any thread; {@link #aggregate} runs on one thread at a time.
  */
 final class SeriesAggregator {
-    /** Words of a series: cpu ns, samples, switches, then the run-queue histogram (slots, sum ns). */
-    static final int CPU = 0;
-    static final int SAMPLES = 1;
-    static final int SWITCHES = 2;
-    static final int RUNQ = 3;
+    /**
+     * Words of a series: the counters map's (cpu ns, samples, switches), then the runqlat map's
+     * (run-queue histogram slots, sum ns).
+     */
+    static final int CPU = BpfMaps.CPU_NS_WORD;
+    static final int SAMPLES = BpfMaps.SAMPLES_WORD;
+    static final int SWITCHES = BpfMaps.SWITCHES_WORD;
+    static final int RUNQ = BpfMaps.COUNTERS_WORDS;
     static final int WORDS = RUNQ + BpfMaps.RUNQ_WORDS;
 
     /** Beyond this many pending expiries, only ids seen with data are remembered (nobody scrapes). */
     private static final int PENDING_CAP = 1 << 16;
 
-    /** One label's values; {@code present} has a bit per feature that has data for it. */
+    /** One label's values; {@code present} has a bit per map (index in {@link BpfMaps#PER_CGROUP}) with data for it. */
     static final class Series {
         final String label;
+        /** {@code [label]}: the label values of its samples, one list shared by every family. */
+        final List<String> labelValues;
         final long[] v = new long[WORDS];
         int present;
 
         Series(String label) {
             this.label = label;
+            this.labelValues = List.of(label);
         }
 
         boolean has(Feature f) {
-            return (present & (1 << f.ordinal())) != 0;
+            return (present & bit(f.dataMap())) != 0;
         }
     }
 
@@ -69,6 +75,8 @@ final class SeriesAggregator {
         long[] baseline;        // values already counted elsewhere (in /unknown)
         long epoch;
         int fate;
+        Series series;          // its series of this scrape (epoch seriesEpoch), found once for all maps
+        long seriesEpoch;
     }
 
     private static final int ACCUMULATE = 0;
@@ -84,6 +92,9 @@ final class SeriesAggregator {
     private final Map<String, Series> folded = new HashMap<>();
     private long epoch;
     private int unresolvedIds;
+    private int lastSeriesCount;
+    /** Pass 1's states per table row, for pass 2 (reused: grows, never shrinks). */
+    private IdState[][] rowStates = new IdState[0][];
 
     SeriesAggregator(CgroupIndex index, CgroupLabels labels, Duration unresolvedRetention, LongSupplier nanoTime) {
         this.index = index;
@@ -106,36 +117,45 @@ final class SeriesAggregator {
     }
 
     /** The series of this scrape, by label; deletes folded ids from the maps through {@code source}. */
-    Map<String, Series> aggregate(Map<Feature, MapTable> tables, CounterSource source) throws BpfException {
+    Map<String, Series> aggregate(Map<String, MapTable> tables, CounterSource source) throws BpfException {
         epoch++;
         long now = nanoTime.getAsLong();
         unresolvedIds = 0;
-        // Pass 1: decide each id's fate once for this scrape.
+        // Pass 1: decide each id's fate once for this scrape, remembering each row's state.
+        if (rowStates.length < tables.size()) {
+            rowStates = java.util.Arrays.copyOf(rowStates, tables.size());
+        }
+        int ti = 0;
         for (MapTable t : tables.values()) {
-            for (int i = 0; i < t.size(); i++) {
-                decide(t.key(i), now);
+            IdState[] states = rowStates[ti];
+            if (states == null || states.length < t.size()) {
+                rowStates[ti] = states = new IdState[Math.max(t.size(), 64) * 5 / 4];
             }
+            for (int i = 0; i < t.size(); i++) {
+                states[i] = decide(t.key(i), now);
+            }
+            ti++;
         }
         // Pass 2: add every row to its series or to a folded total.
-        Map<String, Series> out = new HashMap<>();
+        Map<String, Series> out = HashMap.newHashMap(lastSeriesCount + 16);
         List<Long> toDelete = new ArrayList<>();
-        for (Map.Entry<Feature, MapTable> e : tables.entrySet()) {
-            Feature f = e.getKey();
+        ti = 0;
+        for (Map.Entry<String, MapTable> e : tables.entrySet()) {
+            int f = bit(e.getKey());
             MapTable t = e.getValue();
-            int offset = offset(f);
+            int offset = offset(e.getKey());
+            IdState[] states = rowStates[ti++];
             for (int i = 0; i < t.size(); i++) {
-                IdState st = ids.get(t.key(i));
-                if (st == null) {
-                    continue;
-                }
+                IdState st = states[i];
+                states[i] = null; // hold no state past this scrape
                 switch (st.fate) {
                     case FOLD -> add(series(folded, st.label), f, t, i, offset, st.baseline);
                     case REBASE -> {
                         add(series(folded, CgroupLabels.UNKNOWN), f, t, i, offset, st.baseline);
                         rebase(st, t, i, offset);
-                        add(series(out, st.label), f, t, i, offset, st.baseline);
+                        add(current(st, out), f, t, i, offset, st.baseline);
                     }
-                    default -> add(series(out, st.label), f, t, i, offset, st.baseline);
+                    default -> add(current(st, out), f, t, i, offset, st.baseline);
                 }
             }
         }
@@ -143,6 +163,7 @@ final class SeriesAggregator {
         for (Iterator<Map.Entry<Long, IdState>> it = ids.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, IdState> e = it.next();
             IdState st = e.getValue();
+            st.series = null; // this scrape's series are the caller's now
             if (st.epoch == epoch && st.fate == FOLD) {
                 toDelete.add(e.getKey());
                 it.remove();
@@ -158,19 +179,33 @@ final class SeriesAggregator {
             source.delete(id);
         }
         mergeFolded(out);
+        lastSeriesCount = out.size();
         return out;
     }
 
-    private void decide(long id, long now) {
-        IdState st = ids.computeIfAbsent(id, k -> new IdState());
+    /** The id's series of this scrape in {@code out}: looked up once, then kept for its other maps' rows. */
+    private Series current(IdState st, Map<String, Series> out) {
+        if (st.seriesEpoch != epoch) {
+            st.series = series(out, st.label);
+            st.seriesEpoch = epoch;
+        }
+        return st.series;
+    }
+
+    private IdState decide(long id, long now) {
+        IdState st = ids.get(id); // lock-free; computeIfAbsent locks a bin even when the id is there
+        if (st == null) {
+            st = new IdState();
+            ids.put(id, st);
+        }
         if (st.epoch == epoch) {
-            return;
+            return st;
         }
         st.epoch = epoch;
         String expiredPath = pendingExpired.remove(id);
         if (st.resolved) {
             st.fate = expiredPath != null ? FOLD : ACCUMULATE;
-            return;
+            return st;
         }
         String path = index.pathOf(id);
         if (path == null && expiredPath == null && !st.lookedUp) {
@@ -190,25 +225,26 @@ final class SeriesAggregator {
             st.label = unknown;
             st.countedUnknown = true;
             st.fate = expiredPath != null || now - st.unresolvedSince > unresolvedRetentionNanos ? FOLD : ACCUMULATE;
-            return;
+            return st;
         }
         st.resolved = true;
         if (st.countedUnknown && expiredPath != null) {
             st.label = unknown; // named only as it goes: all of it stays where it was counted
             st.fate = FOLD;
-            return;
+            return st;
         }
         st.label = labels.label(path); // null: excluded, not exported
         st.fate = expiredPath != null ? FOLD : st.countedUnknown ? REBASE : ACCUMULATE;
+        return st;
     }
 
-    private static int offset(Feature f) {
-        return switch (f) {
-            case CPU -> CPU;
-            case SAMPLES -> SAMPLES;
-            case SWITCHES -> SWITCHES;
-            case RUNQLAT -> RUNQ;
-        };
+    /** Where a map's words start in a series. */
+    private static int offset(String map) {
+        return map.equals(BpfMaps.RUNQLAT) ? RUNQ : 0;
+    }
+
+    private static int bit(String map) {
+        return 1 << BpfMaps.PER_CGROUP.indexOf(map);
     }
 
     private static Series series(Map<String, Series> into, String label) {
@@ -218,11 +254,11 @@ final class SeriesAggregator {
         return into.computeIfAbsent(label, Series::new);
     }
 
-    private static void add(Series s, Feature f, MapTable t, int row, int offset, long[] baseline) {
+    private static void add(Series s, int mapBit, MapTable t, int row, int offset, long[] baseline) {
         if (s == null) {
             return;
         }
-        s.present |= 1 << f.ordinal();
+        s.present |= mapBit;
         for (int w = 0; w < t.width(); w++) {
             long v = t.value(row, w) - (baseline == null ? 0 : baseline[offset + w]);
             s.v[offset + w] += Math.max(0, v);

@@ -19,19 +19,20 @@ public final class MapReadBench {
     public static void main(String[] args) throws Exception {
         int entries = Integer.parseInt(args[0]);
         int reps = Integer.parseInt(args[1]);
-        measure("cpu_ns only (PERCPU_HASH u64, as bpfcost's percpu_hash)", EnumSet.of(Feature.CPU), entries, reps);
-        measure("all four per-cgroup maps (3 x u64, 1 x 184-byte histogram)", EnumSet.allOf(Feature.class), entries,
+        measure("counters only (PERCPU_HASH, 24-byte value; bpfcost's percpu_hash has 8)", EnumSet.of(Feature.CPU),
+                entries, reps);
+        measure("both per-cgroup maps (24-byte counters, 184-byte histogram)", EnumSet.allOf(Feature.class), entries,
                 reps);
     }
 
     private static void measure(String what, Set<Feature> features, int entries, int reps) throws Exception {
         try (BpfCompanion bpf = new BpfCompanion(features, 16384, 99)) {
             bpf.start();
-            for (Feature f : features) {
-                long[] words = new long[BpfMaps.words(f.dataMap())];
+            for (String map : Feature.mapsOf(features)) {
+                long[] words = new long[BpfMaps.words(map)];
                 for (int i = 0; i < entries; i++) {
                     words[0] = i;
-                    bpf.put(f, (1L << 32) | (1000 + i * 3L), words); // cgroup-id-like keys
+                    bpf.put(map, (1L << 32) | (1000 + i * 3L), words); // cgroup-id-like keys
                 }
             }
             for (int i = 0; i < 50; i++) {

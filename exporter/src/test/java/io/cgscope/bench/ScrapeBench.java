@@ -68,12 +68,12 @@ public final class ScrapeBench {
                 long id = base + 100_000 + i;
                 index.created(id, base + i / 100, ("app-" + i + ".service").getBytes(StandardCharsets.UTF_8),
                         Source.SWEEP);
-                for (Feature f : Feature.values()) {
-                    long[] words = new long[BpfMaps.words(f.dataMap())];
+                for (String map : BpfMaps.PER_CGROUP) {
+                    long[] words = new long[BpfMaps.words(map)];
                     for (int w = 0; w < words.length; w++) {
                         words[w] = 1000L * (i + 1) + w;
                     }
-                    bpf.put(f, id, words);
+                    bpf.put(map, id, words);
                 }
             }
             System.gc();
@@ -111,6 +111,16 @@ public final class ScrapeBench {
                 TextFormat.write004(new CountingWriter(), Collections.enumeration(built));
                 bare[r] = (System.nanoTime() - t1) / 1e6;
             }
+            double[] read = new double[reps];
+            double[] collect = new double[reps];
+            for (int r = 0; r < reps; r++) {
+                long t0 = System.nanoTime();
+                bpf.read();
+                read[r] = (System.nanoTime() - t0) / 1e6;
+                long t1 = System.nanoTime();
+                collector.collect();
+                collect[r] = (System.nanoTime() - t1) / 1e6;
+            }
             double[] ratio = new double[reps];
             for (int r = 0; r < reps; r++) {
                 ratio[r] = scrape[r] / bare[r];
@@ -118,6 +128,8 @@ public final class ScrapeBench {
             System.out.printf("scrape cgroups=%d samples=%d series=%d bytes=%d%n", n, samples, series, bytes);
             System.out.printf("scrape whole_ms=%s bare_serializer_ms=%s ratio=%s (min/median/max)%n",
                     SwitchCostBench.summary(scrape), SwitchCostBench.summary(bare), SwitchCostBench.summary(ratio));
+            System.out.printf("parts: map_read_ms=%s collect_ms=%s (min/median/max; collect includes the read)%n",
+                    SwitchCostBench.summary(read), SwitchCostBench.summary(collect));
             System.out.printf("heap retained by the collector after the first scrape: %d bytes = %.0f bytes per"
                     + " exported series (%.0f per cgroup); allocated per scrape: %d bytes = %.0f per series%n",
                     retained, (double) retained / series, (double) retained / n, allocated,

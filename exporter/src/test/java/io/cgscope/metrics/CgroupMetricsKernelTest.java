@@ -181,7 +181,7 @@ class CgroupMetricsKernelTest {
 
     private static boolean mapHas(Feature f, long id) {
         try {
-            MapTable t = bpf.read().tables().get(f);
+            MapTable t = bpf.read().tables().get(f.dataMap());
             for (int i = 0; i < t.size(); i++) {
                 if (t.key(i) == id) {
                     return true;
@@ -268,9 +268,9 @@ class CgroupMetricsKernelTest {
             Workloads.run(mkdir("full" + i + ".service"), "exec true");
         }
         List<Collector.MetricFamilySamples> m = collector(tiny, 0, null, null).collect();
-        assertTrue(value(m, "cgscope_bpf_map_update_failures_total", "map", "switches") > 0,
+        assertTrue(value(m, "cgscope_bpf_map_update_failures_total", "map", "counters") > 0,
                 "no failure counted with 2 entries for 5 cgroups");
-        assertEquals(2.0, value(m, "cgscope_bpf_map_entries", "map", "switches"));
+        assertEquals(2.0, value(m, "cgscope_bpf_map_entries", "map", "counters"));
         assertEquals(1.0, value(m, "cgscope_bpf_program_up", "program", "switches"));
     }
 

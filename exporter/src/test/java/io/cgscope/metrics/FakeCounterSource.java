@@ -8,27 +8,31 @@ import io.cgscope.bpf.MapTable;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
-/** A hand-fed BPF side: per feature, id -> words; deletes are recorded and applied. */
+/** A hand-fed BPF side: the up features, and per map id -> words; deletes are recorded and applied. */
 final class FakeCounterSource implements CounterSource {
-    final Map<Feature, Map<Long, long[]>> maps = new EnumMap<>(Feature.class);
+    final Set<Feature> up = EnumSet.noneOf(Feature.class);
+    final Map<String, Map<Long, long[]>> maps = new LinkedHashMap<>();
     final List<Long> deleted = new ArrayList<>();
     final Map<String, Long> failures = new LinkedHashMap<>();
     RuntimeException failReads;
 
     FakeCounterSource(Feature... up) {
-        for (Feature f : up) {
-            maps.put(f, new TreeMap<>());
+        this.up.addAll(List.of(up));
+        for (String map : Feature.mapsOf(this.up)) {
+            maps.put(map, new TreeMap<>());
         }
     }
 
-    /** Sets a counter feature's value for an id. */
+    /** Sets a counter feature's value for an id (its word in the id's counters entry). */
     FakeCounterSource set(Feature f, long id, long value) {
-        maps.get(f).put(id, new long[] {value});
+        maps.get(f.dataMap()).computeIfAbsent(id, k -> new long[BpfMaps.words(f.dataMap())])[f.firstWord()] = value;
         return this;
     }
 
@@ -39,14 +43,14 @@ final class FakeCounterSource implements CounterSource {
             v[(int) slotCountPairs[i]] = slotCountPairs[i + 1];
         }
         v[BpfMaps.RUNQ_SLOTS] = sumNs;
-        maps.get(Feature.RUNQLAT).put(id, v);
+        maps.get(BpfMaps.RUNQLAT).put(id, v);
         return this;
     }
 
     @Override
     public Map<Feature, Status> status() {
         Map<Feature, Status> s = new EnumMap<>(Feature.class);
-        for (Feature f : maps.keySet()) {
+        for (Feature f : up) {
             s.put(f, new Status(true, ""));
         }
         return s;
@@ -57,13 +61,13 @@ final class FakeCounterSource implements CounterSource {
         if (failReads != null) {
             throw failReads;
         }
-        Map<Feature, MapTable> tables = new EnumMap<>(Feature.class);
-        maps.forEach((f, m) -> {
-            MapTable t = new MapTable(BpfMaps.words(f.dataMap()));
+        Map<String, MapTable> tables = new LinkedHashMap<>();
+        maps.forEach((map, m) -> {
+            MapTable t = new MapTable(BpfMaps.words(map));
             m.forEach(t::put);
-            tables.put(f, t);
+            tables.put(map, t);
         });
-        return new Counters(tables, failures);
+        return new Counters(up, tables, failures);
     }
 
     @Override
