@@ -351,18 +351,20 @@ public final class CgroupWatcher implements AutoCloseable {
                 index.stats().foreignEvents.increment();
                 return;
             }
-            if (!e.isDirectory() || e.dirId() == FanotifyEvent.NONE || e.name() == null) {
+            if (!e.isDirectory() || e.dirId() == FanotifyEvent.NONE || !e.hasName()) {
                 return; // not a cgroup: files in cgroupfs, or nothing we can name
             }
             try {
                 // A merged CREATE|DELETE is a create followed by a delete.
+                byte[] name = null;
                 if (e.isCreate()) {
                     index.stats().createEvents.increment();
-                    long id = e.objectId() != FanotifyEvent.NONE ? e.objectId() : childIds.of(e.dirId(), e.name());
+                    name = e.name(); // kept by the index: the one copy of it
+                    long id = e.objectId() != FanotifyEvent.NONE ? e.objectId() : childIds.of(e.dirId(), name);
                     if (id == FileHandles.GONE) {
-                        index.createdUnknownId(e.dirId(), e.name());
+                        index.createdUnknownId(e.dirId(), name);
                     } else {
-                        index.created(id, e.dirId(), e.name(), Source.EVENT);
+                        index.created(id, e.dirId(), name, Source.EVENT);
                     }
                 }
                 if (e.isDelete()) {
@@ -370,7 +372,11 @@ public final class CgroupWatcher implements AutoCloseable {
                     if (e.objectId() == FanotifyEvent.NONE) {
                         malformed("DELETE without the child's FID record");
                     } else {
-                        index.deleted(e.objectId(), e.dirId(), e.name(), Source.EVENT);
+                        // The name only matters for an id the index lacks or a CREATE waiting for its id.
+                        if (name == null && index.deleteNeedsName(e.objectId())) {
+                            name = e.name();
+                        }
+                        index.deleted(e.objectId(), e.dirId(), name, Source.EVENT);
                     }
                 }
             } catch (SyscallException ex) {

@@ -10,7 +10,7 @@ import static io.cgscope.fanotify.Fanotify.FAN_EVENT_METADATA_LEN;
 
 /**
  * Turns the bytes of one {@code read(2)} on a fanotify fd into {@link FanotifyEvent}s. Pure: no
- * system calls, no state; hand-built bytes test it.
+ * system calls; hand-built bytes test it. One parser per thread: it refills one event object.
  *
  * <p>Layout ({@code <linux/fanotify.h>}): {@code struct fanotify_event_metadata} (event_len u32,
  * vers u8, reserved u8, metadata_len u16, mask u64, fd s32, pid s32), then info records until
@@ -28,6 +28,7 @@ public final class EventParser {
 
     /** Where parsed events go. */
     public interface Sink {
+        /** One event; the object is reused for the next one: copy what must outlive the call. */
         void event(FanotifyEvent event);
 
         /** A record that cannot be read; {@code why} says what and where. Parsing goes on where it safely can. */
@@ -36,6 +37,7 @@ public final class EventParser {
 
     private final int fsid0;
     private final int fsid1;
+    private final FanotifyEvent event = new FanotifyEvent();
 
     /** @param fsid0 first word of the watched file system's {@code f_fsid}; events of others are marked foreign */
     public EventParser(int fsid0, int fsid1) {
@@ -78,7 +80,8 @@ public final class EventParser {
         int pid = buf.get(U32, start + 20);
         long dirId = FanotifyEvent.NONE;
         long objectId = FanotifyEvent.NONE;
-        byte[] name = null;
+        long nameStart = 0;
+        int nameLength = -1;
         boolean foreign = false;
 
         long end = start + eventLen;
@@ -121,7 +124,7 @@ public final class EventParser {
                 } else {
                     dirId = id;
                     if (type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
-                        long nameStart = handleData + handleBytes;
+                        nameStart = handleData + handleBytes;
                         long nul = nameStart;
                         while (nul < recordEnd && buf.get(ValueLayout.JAVA_BYTE, nul) != 0) {
                             nul++;
@@ -130,13 +133,14 @@ public final class EventParser {
                             sink.malformed("name at byte " + nameStart + " is not NUL-terminated in its record");
                             return;
                         }
-                        name = buf.asSlice(nameStart, nul - nameStart).toArray(ValueLayout.JAVA_BYTE);
+                        nameLength = (int) (nul - nameStart);
                     }
                 }
             }
             // PIDFD, ERROR, OLD/NEW_DFID_NAME (renames: cgroup2 refuses them) and unknown types: skipped by length.
             info += len;
         }
-        sink.event(new FanotifyEvent(mask, pid, dirId, name, objectId, foreign));
+        event.set(mask, pid, dirId, objectId, foreign, buf, nameStart, nameLength);
+        sink.event(event);
     }
 }

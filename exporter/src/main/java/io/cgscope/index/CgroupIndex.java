@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
@@ -27,7 +26,8 @@ import java.util.function.LongFunction;
  *
  * <p><b>One writer, many readers.</b> The methods under "writer" are called by one thread at a
  * time (the fanotify reader or the sweeper). Readers run on any thread, never lock, and see each
- * entry either before or after a change, never half of it: entries are immutable and replaced whole.
+ * entry either before or after a change, never half of it: an entry's one change, its death, is
+ * published by a volatile write ({@link Entry}).
  *
  * <p><b>Paths are derived, not stored.</b> Each entry keeps its parent's id and its own name; a
  * path is built from that graph when asked for. A child learned before its parent (the parent's
@@ -51,7 +51,7 @@ public final class CgroupIndex {
     private final DeathQueue deaths = new DeathQueue();
     private final Clock clock;
     private final ConcurrentHashMap<Long, Entry> entries = new ConcurrentHashMap<>();
-    private final ConcurrentSkipListSet<ChildKey> children = new ConcurrentSkipListSet<>(ChildKey.ORDER);
+    private final ChildIndex children = new ChildIndex();
     /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
     private final Map<PendingKey, Long> pendingCreates = new HashMap<>();
     private final ChangeLog changes = new ChangeLog(HISTORY);
@@ -200,10 +200,7 @@ public final class CgroupIndex {
             List<Long> next = new ArrayList<>();
             for (byte[] name : CgroupNames.candidates(segment)) {
                 for (long parent : level) {
-                    for (ChildKey k : children.subSet(ChildKey.first(parent, name), true,
-                            ChildKey.last(parent, name), true)) {
-                        next.add(k.id());
-                    }
+                    children.ids(parent, name, next);
                 }
             }
             if (next.isEmpty()) {
@@ -347,10 +344,19 @@ public final class CgroupIndex {
     }
 
     private static Cgroup view(Entry e, String path) {
-        return new Cgroup(e.id(), path, e.parentId(), e.state(),
+        State state = e.state(); // first: the volatile read that makes the death's fields visible
+        return view(e, path, state, e.deletedMillis(), e.source());
+    }
+
+    /** The entry as a change saw it (its state then, not now). */
+    Cgroup view(Entry e, State state, long deletedMillis, Source source) {
+        return view(e, path(e), state, deletedMillis, source);
+    }
+
+    private static Cgroup view(Entry e, String path, State state, long deletedMillis, Source source) {
+        return new Cgroup(e.id(), path, e.parentId(), state,
                 e.createdMillis() == Entry.UNKNOWN ? null : Instant.ofEpochMilli(e.createdMillis()),
-                e.deletedMillis() == Entry.UNKNOWN ? null : Instant.ofEpochMilli(e.deletedMillis()),
-                e.source());
+                deletedMillis == Entry.UNKNOWN ? null : Instant.ofEpochMilli(deletedMillis), source);
     }
 
     /** Builds the path from the parent links; null when an ancestor is unknown (or a cycle, which ids rule out). */
@@ -413,7 +419,19 @@ public final class CgroupIndex {
         pendingCreates.putIfAbsent(new PendingKey(parentId, name), clock.millis());
     }
 
-    /** A cgroup was removed (writer). An id never seen alive is added, dead: it still resolves. */
+    /**
+     * Whether {@link #deleted} needs the name for this id: only for an id the index lacks, or
+     * while CREATEs wait for their id (writer). Saves copying the name out of each DELETE event.
+     */
+    public boolean deleteNeedsName(long id) {
+        return !pendingCreates.isEmpty() || entries.get(id) == null;
+    }
+
+    /**
+     * A cgroup was removed (writer). An id never seen alive is added, dead: it still resolves.
+     *
+     * @param name may be null when {@link #deleteNeedsName} said so
+     */
     public void deleted(long id, long parentId, byte[] name, Source source) {
         long now = clock.millis();
         Entry known = entries.get(id);
@@ -423,14 +441,13 @@ public final class CgroupIndex {
                     source);
             insert(e, false);
             died(id);
-            publish(IndexChange.Type.CREATE, e.withState(State.LIVE), now);
-            publish(IndexChange.Type.DELETE, e, now);
+            publish(IndexChange.Type.CREATE, e, source, now);
+            publish(IndexChange.Type.DELETE, e, source, now);
         } else if (known.isLive()) {
-            Entry e = known.dead(now);
-            entries.put(id, e);
+            known.die(now, known.source());
             live.decrementAndGet();
             died(id);
-            publish(IndexChange.Type.DELETE, e, now);
+            publish(IndexChange.Type.DELETE, known, known.source(), now);
         }
     }
 
@@ -462,12 +479,11 @@ public final class CgroupIndex {
             }
         }
         for (Entry e : vanished) {
-            Entry dead = new Entry(e.id(), e.parentId(), e.name(), State.DEAD, e.createdMillis(), now, source);
-            entries.put(e.id(), dead);
+            e.die(now, source);
             live.decrementAndGet();
             died(e.id());
             if (announce) {
-                publish(IndexChange.Type.DELETE, dead, now);
+                publish(IndexChange.Type.DELETE, e, source, now);
             }
             removed++;
         }
@@ -535,7 +551,7 @@ public final class CgroupIndex {
             }
             tellExpired(e);
             entries.remove(id);
-            children.remove(new ChildKey(e.parentId(), e.name(), e.id()));
+            children.remove(e);
             (expired ? stats.expired : stats.evictedOverBudget).increment();
         }
     }
@@ -551,15 +567,16 @@ public final class CgroupIndex {
             live.incrementAndGet();
         }
         if (e.parentId() != 0 || e.id() != rootId) {
-            children.add(new ChildKey(e.parentId(), e.name(), e.id()));
+            children.add(e);
         }
         if (announce) {
-            publish(IndexChange.Type.CREATE, e, e.createdMillis() == Entry.UNKNOWN ? clock.millis() : e.createdMillis());
+            publish(IndexChange.Type.CREATE, e, e.source(),
+                    e.createdMillis() == Entry.UNKNOWN ? clock.millis() : e.createdMillis());
         }
     }
 
-    private void publish(IndexChange.Type type, Entry e, long atMillis) {
-        changes.append(new IndexChange(changes.nextSeq(), type, atMillis, e, this));
+    private void publish(IndexChange.Type type, Entry e, Source source, long atMillis) {
+        changes.append(new IndexChange(changes.nextSeq(), type, atMillis, e, source, this));
     }
 
     private void tellExpired(Entry e) {

@@ -4,7 +4,8 @@ import java.time.Instant;
 
 /**
  * One create or delete the index applied, in the order applied. {@code seq} increases by one per
- * change, from 1.
+ * change, from 1. The entry itself may have changed since (it dies in place): the change keeps
+ * what it said, a create shows the cgroup live, a delete dead at the change's time.
  */
 public final class IndexChange {
     public enum Type {
@@ -19,13 +20,15 @@ public final class IndexChange {
     private final Type type;
     private final long timeMillis;
     private final Entry entry;
+    private final Source source;
     private final CgroupIndex index;
 
-    IndexChange(long seq, Type type, long timeMillis, Entry entry, CgroupIndex index) {
+    IndexChange(long seq, Type type, long timeMillis, Entry entry, Source source, CgroupIndex index) {
         this.seq = seq;
         this.type = type;
         this.timeMillis = timeMillis;
         this.entry = entry;
+        this.source = source;
         this.index = index;
     }
 
@@ -43,6 +46,8 @@ public final class IndexChange {
 
     /** The cgroup as it was at the change; its path is resolved now (an ancestor may have been learned since). */
     public Cgroup cgroup() {
-        return index.view(entry);
+        return type == Type.CREATE
+                ? index.view(entry, State.LIVE, Entry.UNKNOWN, source)
+                : index.view(entry, State.DEAD, timeMillis, source);
     }
 }

@@ -29,7 +29,7 @@ class EventParserTest {
         parser.parse(MemorySegment.ofArray(bytes), bytes.length, new EventParser.Sink() {
             @Override
             public void event(FanotifyEvent event) {
-                events.add(event);
+                events.add(event.copy());
             }
 
             @Override

@@ -57,7 +57,7 @@ class FanotifySmokeTest {
                         @Override
                         public void event(FanotifyEvent e) {
                             if (e.dirId() == parentId) {
-                                mine.add(e);
+                                mine.add(e.copy());
                             }
                         }
 
