@@ -56,7 +56,8 @@ public final class CgroupIndex {
     private final Map<PendingKey, Long> pendingCreates = new HashMap<>();
     private final ChangeLog changes = new ChangeLog(HISTORY);
     private final IndexStats stats = new IndexStats();
-    private final List<Consumer<Cgroup>> expiryListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<ExpiredCgroup>> expiryListeners = new CopyOnWriteArrayList<>();
+    private final ExpiredCgroup expiring = new ExpiredCgroup(this);
     /** Work for the writer submitted by readers (on-demand lookups). */
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private volatile LongFunction<List<Discovered>> resolver = id -> List.of();
@@ -326,7 +327,7 @@ public final class CgroupIndex {
      * Called on the writer thread for each retained cgroup whose retention ended, while it is still
      * in the index; it must return at once (no locks a reader may hold long).
      */
-    public void onExpired(Consumer<Cgroup> listener) {
+    public void onExpired(Consumer<ExpiredCgroup> listener) {
         expiryListeners.add(listener);
     }
 
@@ -583,10 +584,10 @@ public final class CgroupIndex {
         if (expiryListeners.isEmpty()) {
             return;
         }
-        Cgroup c = view(e);
-        for (Consumer<Cgroup> l : expiryListeners) {
+        expiring.set(e);
+        for (Consumer<ExpiredCgroup> l : expiryListeners) {
             try {
-                l.accept(c);
+                l.accept(expiring);
             } catch (RuntimeException ex) {
                 // a listener's bug must not break eviction
             }

@@ -7,6 +7,7 @@ import io.cgscope.bpf.Feature;
 import io.cgscope.bpf.MapTable;
 import io.cgscope.index.Cgroup;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.ExpiredCgroup;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -105,9 +106,10 @@ final class SeriesAggregator {
     }
 
     /** The index's expiry listener: remember the id and its path until the next scrape folds it. */
-    void expired(Cgroup c) {
+    void expired(ExpiredCgroup c) {
         if (ids.containsKey(c.id()) || pendingExpired.size() < PENDING_CAP) {
-            pendingExpired.put(c.id(), c.path() == null ? CgroupLabels.UNKNOWN : c.path());
+            String path = c.path();
+            pendingExpired.put(c.id(), path == null ? CgroupLabels.UNKNOWN : path);
         }
     }
 
