@@ -54,7 +54,7 @@ public final class CgroupIndex {
     private final ChildIndex children = new ChildIndex();
     /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
     private final Map<PendingKey, Long> pendingCreates = new HashMap<>();
-    private final ChangeLog changes = new ChangeLog(HISTORY);
+    private final ChangeLog changes = new ChangeLog(HISTORY, this);
     private final IndexStats stats = new IndexStats();
     private final List<Consumer<ExpiredCgroup>> expiryListeners = new CopyOnWriteArrayList<>();
     private final ExpiredCgroup expiring = new ExpiredCgroup(this);
@@ -577,7 +577,7 @@ public final class CgroupIndex {
     }
 
     private void publish(IndexChange.Type type, Entry e, Source source, long atMillis) {
-        changes.append(new IndexChange(changes.nextSeq(), type, atMillis, e, source, this));
+        changes.append(type, atMillis, e, source);
     }
 
     private void tellExpired(Entry e) {

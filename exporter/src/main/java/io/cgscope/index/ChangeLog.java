@@ -1,8 +1,9 @@
 package io.cgscope.index;
 
+import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The bounded history of index changes, for subscribers such as the {@code /events} stream.
@@ -11,15 +12,35 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * one loses history (and is told so), it cannot stall the index.
  */
 public final class ChangeLog {
-    private final AtomicReferenceArray<IndexChange> ring;
+    private static final IndexChange.Type[] TYPES = IndexChange.Type.values();
+    private static final Source[] SOURCES = Source.values();
+
+    /*
+     * The history as parallel arrays, not one IndexChange object per change: under churn the ring
+     * held 65,536 objects that each survived a young collection and were copied before they died.
+     * A slot is guarded like a seqlock: the writer marks it (-seq), writes the fields, then
+     * publishes seq; a reader reads the fields between two reads of seqs[slot] and keeps them only
+     * when both say the sequence number it wanted.
+     */
+    private final AtomicLongArray seqs;
+    private final Entry[] entries;
+    private final long[] times;
+    private final byte[] types;
+    private final byte[] sources;
     private final int capacity;
+    private final CgroupIndex index;
     private volatile long lastSeq;
     private long signalledSeq;
     private final List<Runnable> subscribers = new CopyOnWriteArrayList<>();
 
-    ChangeLog(int capacity) {
+    ChangeLog(int capacity, CgroupIndex index) {
         this.capacity = capacity;
-        this.ring = new AtomicReferenceArray<>(capacity);
+        this.index = index;
+        this.seqs = new AtomicLongArray(capacity);
+        this.entries = new Entry[capacity];
+        this.times = new long[capacity];
+        this.types = new byte[capacity];
+        this.sources = new byte[capacity];
     }
 
     /** How many changes the history keeps. */
@@ -37,13 +58,17 @@ public final class ChangeLog {
         return Math.max(1, lastSeq - capacity + 1);
     }
 
-    void append(IndexChange change) {
-        ring.set((int) (change.seq() % capacity), change);
-        lastSeq = change.seq();
-    }
-
-    long nextSeq() {
-        return lastSeq + 1;
+    /** Appends the next change (writer). */
+    void append(IndexChange.Type type, long timeMillis, Entry entry, Source source) {
+        long seq = lastSeq + 1;
+        int slot = (int) (seq % capacity);
+        seqs.set(slot, -seq); // volatile: readers of the old change in this slot see it is going
+        entries[slot] = entry;
+        times[slot] = timeMillis;
+        types[slot] = (byte) type.ordinal();
+        sources[slot] = (byte) source.ordinal();
+        seqs.setRelease(slot, seq);
+        lastSeq = seq;
     }
 
     /**
@@ -61,11 +86,19 @@ public final class ChangeLog {
         long end = Math.min(last, afterSeq + max);
         IndexChange[] out = new IndexChange[(int) (end - afterSeq)];
         for (long s = afterSeq + 1; s <= end; s++) {
-            IndexChange c = ring.get((int) (s % capacity));
-            if (c == null || c.seq() != s) {
-                return null; // overwritten while we read: we fell behind
+            int slot = (int) (s % capacity);
+            if (seqs.getAcquire(slot) != s) {
+                return null; // overwritten before we read it: we fell behind
             }
-            out[(int) (s - afterSeq - 1)] = c;
+            Entry entry = entries[slot];
+            long time = times[slot];
+            byte type = types[slot];
+            byte source = sources[slot];
+            VarHandle.loadLoadFence();
+            if (seqs.get(slot) != s) {
+                return null; // overwritten while we read it
+            }
+            out[(int) (s - afterSeq - 1)] = new IndexChange(s, TYPES[type], time, entry, SOURCES[source], index);
         }
         return List.of(out);
     }
