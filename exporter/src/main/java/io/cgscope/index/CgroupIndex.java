@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -50,7 +49,7 @@ public final class CgroupIndex {
     /** Writer only: the dead, oldest death first. */
     private final DeathQueue deaths = new DeathQueue();
     private final Clock clock;
-    private final ConcurrentHashMap<Long, Entry> entries = new ConcurrentHashMap<>();
+    private final LongMap<Entry> entries = new LongMap<>();
     private final ChildIndex children = new ChildIndex();
     /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
     private final Map<PendingKey, Long> pendingCreates = new HashMap<>();
@@ -229,21 +228,21 @@ public final class CgroupIndex {
             p = p.substring(0, p.length() - 1);
         }
         List<Cgroup> matched = new ArrayList<>();
-        for (Entry e : entries.values()) {
+        String under = p;
+        entries.forEach(e -> {
             if (filter == StateFilter.LIVE && !e.isLive() || filter == StateFilter.DEAD && e.isLive()) {
-                continue;
+                return;
             }
             String path = path(e);
             if (path == null) {
-                continue;
+                return;
             }
-            if (!p.isEmpty()) {
-                if (!(path.equals(p) || path.startsWith(p) && path.charAt(p.length()) == '/')) {
-                    continue;
-                }
+            if (!under.isEmpty()
+                    && !(path.equals(under) || path.startsWith(under) && path.charAt(under.length()) == '/')) {
+                return;
             }
             matched.add(view(e, path));
-        }
+        });
         matched.sort(Comparator.comparing(Cgroup::path)
                 .thenComparing(Comparator.comparing(Cgroup::id, Long::compareUnsigned).reversed()));
         boolean truncated = matched.size() > limit;
@@ -253,9 +252,7 @@ public final class CgroupIndex {
     /** Every cgroup known, live and retained, in no particular order (metrics, tests). */
     public Collection<Cgroup> all() {
         List<Cgroup> out = new ArrayList<>(entries.size());
-        for (Entry e : entries.values()) {
-            out.add(view(e));
-        }
+        entries.forEach(e -> out.add(view(e)));
         return out;
     }
 
@@ -474,11 +471,11 @@ public final class CgroupIndex {
             }
         }
         List<Entry> vanished = new ArrayList<>();
-        for (Entry e : entries.values()) {
+        entries.forEach(e -> {
             if (e.isLive() && !seen.contains(e.id())) {
                 vanished.add(e);
             }
-        }
+        });
         for (Entry e : vanished) {
             e.die(now, source);
             live.decrementAndGet();
