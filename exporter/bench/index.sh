@@ -7,9 +7,10 @@
 # REFDIR: the C reference programs (default: ../shared/reference relative to the repo root).
 #   It is copied to a scratch dir and built there (make all), as its README asks.
 # Sections (default: all, in this order):
-#   events    CPU us per event: cgscope (JVM process CPU from /proc/PID/stat, and the reader thread
-#             alone) vs `fanreader -u -S 1000` (same 1 ms batching, same unlimited queue), both
-#             following the SAME `churn -m a|b|c|d -T $SECS` run at full rate, $REPS repetitions.
+#   events    CPU us per event: cgscope (JVM process CPU from /proc/PID/stat, the reader thread and the
+#             GC threads from schedstat) vs `fanreader -u -S 1000` (same 1 ms batching, same unlimited
+#             queue), each alone with its own `churn -m a|b|c|d -T $SECS` at full rate, in pairs
+#             (fanreader first, cgscope stopped meanwhile), $REPS repetitions.
 #             cgscope is warmed up first ($WARMUP s, default 10, of churn a, b, c and d each; C2 was
 #             still compiling index code after 30 s). Also: the lag after churn stops
 #             (last change of cgscope's event counters after churn exits, polled every 50 ms) and
@@ -153,11 +154,19 @@ sec_events() {
     settle "$(now)" >/dev/null
     for r in $(seq 1 "$REPS"); do
         for m in ${MODES:-a b c d}; do
-            # Both readers follow the SAME churn run: fanreader (C, -u -S 1000) and the running cgscope.
+            # Paired, one reader at a time: first fanreader (C, -u -S 1000) alone with the churn while
+            # cgscope is stopped (SIGSTOP; its queue keeps the events), then cgscope, drained of that
+            # backlog first, alone with an identical churn. Two readers at once on 2 CPUs disturbed
+            # each other unevenly: fanreader alone costs 5.7-6.1 us/event here, next to cgscope 3.3-4.6.
+            kill -STOP "$CGS_PID"
             rm -f "$WORK/ready"
-            "$REF/fanreader" -u -S 1000 -t 3 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
+            "$REF/fanreader" -u -S 1000 -t 2 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
             local fr=$!
             while [ ! -e "$WORK/ready" ]; do sleep 0.01; done
+            local fr_churn; fr_churn=$("$REF/churn" $(churn_args $m))
+            wait $fr
+            kill -CONT "$CGS_PID"
+            settle "$(now)" >/dev/null # cgscope applies the backlog of the fanreader run, unmeasured
             local gc0 gc1 e0 p0 t0 live0 dead0 e1 p1 t1 live1 dead1 lag
             e0=$(events_total); live0=$(metric 'cgscope_index_cgroups\{state="live"'); dead0=$(metric 'cgscope_index_cgroups\{state="dead"')
             p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID"); gc0=$(gc_ticks "$CGS_PID")
@@ -168,11 +177,10 @@ sec_events() {
             p1=$(proc_ticks "$CGS_PID"); t1=$(reader_ticks "$CGS_PID"); gc1=$(gc_ticks "$CGS_PID")
             thread_ticks "$CGS_PID" >"$WORK/threads1"
             e1=$(events_total); live1=$(metric 'cgscope_index_cgroups\{state="live"'); dead1=$(metric 'cgscope_index_cgroups\{state="dead"')
-            wait $fr
             local fr_line; fr_line=$(grep '^fanreader ' "$WORK/fr.out")
             local created; created=$(echo "$g_out" | sed -n 's/.* cgroups=\([0-9]*\).*/\1/p')
             local ev=$((e1 - e0))
-            say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')"
+            say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')fanreader_run_$(echo "$fr_churn" | grep -o 'cgroups_per_s=[0-9]*')"
             say "events mode=$m rep=$r fanreader: $(echo "$fr_line" | grep -o ' events=[0-9]*\|events_per_s=[0-9]*\|cpu_s=[0-9.]*\|cpu_us_per_event=[0-9.]*\|overflows=[0-9]*\|peak_backlog_bytes=[0-9]*' | tr '\n' ' ')"
             say "events mode=$m rep=$r cgscope: events=$ev cpu_s=$(echo "($p1 - $p0) / $HZ" | bc -l | xargs printf %.2f) cpu_us_per_event=$(echo "($p1 - $p0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) reader_us_per_event=$(echo "($t1 - $t0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) gc_us_per_event=$(echo "($gc1 - $gc0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) size=$((live1 + dead1)) lag_ms=$lag created=$created dead_delta=$((dead1 - dead0)) live_delta=$((live1 - live0))"
             say "events mode=$m rep=$r cgscope_other_threads_us_per_event: $(other_threads "$WORK/threads0" "$WORK/threads1" "$ev")"
