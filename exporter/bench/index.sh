@@ -11,7 +11,7 @@
 #             GC threads from schedstat) vs `fanreader -u -S 1000` (same 1 ms batching, same unlimited
 #             queue), each alone with its own `churn -m a|b|c|d -T $SECS` at full rate, in pairs
 #             (fanreader first, cgscope stopped meanwhile), $REPS repetitions.
-#             cgscope is warmed up first ($WARMUP s, default 10, of churn a, b, c and d each; C2 was
+#             cgscope is warmed up first ($WARMUP s, default 20, of churn a, b, c and d each; C2 was
 #             still compiling index code after 30 s). Also: the lag after churn stops
 #             (last change of cgscope's event counters after churn exits, polled every 50 ms) and
 #             whether the index counts equal what churn created (live back to baseline, dead grew by
@@ -131,17 +131,26 @@ churn_args() {  # the churn command line per mode
 
 # waits until cgscope's event counters stop moving (unchanged for 0.5 s); prints the lag in ms
 # from $1 (churn end) to the last change
+# With CGS_PID set, cgscope's CPU counters are also saved at each change seen ($WORK/at_last.*), so
+# a measurement can end at the last event applied rather than after 0.5 s of the harness's polling.
 settle() {
     local end=$1 last cur t_last
     last=$(events_total); t_last=$(now)
     local stable_since=$t_last
+    save_at_last
     while :; do
         sleep 0.05
         cur=$(events_total)
-        if [ "$cur" != "$last" ]; then last=$cur; t_last=$(now); stable_since=$t_last
+        if [ "$cur" != "$last" ]; then last=$cur; t_last=$(now); stable_since=$t_last; save_at_last
         elif [ "$(echo "$(now) - $stable_since > 0.5" | bc)" = 1 ]; then break; fi
     done
     echo "$(echo "($t_last - $end) * 1000" | bc | awk '{printf "%.0f", ($1 < 0 ? 0 : $1)}')"
+}
+
+save_at_last() {
+    [ -n "$CGS_PID" ] || return 0
+    echo "$(proc_ticks "$CGS_PID") $(reader_ticks "$CGS_PID") $(gc_ticks "$CGS_PID")" >"$WORK/at_last.cpu"
+    thread_ticks "$CGS_PID" >"$WORK/at_last.threads"
 }
 
 sec_events() {
@@ -150,7 +159,7 @@ sec_events() {
     say "events cgscope_start_s=$START_S"
     local idle0 idle1; idle0=$(proc_ticks "$CGS_PID"); sleep 5; idle1=$(proc_ticks "$CGS_PID")
     say "events cgscope_idle_cpu_ms_per_s=$(echo "($idle1 - $idle0) * 1000 / $HZ / 5" | bc -l | xargs printf %.2f)"
-    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-10}/") >/dev/null; done  # JIT warm-up
+    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-20}/") >/dev/null; done  # JIT warm-up
     settle "$(now)" >/dev/null
     for r in $(seq 1 "$REPS"); do
         for m in ${MODES:-a b c d}; do
@@ -174,8 +183,9 @@ sec_events() {
             local g_out; g_out=$("$REF/churn" $(churn_args $m))
             local end; end=$(now)
             lag=$(settle "$end")
-            p1=$(proc_ticks "$CGS_PID"); t1=$(reader_ticks "$CGS_PID"); gc1=$(gc_ticks "$CGS_PID")
-            thread_ticks "$CGS_PID" >"$WORK/threads1"
+            # CPU up to the last change seen: the harness's own polling after it is not cgscope's work
+            read -r p1 t1 gc1 <"$WORK/at_last.cpu"
+            cp "$WORK/at_last.threads" "$WORK/threads1"
             e1=$(events_total); live1=$(metric 'cgscope_index_cgroups\{state="live"'); dead1=$(metric 'cgscope_index_cgroups\{state="dead"')
             local fr_line; fr_line=$(grep '^fanreader ' "$WORK/fr.out")
             local created; created=$(echo "$g_out" | sed -n 's/.* cgroups=\([0-9]*\).*/\1/p')
