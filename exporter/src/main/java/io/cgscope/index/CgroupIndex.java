@@ -342,8 +342,9 @@ public final class CgroupIndex {
     }
 
     private static Cgroup view(Entry e, String path) {
-        State state = e.state(); // first: the volatile read that makes the death's fields visible
-        return view(e, path, state, e.deletedMillis(), e.source());
+        byte status = e.status(); // one volatile read: state and source together, and it publishes the time
+        State state = Entry.stateOf(status);
+        return view(e, path, state, state == State.LIVE ? Entry.UNKNOWN : e.deletedMillis(), Entry.sourceOf(status));
     }
 
     /** The entry as a change saw it (its state then, not now). */

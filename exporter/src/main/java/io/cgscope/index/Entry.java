@@ -2,8 +2,8 @@ package io.cgscope.index;
 
 /**
  * One cgroup as stored. Identity, parent, name and creation time never change; a death changes
- * state, deletion time and source once, in place: {@code deletedMillis} and {@code source} are
- * written before the volatile {@code state}, and readers read {@code state} first
+ * state, deletion time and source once, in place: state and source share one volatile byte
+ * ({@code status}), {@code deletedMillis} is written before it and read only after it said dead
  * ({@link CgroupIndex#view}), so a reader sees the entry either live or wholly dead, never half.
  * Dying in place saves an entry and a map update per DELETE, the most frequent event under churn.
  *
@@ -16,18 +16,17 @@ final class Entry {
     static final long UNKNOWN = -1;
     private static final State[] STATES = State.values();
     private static final Source[] SOURCES = Source.values();
-    private static final byte LIVE = 0; // State.LIVE.ordinal()
+    private static final int STATE_SHIFT = 4; // status = state << 4 | source
 
     private final long id;
     private final long parentId;
     /** epoch millis, or -1 when unknown */
     private final long createdMillis;
     private final byte[] name;
-    /** epoch millis, or -1 while live; written before {@link #state} */
+    /** epoch millis, or -1 while live; written before {@link #status} says dead */
     private long deletedMillis;
-    /** how the index learned of the cgroup (or, once dead, of its death); written before {@link #state} */
-    private byte source;
-    private volatile byte state;
+    /** state and how the index learned of the cgroup (or, once dead, of its death), in one read */
+    private volatile byte status;
 
     /** The next older entry with the same (parent, name) hash: readers follow it ({@link ChildIndex}). */
     volatile Entry older;
@@ -40,8 +39,24 @@ final class Entry {
         this.name = name;
         this.createdMillis = createdMillis;
         this.deletedMillis = deletedMillis;
-        this.source = (byte) source.ordinal();
-        this.state = (byte) state.ordinal();
+        this.status = status(state, source);
+    }
+
+    private static byte status(State state, Source source) {
+        return (byte) (state.ordinal() << STATE_SHIFT | source.ordinal());
+    }
+
+    /** One consistent read of state and source (a death may happen between two separate reads). */
+    byte status() {
+        return status;
+    }
+
+    static State stateOf(byte status) {
+        return STATES[status >>> STATE_SHIFT];
+    }
+
+    static Source sourceOf(byte status) {
+        return SOURCES[status & ((1 << STATE_SHIFT) - 1)];
     }
 
     long id() {
@@ -57,31 +72,30 @@ final class Entry {
     }
 
     State state() {
-        return STATES[state];
+        return stateOf(status);
     }
 
     long createdMillis() {
         return createdMillis;
     }
 
-    /** Read after {@link #state()} (or {@link #isLive()}) to see the values that state published. */
+    /** Meaningful only after a read of {@link #status()} that said dead (it publishes this). */
     long deletedMillis() {
         return deletedMillis;
     }
 
     Source source() {
-        return SOURCES[source];
+        return sourceOf(status);
     }
 
     /** Marks the entry dead (writer): the time and how the death was learned, then the state. */
     void die(long atMillis, Source learnedFrom) {
         deletedMillis = atMillis;
-        source = (byte) learnedFrom.ordinal();
-        state = (byte) State.DEAD.ordinal(); // volatile write: publishes the two above
+        status = status(State.DEAD, learnedFrom); // volatile write: publishes the time
     }
 
     boolean isLive() {
-        return state == LIVE;
+        return status >>> STATE_SHIFT == 0; // State.LIVE.ordinal()
     }
 
     @Override
