@@ -8,10 +8,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -52,7 +50,7 @@ public final class CgroupIndex {
     private final LongMap<Entry> entries = new LongMap<>();
     private final ChildIndex children = new ChildIndex();
     /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
-    private final Map<PendingKey, Long> pendingCreates = new HashMap<>();
+    private final PendingCreates pendingCreates = new PendingCreates();
     private final ChangeLog changes = new ChangeLog(HISTORY, this);
     private final IndexStats stats = new IndexStats();
     private final List<Consumer<ExpiredCgroup>> expiryListeners = new CopyOnWriteArrayList<>();
@@ -65,29 +63,6 @@ public final class CgroupIndex {
 
     /** A cgroup found outside the event stream (sweep, on-demand lookup). */
     public record Discovered(long id, long parentId, byte[] name) {
-    }
-
-    /** (parent id, raw name) with content equality: no decoding to a String per DELETE. */
-    private static final class PendingKey {
-        private final long parentId;
-        private final byte[] name;
-        private final int hash;
-
-        PendingKey(long parentId, byte[] name) {
-            this.parentId = parentId;
-            this.name = name;
-            this.hash = 31 * Long.hashCode(parentId) + java.util.Arrays.hashCode(name);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof PendingKey k && k.parentId == parentId && java.util.Arrays.equals(k.name, name);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
     }
 
     public CgroupIndex(Duration retention) {
@@ -272,35 +247,8 @@ public final class CgroupIndex {
      * Null when the id or an ancestor is unknown.
      */
     public byte[] pathBytes(long id) {
-        // Called for every CREATE event: no collections, one array for the result.
-        byte[][] names = new byte[8][];
-        int depth = 0;
-        int length = 0;
-        Entry cur = entries.get(id);
-        while (cur != null && cur.id() != rootId) {
-            if (depth == names.length) {
-                if (depth > 4096) {
-                    return null;
-                }
-                names = java.util.Arrays.copyOf(names, depth * 2);
-            }
-            names[depth++] = cur.name();
-            length += cur.name().length + 1;
-            cur = entries.get(cur.parentId());
-        }
-        if (cur == null) {
-            return null;
-        }
-        byte[] out = new byte[Math.max(0, length - 1)];
-        int at = 0;
-        for (int i = depth - 1; i >= 0; i--) {
-            System.arraycopy(names[i], 0, out, at, names[i].length);
-            at += names[i].length;
-            if (i > 0) {
-                out[at++] = '/';
-            }
-        }
-        return out;
+        Ancestry a = Ancestry.of(entries.get(id), rootId, entries);
+        return a == null ? null : a.bytes();
     }
 
     /** Live and retained entries. */
@@ -358,36 +306,10 @@ public final class CgroupIndex {
                 deletedMillis == Entry.UNKNOWN ? null : Instant.ofEpochMilli(deletedMillis), source);
     }
 
-    /** Builds the path from the parent links; null when an ancestor is unknown (or a cycle, which ids rule out). */
+    /** The path from the parent links; null when an ancestor is unknown. */
     private String path(Entry e) {
-        if (e.id() == rootId) {
-            return "/";
-        }
-        // Walk up collecting names; depth is small (systemd trees are 3-6 deep).
-        byte[][] names = new byte[8][];
-        int depth = 0;
-        Entry cur = e;
-        while (cur.id() != rootId) {
-            if (depth == names.length) {
-                if (depth > 4096) {
-                    return null;
-                }
-                names = java.util.Arrays.copyOf(names, depth * 2);
-            }
-            names[depth++] = cur.name();
-            cur = entries.get(cur.parentId());
-            if (cur == null) {
-                return null;
-            }
-        }
-        StringBuilder sb = new StringBuilder(depth * 16);
-        for (int i = depth - 1; i >= 0; i--) {
-            sb.append(CgroupNames.decode(names[i]));
-            if (i > 0) {
-                sb.append('/');
-            }
-        }
-        return sb.toString();
+        Ancestry a = Ancestry.of(e, rootId, entries);
+        return a == null ? null : a.path();
     }
 
     // ---------------------------------------------------------------- writer
@@ -415,7 +337,7 @@ public final class CgroupIndex {
      * DELETE that brings the id can tell when it was created.
      */
     public void createdUnknownId(long parentId, byte[] name) {
-        pendingCreates.putIfAbsent(new PendingKey(parentId, name), clock.millis());
+        pendingCreates.add(parentId, name, clock.millis());
     }
 
     /**
@@ -434,7 +356,7 @@ public final class CgroupIndex {
     public void deleted(long id, long parentId, byte[] name, Source source) {
         long now = clock.millis();
         Entry known = entries.get(id);
-        Long createdAt = pendingCreates.isEmpty() ? null : pendingCreates.remove(new PendingKey(parentId, name));
+        Long createdAt = pendingCreates.take(parentId, name);
         if (known == null) {
             Entry e = new Entry(id, parentId, name, State.DEAD, createdAt == null ? Entry.UNKNOWN : createdAt, now,
                     source);
@@ -486,8 +408,7 @@ public final class CgroupIndex {
             }
             removed++;
         }
-        stats.unresolved.add(pendingCreates.size());
-        pendingCreates.clear();
+        stats.unresolved.add(pendingCreates.clear());
         return new Reconciled(added, removed);
     }
 
@@ -506,9 +427,7 @@ public final class CgroupIndex {
         }
         evict();
         long cutoff = clock.millis() - retentionNanos / 1_000_000;
-        int before = pendingCreates.size();
-        pendingCreates.values().removeIf(t -> t < cutoff);
-        stats.unresolved.add(before - pendingCreates.size());
+        stats.unresolved.add(pendingCreates.expire(cutoff));
         changes.signal();
     }
 
