@@ -7,7 +7,6 @@ import io.cgscope.index.Source;
 import io.cgscope.linux.Errno;
 import io.cgscope.linux.EventFd;
 import io.cgscope.linux.Fd;
-import io.cgscope.linux.FileHandles;
 import io.cgscope.linux.Libc;
 import io.cgscope.linux.Poller;
 import io.cgscope.linux.SyscallException;
@@ -59,7 +58,7 @@ public final class CgroupWatcher implements AutoCloseable {
     private volatile RuntimeException injectedFailure;
     private volatile CountDownLatch hold;
     private volatile CountDownLatch held;
-    private final Sink sink = new Sink();
+    private final EventApplier applier;
 
     public CgroupWatcher(CgroupFs fs, CgroupIndex index, boolean unlimitedQueue) throws SyscallException {
         this.fs = fs;
@@ -70,6 +69,7 @@ public final class CgroupWatcher implements AutoCloseable {
         this.parser = new EventParser(fs.fsid0(), fs.fsid1());
         this.sweeper = new Sweeper(fs, arena);
         this.childIds = new ChildIds(fs, index, arena);
+        this.applier = new EventApplier(index, childIds);
     }
 
     /**
@@ -312,9 +312,8 @@ public final class CgroupWatcher implements AutoCloseable {
                 return total;
             }
             total += n;
-            parser.parse(buf, n, sink);
-            if (sink.overflowed) {
-                sink.overflowed = false;
+            parser.parse(buf, n, applier);
+            if (applier.takeResyncNeeded()) {
                 index.stats().overflows.increment();
                 LOG.warning("fanotify queue overflowed: events were lost, re-syncing");
                 resync(Source.RESYNC, true);
@@ -334,62 +333,6 @@ public final class CgroupWatcher implements AutoCloseable {
             index.stats().resyncNanos.add(took);
             LOG.info("re-sync: " + tree.size() + " cgroups swept in " + took / 1_000_000 + " ms, " + r.added()
                     + " found, " + r.removed() + " gone");
-        }
-    }
-
-    /** Applies parsed events to the index as they come; an overflow is remembered for the drain loop. */
-    private final class Sink implements EventParser.Sink {
-        boolean overflowed;
-
-        @Override
-        public void event(FanotifyEvent e) {
-            if (e.isOverflow()) {
-                overflowed = true;
-                return;
-            }
-            if (e.foreign()) {
-                index.stats().foreignEvents.increment();
-                return;
-            }
-            if (!e.isDirectory() || e.dirId() == FanotifyEvent.NONE || !e.hasName()) {
-                return; // not a cgroup: files in cgroupfs, or nothing we can name
-            }
-            try {
-                // A merged CREATE|DELETE is a create followed by a delete.
-                byte[] name = null;
-                if (e.isCreate()) {
-                    index.stats().createEvents.increment();
-                    name = e.name(); // kept by the index: the one copy of it
-                    long id = e.objectId() != FanotifyEvent.NONE ? e.objectId() : childIds.of(e.dirId(), name);
-                    if (id == FileHandles.GONE) {
-                        index.createdUnknownId(e.dirId(), name);
-                    } else {
-                        index.created(id, e.dirId(), name, Source.EVENT);
-                    }
-                }
-                if (e.isDelete()) {
-                    index.stats().deleteEvents.increment();
-                    if (e.objectId() == FanotifyEvent.NONE) {
-                        malformed("DELETE without the child's FID record");
-                    } else {
-                        // The name only matters for an id the index lacks or a CREATE waiting for its id.
-                        if (name == null && index.deleteNeedsName(e.objectId())) {
-                            name = e.name();
-                        }
-                        index.deleted(e.objectId(), e.dirId(), name, Source.EVENT);
-                    }
-                }
-            } catch (SyscallException ex) {
-                // The child's id could not be had for a reason other than a race: a re-sync repairs it.
-                LOG.warning("cannot resolve a created cgroup (" + ex.getMessage() + "), re-syncing");
-                overflowed = true;
-            }
-        }
-
-        @Override
-        public void malformed(String why) {
-            index.stats().malformedEvents.increment();
-            LOG.warning("malformed fanotify event: " + why);
         }
     }
 

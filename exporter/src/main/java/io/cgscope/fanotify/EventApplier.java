@@ -1,0 +1,84 @@
+package io.cgscope.fanotify;
+
+import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.Source;
+import io.cgscope.linux.FileHandles;
+import io.cgscope.linux.SyscallException;
+
+import java.util.logging.Logger;
+
+/**
+ * Applies parsed fanotify events to the index as they come (the reader thread's sink). An
+ * overflow, or a created cgroup whose id cannot be had for a reason other than a race, is
+ * remembered: the drain loop then re-syncs ({@link #takeResyncNeeded()}).
+ */
+final class EventApplier implements EventParser.Sink {
+    private static final Logger LOG = Logger.getLogger(CgroupWatcher.class.getName());
+
+    private final CgroupIndex index;
+    private final ChildIds childIds;
+    private boolean resyncNeeded;
+
+    EventApplier(CgroupIndex index, ChildIds childIds) {
+        this.index = index;
+        this.childIds = childIds;
+    }
+
+    /** Whether events were lost since the last call (then the index needs a re-sync sweep). */
+    boolean takeResyncNeeded() {
+        boolean r = resyncNeeded;
+        resyncNeeded = false;
+        return r;
+    }
+
+    @Override
+    public void event(FanotifyEvent e) {
+        if (e.isOverflow()) {
+            resyncNeeded = true;
+            return;
+        }
+        if (e.foreign()) {
+            index.stats().foreignEvents.increment();
+            return;
+        }
+        if (!e.isDirectory() || e.dirId() == FanotifyEvent.NONE || !e.hasName()) {
+            return; // not a cgroup: files in cgroupfs, or nothing we can name
+        }
+        try {
+            // A merged CREATE|DELETE is a create followed by a delete.
+            byte[] name = null;
+            if (e.isCreate()) {
+                index.stats().createEvents.increment();
+                name = e.name(); // kept by the index: the one copy of it
+                long id = e.objectId() != FanotifyEvent.NONE ? e.objectId() : childIds.of(e.dirId(), name);
+                if (id == FileHandles.GONE) {
+                    index.createdUnknownId(e.dirId(), name);
+                } else {
+                    index.created(id, e.dirId(), name, Source.EVENT);
+                }
+            }
+            if (e.isDelete()) {
+                index.stats().deleteEvents.increment();
+                if (e.objectId() == FanotifyEvent.NONE) {
+                    malformed("DELETE without the child's FID record");
+                } else {
+                    // The name only matters for an id the index lacks or a CREATE waiting for its id.
+                    if (name == null && index.deleteNeedsName(e.objectId())) {
+                        name = e.name();
+                    }
+                    index.deleted(e.objectId(), e.dirId(), name, Source.EVENT);
+                }
+            }
+        } catch (SyscallException ex) {
+            // The child's id could not be had for a reason other than a race: a re-sync repairs it.
+            LOG.warning("cannot resolve a created cgroup (" + ex.getMessage() + "), re-syncing");
+            resyncNeeded = true;
+        }
+    }
+
+    @Override
+    public void malformed(String why) {
+        index.stats().malformedEvents.increment();
+        LOG.warning("malformed fanotify event: " + why);
+    }
+}
