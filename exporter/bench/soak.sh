@@ -101,7 +101,7 @@ footprint() {
             "heap_used_mb=$(echo "scale=1; $(pick "$WORK/m.txt" 'jvm_memory_bytes_used\{area="heap"')/1048576" | bc)" \
             "heap_committed_mb=$(echo "scale=1; $(pick "$WORK/m.txt" 'jvm_memory_bytes_committed\{area="heap"')/1048576" | bc)" \
             "index_live=$(pick "$WORK/m.txt" 'cgscope_index_cgroups\{state="live"')" \
-            "map_entries_cpu_ns=$(pick "$WORK/m.txt" 'cgscope_bpf_map_entries\{map="cpu_ns"')" \
+            "map_entries_counters=$(pick "$WORK/m.txt" 'cgscope_bpf_map_entries\{map="counters"')" \
             "threads=$(ls /proc/$CGS_PID/task | wc -l)"
     done
     cleanup
@@ -137,13 +137,13 @@ churn() {
     local w0=$(date +%s.%N) c0=$(ticks $CGS_PID)
     /usr/bin/time -f "churn_cpu_s=%U+%S" "$REF/churn" -m c -n "$TOTAL" -r "$RATE" -p "$PARENT" >"$WORK/churn.txt" 2>&1 &
     local churn_pid=$!
-    say "t_s,index_live,index_dead,retention_ended,heap_used_mb,rss_mb,map_entries_cpu_ns,map_update_failures,cgscope_cpu_pct"
+    say "t_s,index_live,index_dead,retention_ended,heap_used_mb,rss_mb,map_entries_counters,map_update_failures,cgscope_cpu_pct"
     local done_at="" last_c=$c0 last_w=$w0
     while :; do
         sleep "$EVERY"
         local w=$(date +%s.%N) c=$(ticks $CGS_PID)
         metrics >"$WORK/m.txt"
-        say "$(printf %.0f "$(echo "$w - $w0" | bc)"),$(pick "$WORK/m.txt" 'cgscope_index_cgroups\{state="live"'),$(pick "$WORK/m.txt" 'cgscope_index_cgroups\{state="dead"'),$(pick "$WORK/m.txt" 'cgscope_index_retention_ended_total'),$(echo "scale=1; $(pick "$WORK/m.txt" 'jvm_memory_bytes_used\{area="heap"')/1048576" | bc),$(rss_mb $CGS_PID),$(pick "$WORK/m.txt" 'cgscope_bpf_map_entries\{map="cpu_ns"'),$(pick "$WORK/m.txt" 'cgscope_bpf_map_update_failures_total'),$(echo "scale=1; 100 * ($c - $last_c) / $HZ / ($w - $last_w)" | bc)"
+        say "$(printf %.0f "$(echo "$w - $w0" | bc)"),$(pick "$WORK/m.txt" 'cgscope_index_cgroups\{state="live"'),$(pick "$WORK/m.txt" 'cgscope_index_cgroups\{state="dead"'),$(pick "$WORK/m.txt" 'cgscope_index_retention_ended_total'),$(echo "scale=1; $(pick "$WORK/m.txt" 'jvm_memory_bytes_used\{area="heap"')/1048576" | bc),$(rss_mb $CGS_PID),$(pick "$WORK/m.txt" 'cgscope_bpf_map_entries\{map="counters"'),$(pick "$WORK/m.txt" 'cgscope_bpf_map_update_failures_total'),$(echo "scale=1; 100 * ($c - $last_c) / $HZ / ($w - $last_w)" | bc)"
         last_c=$c; last_w=$w
         if [ -z "$done_at" ] && ! kill -0 $churn_pid 2>/dev/null; then
             wait $churn_pid; done_at=$w
