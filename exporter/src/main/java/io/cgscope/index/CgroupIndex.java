@@ -251,6 +251,11 @@ public final class CgroupIndex {
         return a == null ? null : a.bytes();
     }
 
+    /** Now, by the clock that times creations and deletions. */
+    public long nowMillis() {
+        return clock.millis();
+    }
+
     /** Live and retained entries. */
     public long size() {
         return entries.size();

@@ -22,6 +22,11 @@ public final class ExpiredCgroup {
         return entry.id();
     }
 
+    /** When it was removed, by the index's clock ({@link CgroupIndex#nowMillis()}). */
+    public long deletedMillis() {
+        return entry.deletedMillis(); // the writer's own thread: it wrote it
+    }
+
     /** Its path, or null when an ancestor is unknown. */
     public String path() {
         return index.pathOf(entry.id());

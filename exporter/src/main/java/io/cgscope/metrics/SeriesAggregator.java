@@ -46,6 +46,8 @@ final class SeriesAggregator {
 
     /** Beyond this many pending expiries, only ids seen with data are remembered (nobody scrapes). */
     private static final int PENDING_CAP = 1 << 16;
+    /** Deaths this close before a scrape began may still have had counts that scrape did not read. */
+    private static final long DEATH_MARGIN_MILLIS = 1000;
 
     /** One label's values; {@code present} has a bit per map (index in {@link BpfMaps#PER_CGROUP}) with data for it. */
     static final class Series {
@@ -94,6 +96,8 @@ final class SeriesAggregator {
     private long epoch;
     private int unresolvedIds;
     private int lastSeriesCount;
+    /** When the last aggregation began, by the index's clock (expiry listeners read it). */
+    private volatile long lastAggregateMillis = Long.MIN_VALUE / 2;
     /** Pass 1's states per table row, for pass 2 (reused: grows, never shrinks). */
     private IdState[][] rowStates = new IdState[0][];
 
@@ -105,9 +109,15 @@ final class SeriesAggregator {
         index.onExpired(this::expired);
     }
 
-    /** The index's expiry listener: remember the id and its path until the next scrape folds it. */
+    /**
+     * The index's expiry listener: remember the id and its path until the next scrape folds it.
+     * An id no scrape saw in the maps needs it only when it died after the last scrape's read
+     * (so counts of its last moments may be in the maps, unseen): one that was already dead then
+     * gets no new counts. Under churn this skips building a path for nearly every expiry.
+     */
     void expired(ExpiredCgroup c) {
-        if (ids.containsKey(c.id()) || pendingExpired.size() < PENDING_CAP) {
+        if (ids.containsKey(c.id()) || c.deletedMillis() > lastAggregateMillis - DEATH_MARGIN_MILLIS
+                && pendingExpired.size() < PENDING_CAP) {
             String path = c.path();
             pendingExpired.put(c.id(), path == null ? CgroupLabels.UNKNOWN : path);
         }
@@ -120,6 +130,8 @@ final class SeriesAggregator {
 
     /** The series of this scrape, by label; deletes folded ids from the maps through {@code source}. */
     Map<String, Series> aggregate(Map<String, MapTable> tables, CounterSource source) throws BpfException {
+        // The maps were read just before: deaths within DEATH_MARGIN_MILLIS before now stay remembered.
+        lastAggregateMillis = index.nowMillis();
         epoch++;
         long now = nanoTime.getAsLong();
         unresolvedIds = 0;

@@ -117,6 +117,20 @@ class CgroupCollectorTest {
     }
 
     @Test
+    void aCgroupThatDiedAndExpiredBetweenTwoScrapesIsNotCountedAsUnknown() {
+        CgroupCollector c = collector();
+        c.collect(); // a scrape before the cgroup existed
+        mkdir(10, 1, "brief.service");
+        bpf.set(Feature.SWITCHES, 10, 4);
+        rmdir(10, 1, "brief.service");
+        expireRetained(); // a retention shorter than the scrape interval
+        List<Collector.MetricFamilySamples> m = c.collect();
+        assertNull(value(m, SWITCHES, "cgroup", "/unknown"), "its path was remembered at its expiry");
+        assertEquals(0.0, value(m, "cgscope_cgroup_unresolved_ids"));
+        assertEquals(List.of(10L), bpf.deleted, "folded and deleted from the maps");
+    }
+
+    @Test
     void unresolvedIdsAreOneUnknownSeriesThenFoldedAfterTheRetention() {
         CgroupCollector c = collector();
         bpf.set(Feature.SWITCHES, 500, 4).set(Feature.SWITCHES, 501, 6);
