@@ -24,8 +24,10 @@ final class ChildIds {
      * Recently used parents' path bytes, direct-mapped by id. Safe to keep: ids are never reused and
      * a cgroup2 directory cannot be renamed, so the path of an id, once known, never changes. Saves
      * walking the parent chain (and its allocations) for every CREATE; most CREATEs share a parent.
+     * 1024 slots (64 KB or so): nested churn (`x.slice/y.slice/unit.service`, thousands of parents)
+     * missed a 64-slot cache most of the time.
      */
-    private static final int PATH_CACHE = 64;
+    private static final int PATH_CACHE = 1024;
     private final long[] cachedIds = new long[PATH_CACHE];
     private final byte[][] cachedPaths = new byte[PATH_CACHE][];
     /** open_by_handle_at refused (no CAP_DAC_READ_SEARCH, e.g. after the privilege drop). */
