@@ -104,6 +104,13 @@ class ChurnIT {
             // The churned cgroups really had BPF counts, named by the index as they came and went.
             assertTrue(seenSeries.size() >= active * 8 / 10, seenSeries.size() + " of " + active
                     + " cgroups with tasks were seen as series");
+            // Every churned cgroup that got BPF counts was named: the visitor is not switched out in
+            // every cgroup it visits (a few percent get no counts at all), but each map entry the
+            // churn added was a series. Peak entries bound that count from below; 20 spare for
+            // cgroups of the host that may have appeared meanwhile.
+            double counted = peakEntries.getOrDefault("counters", 0.0) - entriesBefore.get("counters");
+            assertTrue(seenSeries.size() >= counted - 20, seenSeries.size() + " churned series seen, but the"
+                    + " counters map grew by " + counted + " entries");
 
             // Then: their retention ends, the series end, and the scrapes delete their map entries. The
             // machine is shared: other cgroups may come and go meanwhile, so the index's global dead
