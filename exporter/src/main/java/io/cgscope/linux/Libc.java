@@ -173,35 +173,22 @@ public final class Libc {
      * @return the bytes read, 0 at end of file, or -1 when the fd is non-blocking and nothing is there (EAGAIN)
      */
     public static long read(Fd fd, MemorySegment buf) throws SyscallException {
-        MemorySegment state = callState();
-        while (true) {
-            long n;
-            try {
-                n = (long) READ.invokeExact(state, fd.get(), buf, buf.byteSize());
-            } catch (Throwable t) {
-                throw rethrow(t);
-            }
-            if (n >= 0) {
-                return n;
-            }
-            int errno = errno(state);
-            if (errno == Errno.EINTR) {
-                continue;
-            }
-            if (errno == Errno.EAGAIN) {
-                return -1;
-            }
-            throw new SyscallException("read(" + fd + ")", errno);
-        }
+        return transfer(READ, "read", fd, buf, buf.byteSize());
     }
 
     /** {@code write(fd, buf, length)}, retried on EINTR; returns -1 on EAGAIN. */
     public static long write(Fd fd, MemorySegment buf, long length) throws SyscallException {
+        return transfer(WRITE, "write", fd, buf, length);
+    }
+
+    /** read or write (same C signature): retried on EINTR, -1 on EAGAIN, any other errno thrown. */
+    private static long transfer(MethodHandle call, String name, Fd fd, MemorySegment buf, long length)
+            throws SyscallException {
         MemorySegment state = callState();
         while (true) {
             long n;
             try {
-                n = (long) WRITE.invokeExact(state, fd.get(), buf, length);
+                n = (long) call.invokeExact(state, fd.get(), buf, length);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -215,7 +202,7 @@ public final class Libc {
             if (errno == Errno.EAGAIN) {
                 return -1;
             }
-            throw new SyscallException("write(" + fd + ")", errno);
+            throw new SyscallException(name + "(" + fd + ")", errno);
         }
     }
 
