@@ -1,8 +1,8 @@
 package io.cgscope.dashboards;
 
 import io.cgscope.dashboards.Dashboard.Target;
-import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.Await;
+import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.KernelTest.Requirement;
 import io.cgscope.testing.TestCgroups;
@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -30,7 +29,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,7 +59,7 @@ class DashboardsIT {
                 "needs Debian's prometheus package (/usr/bin/prometheus, /usr/bin/promtool)");
         Cleanup cleanup = new Cleanup();
         Path dir = Files.createTempDirectory("cgscope-dashboards-it-");
-        cleanup.push(() -> deleteTree(dir));
+        cleanup.push(() -> Cleanup.deleteTree(dir));
         try {
             TestCgroups cgroups = new TestCgroups();
             cleanup.push(cgroups);
@@ -320,17 +318,6 @@ class DashboardsIT {
         public void close() throws InterruptedException {
             stop.set(true);
             thread.join(Duration.ofSeconds(20));
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -1,8 +1,8 @@
 package io.cgscope.http;
 
 import io.cgscope.dashboards.ServerProcess;
-import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.Await;
+import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.KernelTest.Requirement;
 import io.cgscope.testing.TestTls;
@@ -23,10 +23,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,7 +47,7 @@ class WebConfigIT {
         assumeTrue(Files.isExecutable(PROMETHEUS), "needs Debian's prometheus package (/usr/bin/prometheus)");
         Cleanup cleanup = new Cleanup();
         Path dir = Files.createTempDirectory("cgscope-tls-it-");
-        cleanup.push(() -> deleteTree(dir));
+        cleanup.push(() -> Cleanup.deleteTree(dir));
         try {
             Path cert = dir.resolve("cert.pem");
             TestTls.selfSignedRsa(cert, dir.resolve("key.pem"));
@@ -175,7 +173,7 @@ class WebConfigIT {
                 assertTrue(err.contains(c[1]), c[1] + " in " + err);
             }
         } finally {
-            deleteTree(dir);
+            Cleanup.deleteTree(dir);
         }
     }
 
@@ -239,17 +237,6 @@ class WebConfigIT {
             return prometheus.api("/api/v1/targets?state=active").encodePrettily();
         } catch (IOException | RuntimeException e) {
             return "(" + e + ")";
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

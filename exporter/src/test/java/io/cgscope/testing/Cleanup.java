@@ -1,7 +1,12 @@
 package io.cgscope.testing;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.Deque;
+import java.util.stream.Stream;
 
 /**
  * What a test must undo, undone in reverse order by {@link #close()}; every step runs even when an
@@ -28,6 +33,18 @@ public final class Cleanup implements AutoCloseable {
         }
         if (first != null) {
             throw new AssertionError("cleanup failed", first);
+        }
+    }
+
+    /** Deletes a scratch directory (plain files, not cgroups) and all below it; nothing when absent. */
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 }
