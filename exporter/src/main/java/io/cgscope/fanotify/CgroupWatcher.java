@@ -68,7 +68,7 @@ public final class CgroupWatcher implements AutoCloseable {
         this.buf = arena.allocate(READ_BUFFER, 8);
         this.parser = new EventParser(fs.fsid0(), fs.fsid1());
         this.sweeper = new Sweeper(fs, arena);
-        this.childIds = new ChildIds(fs, index, arena);
+        this.childIds = new ChildIds(fs, index, parser, arena);
         this.applier = new EventApplier(index, childIds);
     }
 
@@ -82,7 +82,9 @@ public final class CgroupWatcher implements AutoCloseable {
         try {
             index.root(fs.rootId());
             resync(Source.SWEEP, false);
-            drain();
+            while (readBatch() > 0) {
+                // everything queued since the mark, to the end
+            }
         } catch (SyscallException | RuntimeException e) {
             fanotify.closeQuietly();
             throw e;
@@ -201,9 +203,14 @@ public final class CgroupWatcher implements AutoCloseable {
             Poller poller = new Poller(local, fanotify, wake.fd());
             Poller wakeOnly = new Poller(local, wake.fd());
             long lastMaintain = System.nanoTime();
+            // After a batch and its delay the next read is tried at once, without a poll first: under
+            // churn there is nearly always a batch waiting, so a batch costs one read and one wait,
+            // as in the C reference. Only a read that finds nothing leads back to the poll.
+            boolean readNext = false;
             while (running) {
                 try {
-                    int ready = poller.await(MAINTAIN_EVERY_MILLIS);
+                    int ready = readNext ? 1 : poller.await(MAINTAIN_EVERY_MILLIS);
+                    readNext = false;
                     if ((ready & 2) != 0) {
                         wake.drain();
                     }
@@ -212,11 +219,11 @@ public final class CgroupWatcher implements AutoCloseable {
                     if (!running) {
                         break;
                     }
-                    if ((ready & 1) != 0 && drain() > 0) {
+                    if ((ready & 1) != 0 && readBatch() > 0) {
                         index.flush();
                         // Batch: let events accumulate briefly (like usleep); the wake fd still ends the
                         // wait at once, and stays readable for the poll above to see.
-                        wakeOnly.await(BATCH_DELAY_MILLIS);
+                        readNext = wakeOnly.await(BATCH_DELAY_MILLIS) == 0;
                         if (!running) {
                             break;
                         }
@@ -303,8 +310,13 @@ public final class CgroupWatcher implements AutoCloseable {
         }
     }
 
-    /** Reads until the queue is empty; returns the number of bytes consumed. */
-    private long drain() throws SyscallException {
+    /**
+     * Reads one batch; returns the number of bytes consumed. A read that filled more than half the
+     * buffer is followed by another at once: the reader is behind (a backlog after a stall or at
+     * start), and catching up matters more than batching. Otherwise the queue was about empty, and
+     * a read to prove it (EAGAIN) would be one system call more per batch for nothing.
+     */
+    private long readBatch() throws SyscallException {
         long total = 0;
         while (true) {
             long n = Libc.read(fanotify, buf);
@@ -312,11 +324,15 @@ public final class CgroupWatcher implements AutoCloseable {
                 return total;
             }
             total += n;
+            childIds.prepare(buf, n);
             parser.parse(buf, n, applier);
             if (applier.takeResyncNeeded()) {
                 index.stats().overflows.increment();
                 LOG.warning("fanotify queue overflowed: events were lost, re-syncing");
                 resync(Source.RESYNC, true);
+            }
+            if (n <= buf.byteSize() / 2) {
+                return total;
             }
         }
     }
@@ -356,6 +372,9 @@ public final class CgroupWatcher implements AutoCloseable {
         }
         if (fanotify != null) {
             fanotify.closeQuietly();
+        }
+        if (thread == null || stopped.getCount() == 0) {
+            childIds.close(); // the reader's directories; it owns them while it runs
         }
         wake.close();
         if (thread == null || stopped.getCount() == 0) {

@@ -8,6 +8,7 @@ import io.cgscope.linux.FileHandles;
 import io.cgscope.linux.SyscallException;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The id of a cgroup a CREATE event names. On cgroupfs a CREATE carries only the parent's id and
@@ -20,6 +21,7 @@ final class ChildIds {
     private final CgroupFs fs;
     private final CgroupIndex index;
     private final FileHandles handles;
+    private final CreateBatch batch;
     /**
      * Recently used parents' path bytes, direct-mapped by id. Safe to keep: ids are never reused and
      * a cgroup2 directory cannot be renamed, so the path of an id, once known, never changes. Saves
@@ -34,14 +36,37 @@ final class ChildIds {
     private boolean byHandleRefused;
     long handleFallbacks;
 
-    ChildIds(CgroupFs fs, CgroupIndex index, Arena arena) {
+    ChildIds(CgroupFs fs, CgroupIndex index, EventParser parser, Arena arena) {
         this.fs = fs;
         this.index = index;
         this.handles = new FileHandles(arena);
+        this.batch = new CreateBatch(fs, this::parentPath, parser, index.stats(), arena);
     }
 
-    /** The child's id, or {@link FileHandles#GONE} when it no longer exists (its DELETE will bring the id). */
+    /** Before a read buffer's events are applied: answers its CREATEs by directory listings where that pays. */
+    void prepare(MemorySegment buf, long length) {
+        batch.prepare(buf, length);
+    }
+
+    /** A cgroup was deleted: if it is a parent whose directory is open, close it. */
+    void deleted(long id) {
+        batch.forget(id);
+    }
+
+    void close() {
+        batch.close();
+    }
+
+    /**
+     * The child's id, or {@link FileHandles#GONE} when it no longer exists (its DELETE will bring the id).
+     * Called for each CREATE of the buffer given to {@link #prepare} that needs one, in order.
+     */
     long of(long parentId, byte[] name) throws SyscallException {
+        long listed = batch.take(parentId, name.length);
+        if (listed != CreateBatch.NOT_LISTED) {
+            return listed;
+        }
+        index.stats().childIdsLookedUp.increment();
         byte[] parentPath = parentPath(parentId);
         if (parentPath != null) {
             return handles.kernfsId(fs.rootFd().get(), parentPath, name);

@@ -31,6 +31,19 @@ final class EventApplier implements EventParser.Sink {
         return r;
     }
 
+    /** A directory event with a parent and a name: a cgroup's (files in cgroupfs and the overflow are not). */
+    static boolean isCgroupEvent(FanotifyEvent e) {
+        return !e.isOverflow() && !e.foreign() && e.isDirectory() && e.dirId() != FanotifyEvent.NONE && e.hasName();
+    }
+
+    /**
+     * Whether applying {@code e} asks {@link ChildIds} for the child's id: a CREATE, which on cgroupfs
+     * carries no FID of the child. {@link CreateBatch} collects exactly these, in the same order.
+     */
+    static boolean needsChildId(FanotifyEvent e) {
+        return isCgroupEvent(e) && e.isCreate() && e.objectId() == FanotifyEvent.NONE;
+    }
+
     @Override
     public void event(FanotifyEvent e) {
         if (e.isOverflow()) {
@@ -41,7 +54,7 @@ final class EventApplier implements EventParser.Sink {
             index.stats().foreignEvents.increment();
             return;
         }
-        if (!e.isDirectory() || e.dirId() == FanotifyEvent.NONE || !e.hasName()) {
+        if (!isCgroupEvent(e)) {
             return; // not a cgroup: files in cgroupfs, or nothing we can name
         }
         try {
@@ -50,7 +63,7 @@ final class EventApplier implements EventParser.Sink {
             if (e.isCreate()) {
                 index.stats().createEvents.increment();
                 name = e.name(); // kept by the index: the one copy of it
-                long id = e.objectId() != FanotifyEvent.NONE ? e.objectId() : childIds.of(e.dirId(), name);
+                long id = needsChildId(e) ? childIds.of(e.dirId(), name) : e.objectId();
                 if (id == FileHandles.GONE) {
                     index.createdUnknownId(e.dirId(), name);
                 } else {
@@ -67,6 +80,7 @@ final class EventApplier implements EventParser.Sink {
                         name = e.name();
                     }
                     index.deleted(e.objectId(), e.dirId(), name, Source.EVENT);
+                    childIds.deleted(e.objectId());
                 }
             }
         } catch (SyscallException ex) {

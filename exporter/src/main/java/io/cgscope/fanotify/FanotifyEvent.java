@@ -82,6 +82,20 @@ public final class FanotifyEvent {
         return nameLength < 0 ? null : nameSource.asSlice(nameOffset, nameLength).toArray(ValueLayout.JAVA_BYTE);
     }
 
+    /** Where the name's bytes are (valid inside the sink call only), for a comparison without a copy. */
+    MemorySegment nameSource() {
+        return nameSource;
+    }
+
+    long nameOffset() {
+        return nameOffset;
+    }
+
+    /** The name's length in bytes, -1 when there is none. */
+    int nameLength() {
+        return nameLength;
+    }
+
     public boolean isOverflow() {
         return (mask & Fanotify.FAN_Q_OVERFLOW) != 0;
     }

@@ -17,6 +17,10 @@ public final class IndexStats {
     public final LongAdder lookups = new LongAdder();
     public final LongAdder lookupFailures = new LongAdder();
     public final LongAdder readerRestarts = new LongAdder();
+    /** CREATEs whose child id came from one listing of the parent directory per batch. */
+    public final LongAdder childIdsListed = new LongAdder();
+    /** CREATEs whose child id came from a lookup of the name. */
+    public final LongAdder childIdsLookedUp = new LongAdder();
     /** Dead cgroups whose retention ended. */
     public final LongAdder expired = new LongAdder();
     /** Dead cgroups given up before their retention ended, because more than the budget were retained. */

@@ -56,6 +56,9 @@ public final class Libc {
     // ssize_t getdents64(int fd, void *dirp, size_t count);  <dirent.h>, glibc >= 2.30
     private static final MethodHandle GETDENTS64 = withErrno("getdents64",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // off_t lseek(int fd, off_t offset, int whence);  <unistd.h>
+    private static final MethodHandle LSEEK = withErrno("lseek",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     // int statfs(const char *path, struct statfs *buf);  <sys/vfs.h>
     private static final MethodHandle STATFS = withErrno("statfs",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
@@ -311,6 +314,20 @@ public final class Libc {
             throw new SyscallException("getdents64(" + dir + ")", errno);
         }
         return n;
+    }
+
+    /** {@code lseek(dir, 0, SEEK_SET)}: the next {@link #getdents64} lists the directory from its start. */
+    public static void rewind(Fd dir) throws SyscallException {
+        MemorySegment state = callState();
+        long rc;
+        try {
+            rc = (long) LSEEK.invokeExact(state, dir.get(), 0L, 0 /* SEEK_SET */);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc < 0) {
+            throw new SyscallException("lseek(" + dir + ", 0, SEEK_SET)", errno(state));
+        }
     }
 
     /** What {@code statfs(2)} says of a file system: {@code f_type} and {@code f_fsid}. */

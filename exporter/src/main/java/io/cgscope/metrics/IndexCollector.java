@@ -41,6 +41,12 @@ public final class IndexCollector extends Collector implements Collector.Describ
         events.addMetric(List.of("create"), s.createEvents.sum());
         events.addMetric(List.of("delete"), s.deleteEvents.sum());
         out.add(events);
+        CounterMetricFamily childIds = new CounterMetricFamily("cgscope_index_child_ids",
+                "How created cgroups' ids were found: one listing of the parent directory for a batch's CREATEs"
+                        + " in it (method listing), or a lookup of each name (method lookup).", List.of("method"));
+        childIds.addMetric(List.of("listing"), s.childIdsListed.sum());
+        childIds.addMetric(List.of("lookup"), s.childIdsLookedUp.sum());
+        out.add(childIds);
         out.add(new CounterMetricFamily("cgscope_index_overflows",
                 "fanotify queue overflows (events lost; each triggers a re-sync).", s.overflows.sum()));
         out.add(new CounterMetricFamily("cgscope_index_resyncs",
