@@ -21,7 +21,9 @@ def fmt(xs, digits=2):
 def main():
     ev = defaultdict(lambda: defaultdict(list))
     dropped = defaultdict(int)
-    pending = {}
+    fanreader = defaultdict(list)  # (mode, rep) -> fanreader runs (before and after cgscope)
+    runs = []  # (mode, rep, cgscope's line, its churn line)
+    churn = {}
     sweep = defaultdict(lambda: defaultdict(list))
     for path in sys.argv[1:]:
         for line in open(path):
@@ -30,25 +32,11 @@ def main():
                 mode, rep, who, rest = m.groups()
                 d = kv(rest)
                 if who == 'fanreader':
-                    pending[mode] = d
-                elif who == 'cgscope':
-                    c = pending.pop(mode, None)
-                    # Each reader follows its own churn run of the same mode (paired runs). Keep only pairs
-                    # where cgscope's index ended with no churned cgroup left live (none missed).
-                    if c is None or float(c['events']) == 0 or d.get('live_delta') != '0':
-                        dropped[mode] += 1
-                        continue
-                    ev[mode]['c_us'].append(float(c['cpu_us_per_event']))
-                    ev[mode]['j_us'].append(float(d['cpu_us_per_event']))
-                    ev[mode]['j_reader'].append(float(d['reader_us_per_event']))
-                    if 'gc_us_per_event' in d:
-                        ev[mode]['j_gc'].append(float(d['gc_us_per_event']))
-                    ev[mode]['j_cpu'].append(float(d['cpu_s']))
-                    ev[mode]['lag'].append(float(d['lag_ms']))
-                    # per cgroup, same churn for both readers
-                    ev[mode]['created'].append(float(d['created']))
+                    fanreader[mode, rep].append(d)
                 elif who == 'churn':
-                    ev[mode]['rate'].append(float(d['cgroups_per_s']))
+                    churn[mode, rep] = d
+                elif who == 'cgscope':
+                    runs.append((mode, rep, d, churn.pop((mode, rep), {})))
             elif line.startswith('sweep n='):
                 m = re.match(r'sweep n=(\d+) rep=(\d+) (.*)', line)
                 n, rep, rest = m.groups()
@@ -63,15 +51,30 @@ def main():
                 elif 'cgscope_start_to_ready_s' in d:
                     sweep[n]['start'].append(float(d['cgscope_start_to_ready_s']) * 1000)
                     sweep[n]['start_sweep'].append(float(d['last_sweep_s']) * 1000)
-    if ev:
-        print('| mode | churn cgroups/s | C fanreader us/event | cgscope process us/event | ratio | cgscope reader thread us/event | ratio | cgscope GC threads us/event | lag after churn, ms |')
+    for mode, rep, d, ch in runs:
+        # Keep only runs whose index ended with no churned cgroup left live (none missed).
+        c = [r for r in fanreader[mode, rep] if float(r.get('events', 0)) > 0]
+        if not c or d.get('live_delta') != '0':
+            dropped[mode] += 1
+            continue
+        e = ev[mode]
+        e['c_us'].append(statistics.mean(float(r['cpu_us_per_event']) for r in c))
+        e['c_rate'].extend(float(r['churn_cgroups_per_s']) for r in c if 'churn_cgroups_per_s' in r)
+        e['j_us'].append(float(d['cpu_us_per_event']))
+        e['j_reader'].append(float(d['reader_us_per_event']))
+        e['j_gc'].append(float(d['gc_us_per_event']))
+        e['lag'].append(float(d['lag_ms']))
+        if 'cgroups_per_s' in ch:
+            e['rate'].append(float(ch['cgroups_per_s']))
+    if ev or dropped:
+        print('| mode | churn cgroups/s with fanreader / with cgscope | C fanreader us/event | cgscope process us/event | ratio | cgscope reader thread us/event | ratio | cgscope GC threads us/event | lag after churn, ms |')
         print('|---|---|---|---|---|---|---|---|---|')
         for mode in sorted(set(ev) | set(dropped)):
             e = ev[mode]
             ratio = [j / c for j, c in zip(e['j_us'], e['c_us'])]
             rratio = [j / c for j, c in zip(e['j_reader'], e['c_us'])]
-            print(f"| {mode} | {fmt(e['rate'], 0)} | {fmt(e['c_us'])} | {fmt(e['j_us'])} | {fmt(ratio)} | "
-                  f"{fmt(e['j_reader'])} | {fmt(rratio)} | {fmt(e['j_gc'])} | {fmt(e['lag'], 0)} |"
+            print(f"| {mode} | {fmt(e['c_rate'], 0)} / {fmt(e['rate'], 0)} | {fmt(e['c_us'])} | {fmt(e['j_us'])} | "
+                  f"{fmt(ratio)} | {fmt(e['j_reader'])} | {fmt(rratio)} | {fmt(e['j_gc'])} | {fmt(e['lag'], 0)} |"
                   + (f" ({dropped[mode]} run(s) dropped: a churned cgroup stayed live)" if dropped[mode] else ''))
     if sweep:
         print()

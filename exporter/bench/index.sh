@@ -9,8 +9,9 @@
 # Sections (default: all, in this order):
 #   events    CPU us per event: cgscope (JVM process CPU from /proc/PID/stat, the reader thread and the
 #             GC threads from schedstat) vs `fanreader -u -S 1000` (same 1 ms batching, same unlimited
-#             queue), each alone with its own `churn -m a|b|c|d -T $SECS` at full rate, in pairs
-#             (fanreader first, cgscope stopped meanwhile), $REPS repetitions.
+#             queue), each alone with its own `churn -m a|b|c|d -T $SECS` at full rate, $REPS repetitions:
+#             fanreader before cgscope starts, cgscope, fanreader after cgscope stopped; each cgscope run
+#             is compared with the mean of the fanreader runs of its mode and repetition.
 #             cgscope is warmed up first ($WARMUP s, default 20, of churn a, b, c and d each; C2 was
 #             still compiling index code after 30 s). Also: the lag after churn stops
 #             (last change of cgscope's event counters after churn exits, polled every 50 ms) and
@@ -153,8 +154,28 @@ save_at_last() {
     thread_ticks "$CGS_PID" >"$WORK/at_last.threads"
 }
 
+# fanreader alone (no cgscope process at all) with its own churn of mode $1; prints its result line
+fanreader_run() {  # fanreader_run MODE REP PHASE
+    rm -f "$WORK/ready"
+    "$REF/fanreader" -u -S 1000 -t 2 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
+    local fr=$!
+    while [ ! -e "$WORK/ready" ]; do sleep 0.01; done
+    local fr_churn; fr_churn=$("$REF/churn" $(churn_args "$1"))
+    wait $fr
+    say "events mode=$1 rep=$2 fanreader: phase=$3 churn_$(echo "$fr_churn" | grep -o 'cgroups_per_s=[0-9]*') $(grep '^fanreader ' "$WORK/fr.out" | grep -o ' events=[0-9]*\|events_per_s=[0-9]*\|cpu_s=[0-9.]*\|cpu_us_per_event=[0-9.]*\|overflows=[0-9]*\|peak_backlog_bytes=[0-9]*' | tr '\n' ' ')"
+}
+
 sec_events() {
     "$REF/churn" -m clean -q >/dev/null 2>&1
+    # One reader at a time, and the other not even present: fanreader runs before cgscope starts and
+    # after it stopped, and each cgscope run is compared with the mean of the fanreader runs of the
+    # same mode and repetition before and after it. (A stopped cgscope next to fanreader was not
+    # neutral: its unlimited queue kept growing and slowed every mkdir, fanreader's churn fell from
+    # about 14.5k to 9.5-13k cgroups/s and its CPU per event rose by up to 50 %. Two readers running
+    # at once on 2 CPUs disturbed each other too: fanreader alone 5.7-6.1 us/event, next to cgscope 3.3-4.6.)
+    for r in $(seq 1 "$REPS"); do
+        for m in ${MODES:-a b c d}; do fanreader_run "$m" "$r" before; done
+    done
     start_cgscope
     say "events cgscope_start_s=$START_S"
     local idle0 idle1; idle0=$(proc_ticks "$CGS_PID"); sleep 5; idle1=$(proc_ticks "$CGS_PID")
@@ -163,19 +184,6 @@ sec_events() {
     settle "$(now)" >/dev/null
     for r in $(seq 1 "$REPS"); do
         for m in ${MODES:-a b c d}; do
-            # Paired, one reader at a time: first fanreader (C, -u -S 1000) alone with the churn while
-            # cgscope is stopped (SIGSTOP; its queue keeps the events), then cgscope, drained of that
-            # backlog first, alone with an identical churn. Two readers at once on 2 CPUs disturbed
-            # each other unevenly: fanreader alone costs 5.7-6.1 us/event here, next to cgscope 3.3-4.6.
-            kill -STOP "$CGS_PID"
-            rm -f "$WORK/ready"
-            "$REF/fanreader" -u -S 1000 -t 2 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
-            local fr=$!
-            while [ ! -e "$WORK/ready" ]; do sleep 0.01; done
-            local fr_churn; fr_churn=$("$REF/churn" $(churn_args $m))
-            wait $fr
-            kill -CONT "$CGS_PID"
-            settle "$(now)" >/dev/null # cgscope applies the backlog of the fanreader run, unmeasured
             local gc0 gc1 e0 p0 t0 live0 dead0 e1 p1 t1 live1 dead1 lag
             e0=$(events_total); live0=$(metric 'cgscope_index_cgroups\{state="live"'); dead0=$(metric 'cgscope_index_cgroups\{state="dead"')
             p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID"); gc0=$(gc_ticks "$CGS_PID")
@@ -187,17 +195,18 @@ sec_events() {
             read -r p1 t1 gc1 <"$WORK/at_last.cpu"
             cp "$WORK/at_last.threads" "$WORK/threads1"
             e1=$(events_total); live1=$(metric 'cgscope_index_cgroups\{state="live"'); dead1=$(metric 'cgscope_index_cgroups\{state="dead"')
-            local fr_line; fr_line=$(grep '^fanreader ' "$WORK/fr.out")
             local created; created=$(echo "$g_out" | sed -n 's/.* cgroups=\([0-9]*\).*/\1/p')
             local ev=$((e1 - e0))
-            say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')fanreader_run_$(echo "$fr_churn" | grep -o 'cgroups_per_s=[0-9]*')"
-            say "events mode=$m rep=$r fanreader: $(echo "$fr_line" | grep -o ' events=[0-9]*\|events_per_s=[0-9]*\|cpu_s=[0-9.]*\|cpu_us_per_event=[0-9.]*\|overflows=[0-9]*\|peak_backlog_bytes=[0-9]*' | tr '\n' ' ')"
+            say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')"
             say "events mode=$m rep=$r cgscope: events=$ev cpu_s=$(echo "($p1 - $p0) / $HZ" | bc -l | xargs printf %.2f) cpu_us_per_event=$(echo "($p1 - $p0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) reader_us_per_event=$(echo "($t1 - $t0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) gc_us_per_event=$(echo "($gc1 - $gc0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) size=$((live1 + dead1)) lag_ms=$lag created=$created dead_delta=$((dead1 - dead0)) live_delta=$((live1 - live0))"
             say "events mode=$m rep=$r cgscope_other_threads_us_per_event: $(other_threads "$WORK/threads0" "$WORK/threads1" "$ev")"
         done
     done
-    say "events final $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts)_total' | tr '\n' ' ')"
+    say "events final $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts|child_ids)_total' | tr '\n' ' ')"
     stop_cgscope
+    for r in $(seq 1 "$REPS"); do
+        for m in ${MODES:-a b c d}; do fanreader_run "$m" "$r" after; done
+    done
 }
 
 sec_overflow() {

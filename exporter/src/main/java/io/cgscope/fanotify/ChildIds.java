@@ -5,10 +5,12 @@ import io.cgscope.index.CgroupIndex;
 import io.cgscope.linux.Errno;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.FileHandles;
+import io.cgscope.linux.Libc;
 import io.cgscope.linux.SyscallException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The id of a cgroup a CREATE event names. On cgroupfs a CREATE carries only the parent's id and
@@ -22,6 +24,8 @@ final class ChildIds {
     private final CgroupIndex index;
     private final FileHandles handles;
     private final CreateBatch batch;
+    private static final int PATH_MAX = 4096;
+    private final MemorySegment dirPath;
     /**
      * Recently used parents' path bytes, direct-mapped by id. Safe to keep: ids are never reused and
      * a cgroup2 directory cannot be renamed, so the path of an id, once known, never changes. Saves
@@ -40,7 +44,8 @@ final class ChildIds {
         this.fs = fs;
         this.index = index;
         this.handles = new FileHandles(arena);
-        this.batch = new CreateBatch(fs, this::parentPath, parser, index.stats(), arena);
+        this.dirPath = arena.allocate(PATH_MAX + 1);
+        this.batch = new CreateBatch(this::openDirectory, parser, index.stats(), arena);
     }
 
     /** Before a read buffer's events are applied: answers its CREATEs by directory listings where that pays. */
@@ -94,6 +99,38 @@ final class ChildIds {
             return handles.kernfsId(parent.get(), name);
         } finally {
             parent.closeQuietly();
+        }
+    }
+
+    /**
+     * A cgroup's directory opened for reading (a listing): by its path when the index knows it, else
+     * by its id ({@code open_by_handle_at}: a parent whose own CREATE is in the same batch); null
+     * when it is gone or cannot be opened (then names are looked up one by one).
+     */
+    private Fd openDirectory(long id) {
+        byte[] path = parentPath(id);
+        if (path != null && path.length < PATH_MAX) {
+            if (path.length == 0) {
+                dirPath.set(ValueLayout.JAVA_BYTE, 0, (byte) '.');
+                dirPath.set(ValueLayout.JAVA_BYTE, 1, (byte) 0);
+            } else {
+                MemorySegment.copy(path, 0, dirPath, ValueLayout.JAVA_BYTE, 0, path.length);
+                dirPath.set(ValueLayout.JAVA_BYTE, path.length, (byte) 0);
+            }
+            int fd = Libc.openat(fs.rootFd().get(), dirPath, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC
+                    | Libc.O_NOFOLLOW);
+            return fd < 0 ? null : new Fd(fd, "cgroup " + Long.toUnsignedString(id));
+        }
+        if (byHandleRefused) {
+            return null;
+        }
+        try {
+            return handles.openById(fs.rootFd(), id);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
+                byHandleRefused = true;
+            }
+            return null;
         }
     }
 

@@ -1,6 +1,5 @@
 package io.cgscope.fanotify;
 
-import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.index.IndexStats;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.FileHandles;
@@ -52,14 +51,11 @@ final class CreateBatch {
     /** Bytes a listing may read per CREATE (16 entries of about 32 bytes, with room to spare). */
     private static final int BYTES_PER_CREATE = ENTRIES_PER_CREATE * 40;
     private static final int LISTING_BUFFER = 64 * 1024;
-    private static final int PATH_MAX = 4096;
 
-    private final CgroupFs fs;
+    private final LongFunction<Fd> openDirectory;
     private final IndexStats stats;
-    private final LongFunction<byte[]> pathOf;
     private final EventParser parser;
     private final MemorySegment listing;
-    private final MemorySegment path;
 
     // This batch's CREATEs that need a child id, in parse order.
     private MemorySegment source = MemorySegment.NULL;
@@ -101,13 +97,14 @@ final class CreateBatch {
         }
     };
 
-    CreateBatch(CgroupFs fs, LongFunction<byte[]> pathOf, EventParser parser, IndexStats stats, Arena arena) {
-        this.fs = fs;
+    /**
+     * @param openDirectory opens a cgroup's directory by id for reading, or answers null (gone, not allowed)
+     */
+    CreateBatch(LongFunction<Fd> openDirectory, EventParser parser, IndexStats stats, Arena arena) {
+        this.openDirectory = openDirectory;
         this.stats = stats;
-        this.pathOf = pathOf;
         this.parser = parser;
         this.listing = arena.allocate(LISTING_BUFFER, 8);
-        this.path = arena.allocate(PATH_MAX + 1);
         Arrays.fill(dirEntries, -1);
     }
 
@@ -282,33 +279,21 @@ final class CreateBatch {
         }
     }
 
-    /** The parent's open directory (cached), or null when its path is not known or it cannot be opened. */
+    /** The parent's open directory (cached), or null when it cannot be opened (gone, not allowed). */
     private Fd open(long parent, int slot) {
         if (dirIds[slot] == parent && dirFds[slot] != null) {
             return dirFds[slot];
         }
         closeDir(slot);
-        byte[] p = pathOf.apply(parent);
-        if (p == null || p.length > PATH_MAX - 1) {
-            return null; // an ancestor is not known yet: the lookups' fallback handles it
-        }
-        if (p.length == 0) {
-            path.set(ValueLayout.JAVA_BYTE, 0, (byte) '.');
-            path.set(ValueLayout.JAVA_BYTE, 1, (byte) 0);
-        } else {
-            MemorySegment.copy(p, 0, path, ValueLayout.JAVA_BYTE, 0, p.length);
-            path.set(ValueLayout.JAVA_BYTE, p.length, (byte) 0);
-        }
-        int fd = Libc.openat(fs.rootFd().get(), path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC
-                | Libc.O_NOFOLLOW);
-        if (fd < 0) {
-            return null; // gone, or not readable (after a privilege drop): look the names up instead
+        Fd dir = openDirectory.apply(parent);
+        if (dir == null) {
+            return null; // the lookups answer instead
         }
         dirIds[slot] = parent;
-        dirFds[slot] = new Fd(fd, "cgroup " + Long.toUnsignedString(parent));
+        dirFds[slot] = dir;
         dirEntries[slot] = -1;
         dirSkips[slot] = 0;
-        return dirFds[slot];
+        return dir;
     }
 
     private void closeDir(int slot) {
