@@ -273,6 +273,25 @@ class IndexKernelTest {
     }
 
     @Test
+    void aNewParentsBurstIsListedThroughItsId() throws Exception {
+        watch(true);
+        long listedBefore = index.stats().childIdsListed.sum();
+        CountDownLatch release = new CountDownLatch(1);
+        watcher.holdReader(release); // the parent's CREATE and its children's arrive in one read
+        try {
+            for (int i = 0; i < 30; i++) {
+                cgroups.create("fresh.slice/job" + i + ".scope");
+            }
+        } finally {
+            release.countDown();
+        }
+        awaitIndexEqualsTree();
+        // The index had no path for fresh.slice when the batch was prepared: it was opened by its id.
+        assertTrue(index.stats().childIdsListed.sum() - listedBefore >= 30,
+                "listed " + (index.stats().childIdsListed.sum() - listedBefore));
+    }
+
+    @Test
     void aBigDirectoryIsNotListedForAFewNames() throws Exception {
         watch(true);
         for (int i = 0; i < 100; i++) {
