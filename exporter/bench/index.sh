@@ -39,7 +39,7 @@ SECS=${SECS:-5}
 PORT=${PORT:-19486}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA="$JAVA_HOME/bin/java"
-JAVA_OPTS=${JAVA_OPTS:--XX:+UseShenandoahGC -Xms64m -Xmx384m -XX:SoftMaxHeapSize=192m -XX:+UnlockExperimentalVMOptions -XX:ShenandoahControlIntervalMin=10 -XX:+ExitOnOutOfMemoryError}
+JAVA_OPTS=${JAVA_OPTS:--XX:+UseShenandoahGC -Xms64m -Xmx384m -XX:SoftMaxHeapSize=192m -XX:+UnlockExperimentalVMOptions -XX:ShenandoahControlIntervalMin=50 -XX:ShenandoahControlIntervalMax=100 -XX:-ShenandoahPacing -XX:+ExitOnOutOfMemoryError}
 WORK=${WORK:-/tmp/cgscope-bench}
 OUT=${OUT:-$WORK/raw.txt}
 JAR="$top/exporter/target/cgscope.jar"

@@ -19,5 +19,5 @@ fi
 
 # The JVM flags of the deployment files (exporter/deploy): see README, "JVM and GC".
 # shellcheck disable=SC2086
-exec "$JAVA_HOME/bin/java" ${CGSCOPE_JAVA_OPTS:--XX:+UseShenandoahGC -Xms64m -Xmx384m -XX:SoftMaxHeapSize=192m -XX:+UnlockExperimentalVMOptions -XX:ShenandoahControlIntervalMin=10 -XX:+ExitOnOutOfMemoryError} \
+exec "$JAVA_HOME/bin/java" ${CGSCOPE_JAVA_OPTS:--XX:+UseShenandoahGC -Xms64m -Xmx384m -XX:SoftMaxHeapSize=192m -XX:+UnlockExperimentalVMOptions -XX:ShenandoahControlIntervalMin=50 -XX:ShenandoahControlIntervalMax=100 -XX:-ShenandoahPacing -XX:+ExitOnOutOfMemoryError} \
     -jar "$jar" "$@"
