@@ -15,16 +15,17 @@ import java.lang.foreign.ValueLayout;
 /**
  * The id of a cgroup a CREATE event names. On cgroupfs a CREATE carries only the parent's id and
  * the child's name (kernfs leaves the new dentry negative, so there is no FID of the child): the
- * id comes from {@code name_to_handle_at} on the child's path, or, when the parent's path is not
- * known yet, from {@code open_by_handle_at} on the parent plus a lookup of the name in it.
- * Writer thread only.
+ * id comes from one listing of the parent directory for all of a read batch's CREATEs in it, where
+ * that pays ({@link CreateBatch}), else from {@code name_to_handle_at} on the child's path, or, when
+ * the parent's path is not known yet, from {@code open_by_handle_at} on the parent plus a lookup of
+ * the name in it. Writer thread only.
  */
 final class ChildIds {
+    private static final int PATH_MAX = 4096;
     private final CgroupFs fs;
     private final CgroupIndex index;
     private final FileHandles handles;
     private final CreateBatch batch;
-    private static final int PATH_MAX = 4096;
     private final MemorySegment dirPath;
     /**
      * Recently used parents' path bytes, direct-mapped by id. Safe to keep: ids are never reused and

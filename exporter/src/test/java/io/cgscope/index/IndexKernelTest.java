@@ -80,6 +80,17 @@ class IndexKernelTest {
         return out;
     }
 
+    /** Waits until the live cgroups of the index equal the tree below the test parent, ids included. */
+    private void awaitIndexEqualsTree() {
+        Await.until(Duration.ofSeconds(30), () -> {
+            try {
+                return tree().equals(indexed());
+            } catch (IOException e) {
+                return false;
+            }
+        }, () -> "index " + indexed().size() + " live vs tree");
+    }
+
     @Test
     void startReturnsWithTheIndexEqualToTheTree() throws Exception {
         for (int i = 0; i < 50; i++) {
@@ -171,13 +182,7 @@ class IndexKernelTest {
                 () -> "no re-sync; overflows " + index.stats().overflows.sum() + ", creates "
                         + index.stats().createEvents.sum() + ", deletes " + index.stats().deleteEvents.sum());
         assertTrue(index.stats().overflows.sum() >= 1, "a real FAN_Q_OVERFLOW was read");
-        Await.until(Duration.ofSeconds(10), () -> {
-            try {
-                return tree().equals(indexed());
-            } catch (IOException e) {
-                return false;
-            }
-        }, () -> "index " + indexed().size() + " vs tree");
+        awaitIndexEqualsTree();
         assertEquals(State.DEAD, index.byId(doomedId).orElseThrow().state(), "the re-sync found it gone");
         assertEquals(Source.RESYNC, index.byPath(cgroups.parentPath() + "/after7.slice/x.service").getFirst().source());
     }
@@ -190,13 +195,7 @@ class IndexKernelTest {
         Path stays = cgroups.create("sweep.slice/stays.service");
         Path goes = cgroups.create("sweep.slice/goes.service");
         long goesId = TestCgroups.id(goes);
-        Await.until(Duration.ofSeconds(10), () -> {
-            try {
-                return tree().equals(indexed());
-            } catch (IOException e) {
-                return false;
-            }
-        }, () -> "index " + indexed() + " vs tree");
+        awaitIndexEqualsTree();
         Files.delete(goes);
         Await.until(Duration.ofSeconds(10), () -> index.byId(goesId).map(c -> !c.isLive()).orElse(false),
                 () -> "removed cgroup still live");
@@ -220,17 +219,6 @@ class IndexKernelTest {
             assertEquals(e.getValue(), index.pathOf(e.getKey()));
             assertEquals(List.of(e.getKey()), index.byPath(e.getValue()).stream().map(Cgroup::id).toList(), e.getValue());
         }
-    }
-
-    /** Waits until the live cgroups of the index equal the tree below the test parent, ids included. */
-    private void awaitIndexEqualsTree() {
-        Await.until(Duration.ofSeconds(30), () -> {
-            try {
-                return tree().equals(indexed());
-            } catch (IOException e) {
-                return false;
-            }
-        }, () -> "index " + indexed().size() + " live vs tree");
     }
 
     @Test
