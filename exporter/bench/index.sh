@@ -77,11 +77,11 @@ thread_ticks() {
     local t
     for t in /proc/"$1"/task/*; do echo "${t##*/} $(cat "$t/comm")|$(sched_ticks "$t")"; done | sort
 }
-# other_threads BEFORE AFTER EVENTS: the 3 threads besides the reader that used the most CPU, us/event
+# other_threads BEFORE AFTER EVENTS: the threads besides the reader that used 0.01 us/event or more, most first
 other_threads() {
     join -t'|' "$1" "$2" | awk -F'|' -v ev="$3" -v hz="$HZ" '$1 !~ / cgscope-fanotif$/ && $3 > $2 {
         sub(/^[0-9]+ /, "", $1); gsub(/ /, "_", $1); printf "%.2f %s\n", ($3 - $2) * 1e6 / hz / ev, $1 }' \
-        | sort -rn | head -3 | awk '{printf "%s=%s ", $2, $1}'
+        | sort -rn | awk '$1 >= 0.01 {printf "%s=%s ", $2, $1}'
 }
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Per-thread CPU comes from /proc/PID/task/TID/schedstat (nanoseconds on CPU, exact): the

@@ -324,6 +324,7 @@ public final class CgroupWatcher implements AutoCloseable {
                 return total;
             }
             total += n;
+            index.beginBatch();
             childIds.prepare(buf, n);
             parser.parse(buf, n, applier);
             if (applier.takeResyncNeeded()) {

@@ -59,6 +59,10 @@ public final class CgroupIndex {
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private volatile LongFunction<List<Discovered>> resolver = id -> List.of();
     private volatile long rootId = 1;
+    /** Writer only: the time of the batch being applied ({@link #beginBatch}). */
+    private boolean inBatch;
+    private long batchMillis;
+    private long batchTick;
     private final java.util.concurrent.atomic.AtomicLong live = new java.util.concurrent.atomic.AtomicLong();
 
     /** A cgroup found outside the event stream (sweep, on-demand lookup). */
@@ -332,7 +336,7 @@ public final class CgroupIndex {
         if (entries.get(id) != null) {
             return;
         }
-        long now = clock.millis();
+        long now = eventMillis();
         insert(new Entry(id, parentId, name, State.LIVE, source == Source.EVENT ? now : Entry.UNKNOWN,
                 Entry.UNKNOWN, source), true);
     }
@@ -342,7 +346,7 @@ public final class CgroupIndex {
      * DELETE that brings the id can tell when it was created.
      */
     public void createdUnknownId(long parentId, byte[] name) {
-        pendingCreates.add(parentId, name, clock.millis());
+        pendingCreates.add(parentId, name, eventMillis());
     }
 
     /**
@@ -359,7 +363,7 @@ public final class CgroupIndex {
      * @param name may be null when {@link #deleteNeedsName} said so
      */
     public void deleted(long id, long parentId, byte[] name, Source source) {
-        long now = clock.millis();
+        long now = eventMillis();
         Entry known = entries.get(id);
         Long createdAt = pendingCreates.take(parentId, name);
         if (known == null) {
@@ -436,8 +440,28 @@ public final class CgroupIndex {
         changes.signal();
     }
 
+    /**
+     * Starts a batch of events (writer): until {@link #flush} they are timed as of now, one clock
+     * read per batch rather than two per event (the events of a batch happened before it was read
+     * anyway, within the batching delay).
+     */
+    public void beginBatch() {
+        batchMillis = clock.millis();
+        batchTick = ticker.read();
+        inBatch = true;
+    }
+
+    private long eventMillis() {
+        return inBatch ? batchMillis : clock.millis();
+    }
+
+    private long eventTick() {
+        return inBatch ? batchTick : ticker.read();
+    }
+
     /** Tells subscribers about changes applied since the last call (writer, after each batch). */
     public void flush() {
+        inBatch = false;
         Runnable r;
         while ((r = inbox.poll()) != null) {
             r.run();
@@ -449,7 +473,7 @@ public final class CgroupIndex {
     }
 
     private void died(long id) {
-        deaths.add(id, ticker.read());
+        deaths.add(id, eventTick());
     }
 
     /**
@@ -494,7 +518,7 @@ public final class CgroupIndex {
         }
         if (announce) {
             publish(IndexChange.Type.CREATE, e, e.source(),
-                    e.createdMillis() == Entry.UNKNOWN ? clock.millis() : e.createdMillis());
+                    e.createdMillis() == Entry.UNKNOWN ? eventMillis() : e.createdMillis());
         }
     }
 

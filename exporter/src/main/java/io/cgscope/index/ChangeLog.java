@@ -1,5 +1,6 @@
 package io.cgscope.index;
 
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,6 +15,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class ChangeLog {
     private static final IndexChange.Type[] TYPES = IndexChange.Type.values();
     private static final Source[] SOURCES = Source.values();
+    private static final VarHandle LAST_SEQ;
+
+    static {
+        try {
+            LAST_SEQ = MethodHandles.lookup().findVarHandle(ChangeLog.class, "lastSeq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /*
      * The history as parallel arrays, not one IndexChange object per change: under churn the ring
@@ -62,13 +72,17 @@ public final class ChangeLog {
     void append(IndexChange.Type type, long timeMillis, Entry entry, Source source) {
         long seq = lastSeq + 1;
         int slot = (int) (seq % capacity);
-        seqs.set(slot, -seq); // volatile: readers of the old change in this slot see it is going
+        // The marker must be seen before any of the new fields (readers of the old change in this
+        // slot then notice it is going): a store-store fence orders it, without the full fence of a
+        // volatile write (there were two per change, on the reader thread's path).
+        seqs.setOpaque(slot, -seq);
+        VarHandle.storeStoreFence();
         entries[slot] = entry;
         times[slot] = timeMillis;
         types[slot] = (byte) type.ordinal();
         sources[slot] = (byte) source.ordinal();
         seqs.setRelease(slot, seq);
-        lastSeq = seq;
+        LAST_SEQ.setRelease(this, seq); // readers read lastSeq before the slots: release suffices
     }
 
     /**
