@@ -389,6 +389,7 @@ public final class CgroupIndex {
      * @param announce publish the differences as changes (a re-sync does; the first sweep does not)
      */
     public Reconciled reconcile(List<Discovered> tree, Source source, boolean announce) {
+        inBatch = false; // a sweep's changes are timed by the sweep, not by the batch it interrupted
         long now = clock.millis();
         Set<Long> seen = new HashSet<>(tree.size() * 2);
         seen.add(rootId);
