@@ -132,11 +132,18 @@ final class LongMap<V> {
         }
     }
 
-    /** A table with the live entries only, at most half full, published whole. */
+    /**
+     * A table with the live entries only, at most a quarter full, published whole. Under churn every
+     * removal leaves a tombstone and a full table is rebuilt: from a quarter to 70 % that is 45 % of
+     * the capacity in inserts between rebuilds, against 20 % from half full, so the rebuilds' new
+     * arrays (40 % of the reader's allocation under churn d, JFR) come 2.25 times less often, and
+     * probes for ids not in the map (every DELETE of an unseen id) run through a sparser table.
+     * The price: 12 more bytes of heap per slot, 24-48 per entry.
+     */
     private void rebuild() {
         Table old = table;
         int capacity = MIN_CAPACITY;
-        while (capacity / 2 < size) {
+        while (capacity / 4 < size) {
             capacity *= 2;
         }
         Table t = new Table(capacity);

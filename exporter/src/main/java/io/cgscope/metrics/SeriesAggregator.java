@@ -116,8 +116,9 @@ final class SeriesAggregator {
      * gets no new counts. Under churn this skips building a path for nearly every expiry.
      */
     void expired(ExpiredCgroup c) {
-        if (ids.containsKey(c.id()) || c.deletedMillis() > lastAggregateMillis - DEATH_MARGIN_MILLIS
-                && pendingExpired.size() < PENDING_CAP) {
+        // The cheap test first: ids.containsKey boxes the id (an allocation per expiry under churn).
+        if (c.deletedMillis() > lastAggregateMillis - DEATH_MARGIN_MILLIS && pendingExpired.size() < PENDING_CAP
+                || !ids.isEmpty() && ids.containsKey(c.id())) {
             String path = c.path();
             pendingExpired.put(c.id(), path == null ? CgroupLabels.UNKNOWN : path);
         }
