@@ -55,10 +55,16 @@ class ConcurrentClientsIT {
     private static final long LAG = Duration.ofSeconds(3).toNanos();
     private static final int CLIENTS = 8;
 
-    /** What the test did to one cgroup, with nanoTime stamps. */
+    /**
+     * What the test did to one cgroup, with nanoTime stamps. A removal has two: the rmdir may take
+     * effect (and the agent see it) anywhere between them, and the churn thread can be preempted
+     * right after the rmdir returns, so "dead too early" is judged against the stamp before it
+     * and "still live too late" against the stamp after it.
+     */
     private static final class Made {
         final String path;
         final long created;
+        volatile long removing = Long.MAX_VALUE;
         volatile long removed = Long.MAX_VALUE;
 
         Made(String path, long created) {
@@ -118,6 +124,7 @@ class ConcurrentClientsIT {
                         if (n % 20 == 0) {
                             visitor.visit(c);
                         }
+                        m.removing = System.nanoTime();
                         CgroupVisitor.remove(c);
                         m.removed = System.nanoTime();
                         n++;
@@ -254,7 +261,7 @@ class ConcurrentClientsIT {
             return status == 404 ? null : "an id that never existed";
         }
         if (status == 404) {
-            if (m.removed > t1) {
+            if (m.removing > t1) {
                 return "404 for a cgroup that existed during the whole request";
             }
             if (m.removedLongBefore(t0) && t1 - m.removed < RETENTION.toNanos()) {
@@ -270,7 +277,7 @@ class ConcurrentClientsIT {
             return "wrong path (expected " + m.path + ")";
         }
         String state = o.getString("state");
-        if ("dead".equals(state) && m.removed > t1) {
+        if ("dead".equals(state) && m.removing > t1) {
             return "dead before it was removed";
         }
         if ("live".equals(state) && m.removedLongBefore(t0)) {
