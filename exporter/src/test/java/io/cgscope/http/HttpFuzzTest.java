@@ -38,6 +38,11 @@ class HttpFuzzTest {
     private static LiveIndex live;
     private final long seed = Long.getLong("fuzz.seed", System.nanoTime());
     private final Random rnd = new Random(seed);
+    /**
+     * Room for the headers the JDK client adds to every request (Host, User-Agent,
+     * Content-Length: about 90 bytes with their separators), with a margin.
+     */
+    private static final int CLIENT_HEADERS = 256;
     private final Map<String, Integer> statuses = new TreeMap<>();
     private final List<String> problems = new ArrayList<>();
 
@@ -116,9 +121,11 @@ class HttpFuzzTest {
                 record(method + " " + target, r.statusCode(), method.equals("HEAD") ? null : r.body());
             }
         } catch (IOException e) {
-            if (headBytes > HttpComponent.MAX_HEADERS) {
+            if (headBytes > HttpComponent.MAX_HEADERS - CLIENT_HEADERS) {
                 // Refused while the client was still sending its head: the close can reach it as
                 // a reset before the 414/431 (no lingering close); the raw half reads those.
+                // "Over" allows for the headers the client adds itself, which headBytes cannot see:
+                // seed 23512060285098 failed once so, on an OPTIONS whose head counted 16,367 bytes.
                 statuses.merge("reset after an oversized head", 1, Integer::sum);
             } else {
                 problems.add("client " + method + " " + abbreviate(target) + ": " + e);
