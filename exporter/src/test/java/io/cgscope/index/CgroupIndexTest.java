@@ -92,6 +92,41 @@ class CgroupIndexTest {
     }
 
     @Test
+    void manyDeathsAreGivenUpOldestFirstAcrossEvictionSteps() {
+        // 100 restarts of one name (one long chain in the path index) in a budget of 10: the
+        // eviction goes in steps of a few dozen; each step must give up exactly the oldest.
+        CgroupIndex small = new CgroupIndex(Duration.ofMinutes(15), 10, ticker, Clock.systemUTC());
+        small.root(1);
+        List<Long> heard = new ArrayList<>();
+        small.onExpired(c -> heard.add(c.id()));
+        for (int i = 0; i < 100; i++) {
+            small.deleted(1000 + i, 1, n("app.service"), Source.EVENT);
+        }
+        small.flush();
+        assertEquals(java.util.stream.LongStream.range(1000, 1090).boxed().toList(), heard);
+        assertEquals(java.util.stream.LongStream.range(1090, 1100).map(i -> 2189 - i).boxed().toList(),
+                small.byPath("app.service").stream().map(Cgroup::id).toList(), "the newest 10, newest first");
+        assertEquals(90, small.stats().evictedOverBudget.sum());
+
+        // Then the retention: 40 deaths now and 5 ten minutes later; 16 minutes after the first
+        // only those 40 expire, counted as expired, not over budget.
+        CgroupIndex timed = new CgroupIndex(Duration.ofMinutes(15), 1000, ticker, Clock.systemUTC());
+        timed.root(1);
+        for (int i = 0; i < 40; i++) {
+            timed.deleted(3000 + i, 1, n("old" + i), Source.EVENT);
+        }
+        ticker.advance(Duration.ofMinutes(10));
+        for (int i = 0; i < 5; i++) {
+            timed.deleted(4000 + i, 1, n("new" + i), Source.EVENT);
+        }
+        ticker.advance(Duration.ofMinutes(6));
+        timed.maintain();
+        assertEquals(5, timed.deadCount());
+        assertEquals(40, timed.stats().expired.sum());
+        assertTrue(timed.byId(3039).isEmpty() && timed.byId(4000).isPresent() && timed.byId(4004).isPresent());
+    }
+
+    @Test
     void liveEntriesNeverExpire() {
         index.created(40, 1, n("long"), Source.EVENT);
         ticker.advance(Duration.ofDays(400));
