@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -97,9 +96,7 @@ class ProcessIT {
         long millis = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(0, r.process().exitValue(), "exit status after SIGTERM; log: " + lines(r.stderr()));
         System.err.println("ProcessIT: stopped " + millis + " ms after SIGTERM; it held BPF programs " + programs);
-        Set<Long> left = new TreeSet<>(programs);
-        left.retainAll(BpfPrograms.loaded());
-        assertTrue(left.isEmpty(), "BPF programs still loaded after exit: " + left);
+        BpfPrograms.awaitUnloaded(programs, Duration.ofSeconds(10));
         assertTrue(lines(r.stderr()).stream().anyMatch(l -> l.contains("received SIGTERM")));
         Files.deleteIfExists(r.stderr());
     }

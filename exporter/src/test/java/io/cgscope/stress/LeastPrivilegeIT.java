@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -107,9 +106,7 @@ class LeastPrivilegeIT {
             assertEquals(List.of(), privilegedThreads(agent.pid()));
             agent.signal("TERM");
             assertEquals(0, agent.waitFor(Duration.ofSeconds(10)), agent.log());
-            Set<Long> left = new TreeSet<>(programs);
-            left.retainAll(BpfPrograms.loaded());
-            assertEquals(Set.of(), left, "BPF programs left after the stop");
+            BpfPrograms.awaitUnloaded(programs, Duration.ofSeconds(10));
         }
     }
 

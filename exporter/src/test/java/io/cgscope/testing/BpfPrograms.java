@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -42,6 +43,24 @@ public final class BpfPrograms {
             throw new UncheckedIOException(e);
         }
         return out;
+    }
+
+    /**
+     * Waits until none of {@code ids} is loaded any more. Not at once: the kernel frees a program
+     * when its last reference goes, and the references held through perf events and links are
+     * dropped in deferred work after the holder's exit, so an id can still be listed a moment
+     * after {@code waitpid} (seen once in CI). A program that stays is a leak.
+     */
+    public static void awaitUnloaded(Set<Long> ids, Duration timeout) {
+        Await.until(timeout, () -> {
+            Set<Long> left = new TreeSet<>(ids);
+            left.retainAll(loaded());
+            return left.isEmpty();
+        }, () -> {
+            Set<Long> left = new TreeSet<>(ids);
+            left.retainAll(loaded());
+            return "BPF programs still loaded " + timeout.toSeconds() + " s after their holder exited: " + left;
+        });
     }
 
     /** Ids of every BPF program loaded on the machine ({@code bpftool -j prog show}). */
