@@ -1,5 +1,6 @@
 package io.cgscope.cgroupfs;
 
+import io.cgscope.linux.CPath;
 import io.cgscope.linux.Errno;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.Libc;
@@ -29,16 +30,16 @@ public final class Sweeper {
     private static final int DT_DIR = 4;            // <dirent.h>
     private static final int NAME_OFFSET = 19;      // offsetof(struct linux_dirent64, d_name)
     private static final int BUFFER_SIZE = 64 * 1024;
-    private static final int NAME_MAX = 255;
 
     private final CgroupFs fs;
     private final MemorySegment buf;
-    private final MemorySegment cName;
+    /** The path (a name, or "." for the root) each openat takes. */
+    private final CPath cName;
 
     public Sweeper(CgroupFs fs, Arena arena) {
         this.fs = fs;
         this.buf = arena.allocate(BUFFER_SIZE, 8);
-        this.cName = arena.allocate(NAME_MAX + 1);
+        this.cName = new CPath(arena);
     }
 
     private record Dir(long id, byte[] name) {
@@ -52,7 +53,8 @@ public final class Sweeper {
         int count = 0;
         // Depth-first with an explicit stack; each open directory fd is closed once its children are listed.
         Deque<Pending> stack = new ArrayDeque<>();
-        int rootDup = Libc.openat(fs.rootFd().get(), cString("."), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+        int rootDup = Libc.openat(fs.rootFd().get(), cName.of(new byte[0]), Libc.O_RDONLY | Libc.O_DIRECTORY
+                | Libc.O_CLOEXEC);
         if (rootDup < 0) {
             throw new SyscallException("openat(" + fs.mountPoint() + ")", -rootDup);
         }
@@ -65,7 +67,7 @@ public final class Sweeper {
                 for (Dir child : children) {
                     visitor.cgroup(child.id(), p.id(), child.name());
                     count++;
-                    int fd = Libc.openat(dir.get(), cString(child.name()),
+                    int fd = Libc.openat(dir.get(), cName.of(child.name()),
                             Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
                     if (fd >= 0) {
                         stack.push(new Pending(fd, child.id()));
@@ -119,13 +121,4 @@ public final class Sweeper {
         }
     }
 
-    private MemorySegment cString(String s) {
-        return cString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
-
-    private MemorySegment cString(byte[] name) {
-        MemorySegment.copy(name, 0, cName, ValueLayout.JAVA_BYTE, 0, name.length);
-        cName.set(ValueLayout.JAVA_BYTE, name.length, (byte) 0);
-        return cName;
-    }
 }

@@ -2,6 +2,7 @@ package io.cgscope.fanotify;
 
 import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.linux.CPath;
 import io.cgscope.linux.Errno;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.FileHandles;
@@ -10,7 +11,6 @@ import io.cgscope.linux.SyscallException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The id of a cgroup a CREATE event names. On cgroupfs a CREATE carries only the parent's id and
@@ -21,12 +21,11 @@ import java.lang.foreign.ValueLayout;
  * the name in it. Writer thread only.
  */
 final class ChildIds {
-    private static final int PATH_MAX = 4096;
     private final CgroupFs fs;
     private final CgroupIndex index;
     private final FileHandles handles;
     private final CreateBatch batch;
-    private final MemorySegment dirPath;
+    private final CPath dirPath;
     /**
      * Recently used parents' path bytes, direct-mapped by id. Safe to keep: ids are never reused and
      * a cgroup2 directory cannot be renamed, so the path of an id, once known, never changes. Saves
@@ -45,7 +44,7 @@ final class ChildIds {
         this.fs = fs;
         this.index = index;
         this.handles = new FileHandles(arena);
-        this.dirPath = arena.allocate(PATH_MAX + 1);
+        this.dirPath = new CPath(arena);
         this.batch = new CreateBatch(this::openDirectory, parser, index.stats(), arena);
     }
 
@@ -110,16 +109,9 @@ final class ChildIds {
      */
     private Fd openDirectory(long id) {
         byte[] path = parentPath(id);
-        if (path != null && path.length < PATH_MAX) {
-            if (path.length == 0) {
-                dirPath.set(ValueLayout.JAVA_BYTE, 0, (byte) '.');
-                dirPath.set(ValueLayout.JAVA_BYTE, 1, (byte) 0);
-            } else {
-                MemorySegment.copy(path, 0, dirPath, ValueLayout.JAVA_BYTE, 0, path.length);
-                dirPath.set(ValueLayout.JAVA_BYTE, path.length, (byte) 0);
-            }
-            int fd = Libc.openat(fs.rootFd().get(), dirPath, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC
-                    | Libc.O_NOFOLLOW);
+        if (path != null && CPath.fits(path, null)) {
+            int fd = Libc.openat(fs.rootFd().get(), dirPath.of(path), Libc.O_RDONLY | Libc.O_DIRECTORY
+                    | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
             return fd < 0 ? null : new Fd(fd, "cgroup " + Long.toUnsignedString(id));
         }
         if (byHandleRefused) {
