@@ -47,9 +47,9 @@ public final class BpfPrograms {
 
     /**
      * Waits until none of {@code ids} is loaded any more. Not at once: the kernel frees a program
-     * when its last reference goes, and the references held through perf events and links are
-     * dropped in deferred work after the holder's exit, so an id can still be listed a moment
-     * after {@code waitpid} (seen once in CI). A program that stays is a leak.
+     * when its last reference goes, and a link's reference goes after an RCU grace period
+     * (exporter/KERNEL.md), so an id can still be listed a moment after {@code waitpid} (seen
+     * once in CI). A program that stays is a leak.
      */
     public static void awaitUnloaded(Set<Long> ids, Duration timeout) {
         Await.until(timeout, () -> {
