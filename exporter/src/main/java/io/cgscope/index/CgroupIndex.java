@@ -40,16 +40,12 @@ public final class CgroupIndex {
     public static final int HISTORY = 65_536;
     /** Dead cgroups kept at most by default: about 60 MB of heap at 240 bytes each (README, "How the index works"). */
     public static final int DEFAULT_MAX_RETAINED = 250_000;
-    /** Deaths {@link #evict} looks up together before giving them up. */
-    private static final int EVICT_STEP = 32;
 
     private final long retentionNanos;
     private final int maxRetained;
     private final Ticker ticker;
     /** Writer only: the dead, oldest death first. */
     private final DeathQueue deaths = new DeathQueue();
-    /** Their entries while {@link #evict} gives them up, a step at a time (writer only). */
-    private final Entry[] evicting = new Entry[EVICT_STEP];
     private final Clock clock;
     private final LongMap<Entry> entries = new LongMap<>();
     private final ChildIndex children = new ChildIndex();
@@ -489,45 +485,23 @@ public final class CgroupIndex {
      */
     private void evict() {
         long now = ticker.read();
-        int n;
-        while ((n = dueDeaths(now)) > 0) {
-            // All n entries are looked up before any is touched: the lookups do not depend on each
-            // other, so the CPU overlaps their cache misses (the map slot and the entry of a cgroup
-            // that died long ago are cold: one after the other they were ~10 % of the reader's CPU
-            // under restart churn, perf).
-            for (int i = 0; i < n; i++) {
-                evicting[i] = entries.get(deaths.id(i));
+        while (!deaths.isEmpty()) {
+            boolean expired = now - deaths.oldestTick() >= retentionNanos;
+            boolean overBudget = deaths.size() > maxRetained;
+            if (!expired && !overBudget) {
+                return;
             }
-            for (int i = 0; i < n; i++) {
-                boolean expired = now - deaths.oldestTick() >= retentionNanos;
-                long id = deaths.oldestId();
-                deaths.removeOldest();
-                Entry e = evicting[i];
-                evicting[i] = null;
-                if (e == null || e.isLive()) {
-                    continue;
-                }
-                tellExpired(e);
-                entries.remove(id);
-                children.remove(e);
-                (expired ? stats.expired : stats.evictedOverBudget).increment();
+            long id = deaths.oldestId();
+            deaths.removeOldest();
+            Entry e = entries.get(id);
+            if (e == null || e.isLive()) {
+                continue;
             }
+            tellExpired(e);
+            entries.remove(id);
+            children.remove(e);
+            (expired ? stats.expired : stats.evictedOverBudget).increment();
         }
-    }
-
-    /**
-     * How many of the oldest deaths are due (dead longer than the retention, or beyond
-     * {@code maxRetained}), at most {@link #EVICT_STEP}. Deaths are in time order: the due ones
-     * come first.
-     */
-    private int dueDeaths(long now) {
-        int size = deaths.size();
-        int n = 0;
-        while (n < EVICT_STEP && n < size
-                && (size - n > maxRetained || now - deaths.tick(n) >= retentionNanos)) {
-            n++;
-        }
-        return n;
     }
 
     /** CREATEs still waiting for their DELETE to bring the id. */

@@ -38,16 +38,6 @@ final class DeathQueue {
         return ticks[head];
     }
 
-    /** The id of the {@code i}-th oldest death ({@code 0 <= i < size}). */
-    long id(int i) {
-        return ids[(head + i) % ids.length];
-    }
-
-    /** When the {@code i}-th oldest died. */
-    long tick(int i) {
-        return ticks[(head + i) % ids.length];
-    }
-
     void removeOldest() {
         head = (head + 1) % ids.length;
         size--;

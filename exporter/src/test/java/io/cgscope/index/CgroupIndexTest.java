@@ -92,9 +92,9 @@ class CgroupIndexTest {
     }
 
     @Test
-    void manyDeathsAreGivenUpOldestFirstAcrossEvictionSteps() {
-        // 100 restarts of one name (one long chain in the path index) in a budget of 10: the
-        // eviction goes in steps of a few dozen; each step must give up exactly the oldest.
+    void manyDeathsAreGivenUpOldestFirst() {
+        // 100 restarts of one name (one long chain in the path index) in a budget of 10: one
+        // flush gives up exactly the 90 oldest, in order, and the chain keeps the newest 10.
         CgroupIndex small = new CgroupIndex(Duration.ofMinutes(15), 10, ticker, Clock.systemUTC());
         small.root(1);
         List<Long> heard = new ArrayList<>();
