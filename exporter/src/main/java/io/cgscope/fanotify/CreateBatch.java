@@ -113,7 +113,7 @@ final class CreateBatch {
         source = buf;
         count = 0;
         cursor = 0;
-        parser.parse(buf, length, collector, Fanotify.FAN_CREATE);
+        parser.parse(buf, length, collector);
         if (count < MIN_CREATES) {
             return;
         }

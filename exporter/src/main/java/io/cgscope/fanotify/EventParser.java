@@ -47,15 +47,6 @@ public final class EventParser {
 
     /** Parses {@code buf[0, length)}: all events in it, in order. */
     public void parse(MemorySegment buf, long length, Sink sink) {
-        parse(buf, length, sink, -1L);
-    }
-
-    /**
-     * Like {@link #parse(MemorySegment, long, Sink)}, but an event whose mask has none of the bits
-     * of {@code wanted} is skipped by its length, its info records unread: a pass that looks for
-     * CREATEs only then costs next to nothing for the DELETEs (nearly every event under restarts).
-     */
-    public void parse(MemorySegment buf, long length, Sink sink, long wanted) {
         long offset = 0;
         while (offset < length) {
             long remaining = length - offset;
@@ -79,9 +70,7 @@ public final class EventParser {
                 offset += eventLen;
                 continue;
             }
-            if ((buf.get(U64, offset + 8) & wanted) != 0) {
-                parseEvent(buf, offset, eventLen, metadataLen, sink);
-            }
+            parseEvent(buf, offset, eventLen, metadataLen, sink);
             offset += eventLen;
         }
     }
