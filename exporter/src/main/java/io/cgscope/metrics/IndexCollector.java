@@ -36,17 +36,12 @@ public final class IndexCollector extends Collector implements Collector.Describ
         cgroups.addMetric(List.of("live"), index.liveCount());
         cgroups.addMetric(List.of("dead"), index.deadCount());
         out.add(cgroups);
-        CounterMetricFamily events = new CounterMetricFamily("cgscope_index_events",
-                "fanotify events applied to the index, by type.", List.of("type"));
-        events.addMetric(List.of("create"), s.createEvents.sum());
-        events.addMetric(List.of("delete"), s.deleteEvents.sum());
-        out.add(events);
-        CounterMetricFamily childIds = new CounterMetricFamily("cgscope_index_child_ids",
+        out.add(counterOfTwo("cgscope_index_events", "fanotify events applied to the index, by type.",
+                "type", "create", s.createEvents.sum(), "delete", s.deleteEvents.sum()));
+        out.add(counterOfTwo("cgscope_index_child_ids",
                 "How created cgroups' ids were found: one listing of the parent directory for a batch's CREATEs"
-                        + " in it (method listing), or a lookup of each name (method lookup).", List.of("method"));
-        childIds.addMetric(List.of("listing"), s.childIdsListed.sum());
-        childIds.addMetric(List.of("lookup"), s.childIdsLookedUp.sum());
-        out.add(childIds);
+                        + " in it (method listing), or a lookup of each name (method lookup).",
+                "method", "listing", s.childIdsListed.sum(), "lookup", s.childIdsLookedUp.sum()));
         out.add(new CounterMetricFamily("cgscope_index_overflows",
                 "fanotify queue overflows (events lost; each triggers a re-sync).", s.overflows.sum()));
         out.add(new CounterMetricFamily("cgscope_index_resyncs",
@@ -71,15 +66,22 @@ public final class IndexCollector extends Collector implements Collector.Describ
                 "Kernel lookups by id that could not be made: open_by_handle_at refused (no CAP_DAC_READ_SEARCH"
                         + " after --run-as) or failed; the id answers unknown until its event arrives.",
                 s.lookupFailures.sum()));
-        CounterMetricFamily ended = new CounterMetricFamily("cgscope_index_retention_ended",
+        out.add(counterOfTwo("cgscope_index_retention_ended",
                 "Removed cgroups no longer kept: their --cgroup.retention ended (reason retention), or more than"
-                        + " --cgroup.max-retained were kept and the oldest went first (reason budget).", List.of("reason"));
-        ended.addMetric(List.of("retention"), s.expired.sum());
-        ended.addMetric(List.of("budget"), s.evictedOverBudget.sum());
-        out.add(ended);
+                        + " --cgroup.max-retained were kept and the oldest went first (reason budget).",
+                "reason", "retention", s.expired.sum(), "budget", s.evictedOverBudget.sum()));
         out.add(new CounterMetricFamily("cgscope_index_reader_restarts",
                 "Times the fanotify reader failed and restarted with a re-sync.", s.readerRestarts.sum()));
         return out;
+    }
+
+    /** A counter family with one label and two series: {@code label="a"} and {@code label="b"}. */
+    private static CounterMetricFamily counterOfTwo(String name, String help, String label,
+                                                    String a, double valueA, String b, double valueB) {
+        CounterMetricFamily family = new CounterMetricFamily(name, help, List.of(label));
+        family.addMetric(List.of(a), valueA);
+        family.addMetric(List.of(b), valueB);
+        return family;
     }
 
     @Override
