@@ -374,11 +374,11 @@ public final class CgroupWatcher implements AutoCloseable {
         if (fanotify != null) {
             fanotify.closeQuietly();
         }
-        if (thread == null || stopped.getCount() == 0) {
-            childIds.close(); // the reader's directories; it owns them while it runs
-        }
         wake.close();
+        // The reader's directories and native memory: it owns them while it runs, so a reader that
+        // did not stop keeps them (asked once: both go, or neither).
         if (thread == null || stopped.getCount() == 0) {
+            childIds.close();
             arena.close();
         }
     }
