@@ -52,15 +52,14 @@ public final class BpfPrograms {
      * once in CI). A program that stays is a leak.
      */
     public static void awaitUnloaded(Set<Long> ids, Duration timeout) {
-        Await.until(timeout, () -> {
-            Set<Long> left = new TreeSet<>(ids);
-            left.retainAll(loaded());
-            return left.isEmpty();
-        }, () -> {
-            Set<Long> left = new TreeSet<>(ids);
-            left.retainAll(loaded());
-            return "BPF programs still loaded " + timeout.toSeconds() + " s after their holder exited: " + left;
-        });
+        Await.until(timeout, () -> stillLoaded(ids).isEmpty(), () -> "BPF programs still loaded "
+                + timeout.toSeconds() + " s after their holder exited: " + stillLoaded(ids));
+    }
+
+    private static Set<Long> stillLoaded(Set<Long> ids) {
+        Set<Long> left = new TreeSet<>(ids);
+        left.retainAll(loaded());
+        return left;
     }
 
     /** Ids of every BPF program loaded on the machine ({@code bpftool -j prog show}). */
