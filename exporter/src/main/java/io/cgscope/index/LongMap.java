@@ -24,15 +24,35 @@ final class LongMap<V> {
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final int MIN_CAPACITY = 64;
 
+    /** Keys that differ only in their low {@value} bits are kept in neighbouring slots (at most). */
+    private static final int MAX_RUN_BITS = 12;
+
     private static final class Table {
         final long[] keys;
         final Object[] values;
         final int mask;
+        /** Keys equal but for their low {@code runBits} bits share a run of slots ({@link #slot}). */
+        final int runBits;
 
         Table(int capacity) {
             keys = new long[capacity];
             values = new Object[capacity];
             mask = capacity - 1;
+            runBits = Math.min(MAX_RUN_BITS, Integer.numberOfTrailingZeros(capacity) - 2);
+        }
+
+        /**
+         * Where a key's probe starts: its low {@code runBits} bits as they are, added to a hash of
+         * the rest. Cgroup ids are inode numbers handed out in rising order, so the cgroups of a
+         * burst are near each other: the next new id's slot is next to the last one's, already in
+         * the cache, and the oldest deaths, evicted in order, are neighbours too. A plain hash
+         * scattered each of these over the whole table, one cold cache and TLB miss per insert,
+         * probe and eviction (the reader's largest cost under churn, perf). Ids of one run never
+         * collide with each other (a run is at most a quarter of the table); runs land at random.
+         */
+        int slot(long key) {
+            long h = (key >>> runBits) * 0x9E3779B97F4A7C15L;
+            return ((int) (h ^ (h >>> 32)) + (int) key) & mask;
         }
     }
 
@@ -41,16 +61,11 @@ final class LongMap<V> {
     /** Slots with a key, live or tombstone (writer). */
     private int used;
 
-    private static int slot(long key, int mask) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 32)) & mask;
-    }
-
     /** Reader: the value of {@code key}, or null. */
     @SuppressWarnings("unchecked")
     V get(long key) {
         Table t = table;
-        for (int i = slot(key, t.mask); ; i = (i + 1) & t.mask) {
+        for (int i = t.slot(key); ; i = (i + 1) & t.mask) {
             long k = (long) KEYS.getAcquire(t.keys, i);
             if (k == 0) {
                 return null;
@@ -74,7 +89,7 @@ final class LongMap<V> {
             throw new IllegalArgumentException("LongMap keys are non-zero and values non-null");
         }
         Table t = table;
-        int i = slot(key, t.mask);
+        int i = t.slot(key);
         for (; ; i = (i + 1) & t.mask) {
             long k = t.keys[i];
             if (k == 0) {
@@ -103,7 +118,7 @@ final class LongMap<V> {
     @SuppressWarnings("unchecked")
     V remove(long key) {
         Table t = table;
-        for (int i = slot(key, t.mask); ; i = (i + 1) & t.mask) {
+        for (int i = t.slot(key); ; i = (i + 1) & t.mask) {
             long k = t.keys[i];
             if (k == 0) {
                 return null;
@@ -151,7 +166,7 @@ final class LongMap<V> {
         for (int i = 0; i <= old.mask; i++) {
             Object v = old.values[i];
             if (v != null && v != TOMBSTONE) {
-                int j = slot(old.keys[i], t.mask);
+                int j = t.slot(old.keys[i]);
                 while (t.keys[j] != 0) {
                     j = (j + 1) & t.mask;
                 }

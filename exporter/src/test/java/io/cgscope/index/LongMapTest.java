@@ -39,6 +39,33 @@ class LongMapTest {
     }
 
     @Test
+    void risingIdsRemovedOldestFirstAsUnderChurn() {
+        // Cgroup ids rise (each cgroup's files take inode numbers too: strides of ~10-100), and
+        // under churn the oldest deaths are evicted first: runs of neighbouring slots fill and empty.
+        LongMap<Long> map = new LongMap<>();
+        Map<Long, Long> truth = new HashMap<>();
+        Random random = new Random(7);
+        java.util.ArrayDeque<Long> order = new java.util.ArrayDeque<>();
+        long id = 1L << 32; // as after a while of uptime: high bits set too
+        for (int i = 0; i < 300_000; i++) {
+            id += 1 + random.nextInt(2 * (1 + i % 97));
+            assertNull(map.put(id, id));
+            truth.put(id, id);
+            order.add(id);
+            if (order.size() > 20_000) {
+                long old = order.poll();
+                assertEquals(truth.remove(old), map.remove(old));
+                assertNull(map.get(old));
+            }
+            assertNull(map.get(id + 1 + random.nextInt(1000)), "an id not yet handed out"); // probe for the unseen
+        }
+        assertEquals(truth.size(), map.size());
+        for (long k : truth.keySet()) {
+            assertEquals(k, map.get(k));
+        }
+    }
+
+    @Test
     void aReaderAlwaysFindsWhatStaysWhileTheWriterChurnsAndRebuilds() throws Exception {
         LongMap<Long> map = new LongMap<>();
         for (long k = 1; k <= 1_000; k++) {
