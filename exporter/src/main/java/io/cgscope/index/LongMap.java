@@ -49,6 +49,10 @@ final class LongMap<V> {
          * scattered each of these over the whole table, one cold cache and TLB miss per insert,
          * probe and eviction (the reader's largest cost under churn, perf). Ids of one run never
          * collide with each other (a run is at most a quarter of the table); runs land at random.
+         * Made for keys that are sparse within a run (consecutive cgroups' ids are a dozen or more
+         * apart, 19 on the test machine: each cgroup's core files take inode numbers too) or random
+         * (hashes): densely consecutive keys would fill whole runs, and overlapping full runs make
+         * long probes.
          */
         int slot(long key) {
             long h = (key >>> runBits) * 0x9E3779B97F4A7C15L;
