@@ -17,6 +17,9 @@
 #             (last change of cgscope's event counters after churn exits, polled every 50 ms) and
 #             whether the index counts equal what churn created (live back to baseline, dead grew by
 #             exactly the number of created cgroups).
+#   paired    as events, but one warmed cgscope stays up and each of its runs is paired with fanreader
+#             runs of the same mode right before and after it (cgscope's mark removed meanwhile; see
+#             sec_paired). Same output lines, so index-summary.py reads both.
 #   overflow  60 s of `churn -m c -T 60` with --fanotify.unlimited-queue=false: overflows and re-syncs.
 #   sweep     10k and 50k cgroups (churn -m keep): `sweep -m gd -r 7` vs cgscope's Sweeper in a fresh
 #             JVM (IndexBench sweep: cold = 1st run, warm = median of the rest) and cgscope's start-up
@@ -165,6 +168,26 @@ fanreader_run() {  # fanreader_run MODE REP PHASE
     say "events mode=$1 rep=$2 fanreader: phase=$3 churn_$(echo "$fr_churn" | grep -o 'cgroups_per_s=[0-9]*') $(grep '^fanreader ' "$WORK/fr.out" | grep -o ' events=[0-9]*\|events_per_s=[0-9]*\|cpu_s=[0-9.]*\|cpu_us_per_event=[0-9.]*\|overflows=[0-9]*\|peak_backlog_bytes=[0-9]*' | tr '\n' ' ')"
 }
 
+measure_cgscope() {  # measure_cgscope MODE REP: one churn run of MODE with cgscope following it
+    local m=$1 r=$2
+    local gc0 gc1 e0 p0 t0 live0 dead0 e1 p1 t1 live1 dead1 lag
+    e0=$(events_total); live0=$(metric 'cgscope_index_cgroups\{state="live"'); dead0=$(metric 'cgscope_index_cgroups\{state="dead"')
+    p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID"); gc0=$(gc_ticks "$CGS_PID")
+    thread_ticks "$CGS_PID" >"$WORK/threads0"
+    local g_out; g_out=$("$REF/churn" $(churn_args $m))
+    local end; end=$(now)
+    lag=$(settle "$end")
+    # CPU up to the last change seen: the harness's own polling after it is not cgscope's work
+    read -r p1 t1 gc1 <"$WORK/at_last.cpu"
+    cp "$WORK/at_last.threads" "$WORK/threads1"
+    e1=$(events_total); live1=$(metric 'cgscope_index_cgroups\{state="live"'); dead1=$(metric 'cgscope_index_cgroups\{state="dead"')
+    local created; created=$(echo "$g_out" | sed -n 's/.* cgroups=\([0-9]*\).*/\1/p')
+    local ev=$((e1 - e0))
+    say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')"
+    say "events mode=$m rep=$r cgscope: events=$ev cpu_s=$(echo "($p1 - $p0) / $HZ" | bc -l | xargs printf %.2f) cpu_us_per_event=$(echo "($p1 - $p0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) reader_us_per_event=$(echo "($t1 - $t0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) gc_us_per_event=$(echo "($gc1 - $gc0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) size=$((live1 + dead1)) lag_ms=$lag created=$created dead_delta=$((dead1 - dead0)) live_delta=$((live1 - live0))"
+    say "events mode=$m rep=$r cgscope_other_threads_us_per_event: $(other_threads "$WORK/threads0" "$WORK/threads1" "$ev")"
+}
+
 sec_events() {
     "$REF/churn" -m clean -q >/dev/null 2>&1
     # One reader at a time, and the other not even present: fanreader runs before cgscope starts and
@@ -184,22 +207,7 @@ sec_events() {
     settle "$(now)" >/dev/null
     for r in $(seq 1 "$REPS"); do
         for m in ${MODES:-a b c d}; do
-            local gc0 gc1 e0 p0 t0 live0 dead0 e1 p1 t1 live1 dead1 lag
-            e0=$(events_total); live0=$(metric 'cgscope_index_cgroups\{state="live"'); dead0=$(metric 'cgscope_index_cgroups\{state="dead"')
-            p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID"); gc0=$(gc_ticks "$CGS_PID")
-            thread_ticks "$CGS_PID" >"$WORK/threads0"
-            local g_out; g_out=$("$REF/churn" $(churn_args $m))
-            local end; end=$(now)
-            lag=$(settle "$end")
-            # CPU up to the last change seen: the harness's own polling after it is not cgscope's work
-            read -r p1 t1 gc1 <"$WORK/at_last.cpu"
-            cp "$WORK/at_last.threads" "$WORK/threads1"
-            e1=$(events_total); live1=$(metric 'cgscope_index_cgroups\{state="live"'); dead1=$(metric 'cgscope_index_cgroups\{state="dead"')
-            local created; created=$(echo "$g_out" | sed -n 's/.* cgroups=\([0-9]*\).*/\1/p')
-            local ev=$((e1 - e0))
-            say "events mode=$m rep=$r churn: $(echo "$g_out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')"
-            say "events mode=$m rep=$r cgscope: events=$ev cpu_s=$(echo "($p1 - $p0) / $HZ" | bc -l | xargs printf %.2f) cpu_us_per_event=$(echo "($p1 - $p0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) reader_us_per_event=$(echo "($t1 - $t0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) gc_us_per_event=$(echo "($gc1 - $gc0) * 1000000 / $HZ / $ev" | bc -l | xargs printf %.2f) size=$((live1 + dead1)) lag_ms=$lag created=$created dead_delta=$((dead1 - dead0)) live_delta=$((live1 - live0))"
-            say "events mode=$m rep=$r cgscope_other_threads_us_per_event: $(other_threads "$WORK/threads0" "$WORK/threads1" "$ev")"
+            measure_cgscope "$m" "$r"
         done
     done
     say "events final $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts|child_ids)_total' | tr '\n' ' ')"
@@ -207,6 +215,70 @@ sec_events() {
     for r in $(seq 1 "$REPS"); do
         for m in ${MODES:-a b c d}; do fanreader_run "$m" "$r" after; done
     done
+}
+
+# The paired form of "events": one cgscope (in IndexBench serve, the same agent as the jar runs) is
+# started and warmed up once, and each of its runs sits between two fanreader runs of the same mode
+# seconds before and after it. While fanreader runs, cgscope's reader is held and its fanotify group
+# closed (no mark: the kernel queues nothing for it); then it places a new mark and re-syncs. So both
+# readers meet the machine as it is within the same half minute, rather than minutes apart (this
+# VM's speed drifts between minutes: at 22:50 on 2026-11-25 a whole block of cgscope runs came out
+# 12-47 % slower in every mode than the same code's runs half an hour before, while the fanreader
+# runs before and after the block did not move).
+start_cgscope_paired() {
+    rm -f "$WORK/ctl" && mkfifo "$WORK/ctl"
+    # shellcheck disable=SC2086
+    "$JAVA" $JAVA_OPTS --enable-native-access=ALL-UNNAMED -cp "$JAR:$WORK/cls" io.cgscope.bench.IndexBench serve \
+        --bpf.programs= --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} \
+        <"$WORK/ctl" >"$WORK/serve.out" 2>"$WORK/cgscope.log" &
+    CGS_PID=$!
+    exec 7>"$WORK/ctl"
+    until metrics 2>/dev/null | grep -q '^cgscope_index_following 1'; do
+        kill -0 "$CGS_PID" 2>/dev/null || { echo "cgscope died" >&2; cat "$WORK/cgscope.log" >&2; exit 1; }
+        sleep 0.01
+    done
+}
+ctl() {  # ctl pause|resume: the command, then its acknowledgement ("paused", "resumed")
+    local n; n=$(( $(grep -c "^${1}d$" "$WORK/serve.out") + 1 ))
+    echo "$1" >&7
+    until [ "$(grep -c "^${1}d$" "$WORK/serve.out")" -ge "$n" ]; do sleep 0.01; done
+}
+resume_cgscope() {  # until the reader has placed its new mark and re-synced
+    local r0; r0=$(metric cgscope_index_reader_restarts_total)
+    ctl resume
+    until [ "$(metric cgscope_index_reader_restarts_total)" -gt "$r0" ] \
+        && metrics | grep -q '^cgscope_index_following 1'; do sleep 0.02; done
+}
+
+sec_paired() {
+    "$REF/churn" -m clean -q >/dev/null 2>&1
+    start_cgscope_paired
+    say "events paired=1 (fanreader runs right before and after each cgscope run, cgscope unmarked meanwhile)"
+    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-20}/") >/dev/null; done  # JIT warm-up
+    settle "$(now)" >/dev/null
+    # The resume path too, before measuring: without this, C2 was busy in the window after the first
+    # resume (up to 6.5 us per event, mode a rep 1), likely recompiling what the resume's exception
+    # path had deoptimized.
+    local i
+    for i in 1 2 3; do ctl pause; resume_cgscope; "$REF/churn" -m c -T 3 >/dev/null; done
+    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T 5/") >/dev/null; done
+    settle "$(now)" >/dev/null
+    for r in $(seq 1 "$REPS"); do
+        for m in ${MODES:-a b c d}; do
+            ctl pause
+            fanreader_run "$m" "$r" before
+            resume_cgscope
+            measure_cgscope "$m" "$r"
+            ctl pause
+            fanreader_run "$m" "$r" after
+            resume_cgscope
+        done
+    done
+    say "events final $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts|child_ids)_total' | tr '\n' ' ')"
+    echo quit >&7
+    exec 7>&-
+    wait "$CGS_PID" 2>/dev/null
+    CGS_PID=""
 }
 
 sec_overflow() {

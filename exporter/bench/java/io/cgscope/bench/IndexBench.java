@@ -26,6 +26,13 @@ import java.util.Random;
  * IndexBench heap N          fill a CgroupIndex with N realistic entries (3-4 deep systemd-like names)
  *                            through the event path (created()), full GC, print used heap before/after
  *                            and bytes per cgroup, plus the top of the class histogram.
+ * IndexBench serve FLAGS...  the whole agent, as {@code java -jar cgscope.jar FLAGS...} runs it, plus
+ *                            commands on stdin for the paired CPU benchmark: "pause" holds the
+ *                            fanotify reader and closes its group (the mark goes with it: the kernel
+ *                            queues nothing for cgscope while the C reader is measured alone);
+ *                            "resume" lets the reader go on, and it finds its fd closed, places a new
+ *                            mark and re-syncs (the lost-fd path of the agent); "quit" stops. Each
+ *                            command is acknowledged on stdout ("paused", "resumed").
  * </pre>
  */
 public final class IndexBench {
@@ -33,8 +40,37 @@ public final class IndexBench {
         switch (args[0]) {
             case "sweep" -> sweep(Integer.parseInt(args[1]));
             case "heap" -> heap(Integer.parseInt(args[1]));
+            case "serve" -> serve(Arrays.copyOfRange(args, 1, args.length));
             default -> throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    private static void serve(String[] flags) throws Exception {
+        io.cgscope.config.Config config = ((io.cgscope.config.Flags.Run) io.cgscope.config.Flags.parse(flags)).config();
+        io.cgscope.log.Logging.configure(config.logLevel(), config.logFormat());
+        io.cgscope.Agent agent = new io.cgscope.Agent(config, io.cgscope.BuildInfo.load());
+        agent.start();
+        java.io.BufferedReader commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+        java.util.concurrent.CountDownLatch release = null;
+        for (String line; (line = commands.readLine()) != null && !line.equals("quit"); ) {
+            io.cgscope.fanotify.CgroupWatcher watcher = agent.indexComponent().watcher();
+            if (line.equals("pause") && release == null) {
+                release = new java.util.concurrent.CountDownLatch(1);
+                watcher.holdReader(release);
+                watcher.fd().close();
+                System.out.println("paused");
+            } else if (line.equals("resume") && release != null) {
+                release.countDown();
+                release = null;
+                System.out.println("resumed");
+            } else {
+                System.out.println("unknown or out of order: " + line);
+            }
+        }
+        if (release != null) {
+            release.countDown();
+        }
+        agent.stop();
     }
 
     private static void sweep(int repeats) throws Exception {
