@@ -1,10 +1,18 @@
 package io.cgscope.bench;
 
+import io.cgscope.Agent;
+import io.cgscope.BuildInfo;
 import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.cgroupfs.Sweeper;
+import io.cgscope.config.Config;
+import io.cgscope.config.Flags;
+import io.cgscope.fanotify.CgroupWatcher;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.Source;
+import io.cgscope.log.Logging;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * Index micro-benchmarks run by exporter/bench/index.sh (not part of the test suite).
@@ -46,16 +55,20 @@ public final class IndexBench {
     }
 
     private static void serve(String[] flags) throws Exception {
-        io.cgscope.config.Config config = ((io.cgscope.config.Flags.Run) io.cgscope.config.Flags.parse(flags)).config();
-        io.cgscope.log.Logging.configure(config.logLevel(), config.logFormat());
-        io.cgscope.Agent agent = new io.cgscope.Agent(config, io.cgscope.BuildInfo.load());
+        Config config = ((Flags.Run) Flags.parse(flags)).config();
+        Logging.configure(config.logLevel(), config.logFormat());
+        Agent agent = new Agent(config, BuildInfo.load());
         agent.start();
-        java.io.BufferedReader commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
-        java.util.concurrent.CountDownLatch release = null;
+        CgroupWatcher watcher = agent.indexComponent().watcher();
+        if (watcher == null) {
+            agent.stop();
+            throw new IllegalStateException("serve: the index is not in fanotify mode, nothing to pause");
+        }
+        BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        CountDownLatch release = null;
         for (String line; (line = commands.readLine()) != null && !line.equals("quit"); ) {
-            io.cgscope.fanotify.CgroupWatcher watcher = agent.indexComponent().watcher();
             if (line.equals("pause") && release == null) {
-                release = new java.util.concurrent.CountDownLatch(1);
+                release = new CountDownLatch(1);
                 watcher.holdReader(release);
                 watcher.fd().close();
                 System.out.println("paused");

@@ -213,8 +213,9 @@ public final class CgroupWatcher implements AutoCloseable {
      * own so that the JIT compiles it after a few thousand calls, while the loop around it, which
      * runs for the life of the process, stays in the interpreter: with the turn inlined in that
      * loop, an on-stack replacement comes only after tens of thousands of turns (about a minute of
-     * churn at one turn per millisecond), and until then the interpreted loop cost 2-3 % of the
-     * reader's CPU (perf, churn a and d).
+     * churn at one turn per millisecond), and until then it ran interpreted (perf of the reader
+     * under churn d, after 40 s of churn: the interpreter's share of its samples fell from 3.1 %
+     * to 2.4 % with this).
      */
     private final class Turns {
         private final Arena local;

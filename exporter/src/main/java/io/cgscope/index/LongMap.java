@@ -24,7 +24,7 @@ final class LongMap<V> {
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final int MIN_CAPACITY = 64;
 
-    /** Keys that differ only in their low {@value} bits are kept in neighbouring slots (at most). */
+    /** The most low bits of a key that place it within a run of neighbouring slots ({@link Table#slot}). */
     private static final int MAX_RUN_BITS = 12;
 
     private static final class Table {

@@ -46,7 +46,7 @@ class LongMapTest {
         Map<Long, Long> truth = new HashMap<>();
         Random random = new Random(7);
         java.util.ArrayDeque<Long> order = new java.util.ArrayDeque<>();
-        long id = 1L << 32; // as after a while of uptime: high bits set too
+        long id = 1L << 32; // kernfs keeps a generation in the upper 32 bits (1 on the test machine)
         for (int i = 0; i < 300_000; i++) {
             id += 1 + random.nextInt(2 * (1 + i % 97));
             assertNull(map.put(id, id));
