@@ -44,11 +44,11 @@ public final class CgroupIndex {
     private final long retentionNanos;
     private final int maxRetained;
     private final Ticker ticker;
-    /** Writer only: the dead, oldest death first. */
-    private final DeathQueue deaths = new DeathQueue();
+    /** The dead, oldest death first, with their path index (written by the writer only). */
+    private final DeadCgroups deaths = new DeadCgroups();
     private final Clock clock;
     private final LongMap<Entry> entries = new LongMap<>();
-    private final ChildIndex children = new ChildIndex();
+    private final ChildIndex children = new ChildIndex(entries, deaths);
     /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
     private final PendingCreates pendingCreates = new PendingCreates();
     private final ChangeLog changes = new ChangeLog(HISTORY, this);
@@ -370,13 +370,13 @@ public final class CgroupIndex {
             Entry e = new Entry(id, parentId, name, State.DEAD, createdAt == null ? Entry.UNKNOWN : createdAt, now,
                     source);
             insert(e, false);
-            died(id);
+            died(e, now, false);
             publish(IndexChange.Type.CREATE, e, source, now);
             publish(IndexChange.Type.DELETE, e, source, now);
         } else if (known.isLive()) {
             known.die(now, known.source());
             live.decrementAndGet();
-            died(id);
+            died(known, now, true);
             publish(IndexChange.Type.DELETE, known, known.source(), now);
         }
     }
@@ -412,7 +412,7 @@ public final class CgroupIndex {
         for (Entry e : vanished) {
             e.die(now, source);
             live.decrementAndGet();
-            died(e.id());
+            died(e, now, true);
             if (announce) {
                 publish(IndexChange.Type.DELETE, e, source, now);
             }
@@ -473,8 +473,13 @@ public final class CgroupIndex {
         changes.signal();
     }
 
-    private void died(long id) {
-        deaths.add(id, eventTick());
+    /** Moves a dead entry from the live path index (if it was live there) to the dead's. */
+    private void died(Entry e, long atMillis, boolean wasLive) {
+        long chainKey = ChildIndex.key(e.parentId(), e.name());
+        if (wasLive) {
+            children.remove(chainKey, e);
+        }
+        deaths.add(e.id(), eventTick(), atMillis, chainKey);
     }
 
     /**
@@ -482,6 +487,12 @@ public final class CgroupIndex {
      * beyond {@code maxRetained} the oldest regardless. Listeners hear of each while it is still
      * in the index (so a scrape never finds it gone before its counters were folded), then it is
      * removed. Writer only.
+     *
+     * <p>Nothing written when the cgroup was made is touched but its slot in the id map (whose
+     * neighbours are the cgroups made right after it): what this needs was kept with the death
+     * ({@link DeadCgroups}), which also holds the dead's path index. A queued death is always of
+     * a dead entry still in the index: a dead entry never lives again (ids are never reused, and
+     * a known id is left as it is), and an entry dies once.
      */
     private void evict() {
         long now = ticker.read();
@@ -492,14 +503,14 @@ public final class CgroupIndex {
                 return;
             }
             long id = deaths.oldestId();
+            long deletedMillis = deaths.oldestMillis();
+            if (!expiryListeners.isEmpty()) {
+                tellExpired(id, deletedMillis);
+            }
             deaths.removeOldest();
-            Entry e = entries.get(id);
-            if (e == null || e.isLive()) {
+            if (entries.remove(id) == null) {
                 continue;
             }
-            tellExpired(e);
-            entries.remove(id);
-            children.remove(e);
             (expired ? stats.expired : stats.evictedOverBudget).increment();
         }
     }
@@ -514,8 +525,8 @@ public final class CgroupIndex {
         if (e.isLive()) {
             live.incrementAndGet();
         }
-        if (e.parentId() != 0 || e.id() != rootId) {
-            children.add(e);
+        if (e.isLive() && (e.parentId() != 0 || e.id() != rootId)) {
+            children.add(e); // the dead's path index is DeadCgroups, from died()
         }
         if (announce) {
             publish(IndexChange.Type.CREATE, e, e.source(),
@@ -527,11 +538,8 @@ public final class CgroupIndex {
         changes.append(type, atMillis, e, source);
     }
 
-    private void tellExpired(Entry e) {
-        if (expiryListeners.isEmpty()) {
-            return;
-        }
-        expiring.set(e);
+    private void tellExpired(long id, long deletedMillis) {
+        expiring.set(id, deletedMillis);
         for (Consumer<ExpiredCgroup> l : expiryListeners) {
             try {
                 l.accept(expiring);

@@ -9,8 +9,7 @@ package io.cgscope.index;
  *
  * <p>Kept small (the index aims at well under 300 bytes of heap per cgroup): the name is the raw
  * bytes of the directory name, paths are derived from the parent links when asked for; state and
- * source are one byte each rather than enum references. {@code older}/{@code newer} chain the
- * entries of one (parent, name) for {@link ChildIndex}.
+ * source are one byte each rather than enum references.
  */
 final class Entry {
     static final long UNKNOWN = -1;
@@ -27,11 +26,6 @@ final class Entry {
     private long deletedMillis;
     /** state and how the index learned of the cgroup (or, once dead, of its death), in one read */
     private volatile byte status;
-
-    /** The next older entry with the same (parent, name) hash: readers follow it ({@link ChildIndex}). */
-    volatile Entry older;
-    /** The next newer one: writer only. */
-    Entry newer;
 
     Entry(long id, long parentId, byte[] name, State state, long createdMillis, long deletedMillis, Source source) {
         this.id = id;

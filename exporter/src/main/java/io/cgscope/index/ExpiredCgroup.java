@@ -8,27 +8,30 @@ package io.cgscope.index;
  */
 public final class ExpiredCgroup {
     private final CgroupIndex index;
-    private Entry entry;
+    private long id;
+    private long deletedMillis;
 
     ExpiredCgroup(CgroupIndex index) {
         this.index = index;
     }
 
-    void set(Entry e) {
-        this.entry = e;
+    /** From the death queue, not the entry: the entry died long ago and is out of the cache. */
+    void set(long id, long deletedMillis) {
+        this.id = id;
+        this.deletedMillis = deletedMillis;
     }
 
     public long id() {
-        return entry.id();
+        return id;
     }
 
     /** When it was removed, by the index's clock ({@link CgroupIndex#nowMillis()}). */
     public long deletedMillis() {
-        return entry.deletedMillis(); // the writer's own thread: it wrote it
+        return deletedMillis;
     }
 
     /** Its path, or null when an ancestor is unknown. */
     public String path() {
-        return index.pathOf(entry.id());
+        return index.pathOf(id);
     }
 }

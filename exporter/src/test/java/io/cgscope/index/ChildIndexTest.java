@@ -9,11 +9,30 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class ChildIndexTest {
-    private final ChildIndex index = new ChildIndex();
+    private final LongMap<Entry> entries = new LongMap<>();
+    private final DeadCgroups dead = new DeadCgroups();
+    private final ChildIndex index = new ChildIndex(entries, dead);
 
-    private static Entry entry(long id, long parent, String name) {
-        return new Entry(id, parent, name.getBytes(StandardCharsets.UTF_8), State.LIVE, Entry.UNKNOWN, Entry.UNKNOWN,
-                Source.EVENT);
+    private Entry live(long id, long parent, String name) {
+        Entry e = new Entry(id, parent, name.getBytes(StandardCharsets.UTF_8), State.LIVE, Entry.UNKNOWN,
+                Entry.UNKNOWN, Source.EVENT);
+        entries.put(id, e); // as the index does: the id map first
+        index.add(e);
+        return e;
+    }
+
+    /** As the index does when a cgroup dies: out of the live index, into the dead's. */
+    private void die(Entry e) {
+        long key = ChildIndex.key(e.parentId(), e.name());
+        e.die(1, Source.EVENT);
+        index.remove(key, e);
+        dead.add(e.id(), 0, 1, key);
+    }
+
+    /** As the index's eviction does: the oldest death leaves the id map. */
+    private void evictOldest() {
+        entries.remove(dead.oldestId());
+        dead.removeOldest();
     }
 
     private List<Long> ids(long parent, String name) {
@@ -23,44 +42,68 @@ class ChildIndexTest {
     }
 
     @Test
-    void sameNameInOneParentIsAChainNewestFirstAndRemovableAnywhere() {
-        Entry[] e = new Entry[5];
-        for (int i = 0; i < e.length; i++) {
-            e[i] = entry(10 + i, 1, "app.service");
-            index.add(e[i]);
+    void aNameMadeAgainListsTheLiveOneAndEveryRetainedDeadOneUntilEvicted() {
+        for (int i = 0; i < 5; i++) {
+            Entry e = live(10 + i, 1, "app.service");
+            if (i < 4) {
+                die(e);
+            }
         }
-        index.add(entry(99, 2, "app.service")); // same name, other parent
-        index.add(entry(98, 1, "other.service"));
-        assertEquals(List.of(14L, 13L, 12L, 11L, 10L), ids(1, "app.service"));
-        index.remove(e[2]); // middle
-        index.remove(e[4]); // head
-        index.remove(e[0]); // tail
-        assertEquals(List.of(13L, 11L), ids(1, "app.service"));
+        live(99, 2, "app.service"); // same name, other parent
+        live(98, 1, "other.service");
+        assertEquals(List.of(14L, 13L, 12L, 11L, 10L), ids(1, "app.service"), "live first, then the dead newest first");
+        evictOldest();
+        evictOldest();
+        assertEquals(List.of(14L, 13L, 12L), ids(1, "app.service"));
         assertEquals(List.of(99L), ids(2, "app.service"));
         assertEquals(List.of(98L), ids(1, "other.service"));
-        index.remove(e[1]);
-        index.remove(e[3]);
-        assertEquals(List.of(), ids(1, "app.service"));
-        index.add(entry(20, 1, "app.service"));
-        assertEquals(List.of(20L), ids(1, "app.service"));
+        evictOldest();
+        evictOldest();
+        assertEquals(List.of(14L), ids(1, "app.service"));
+        assertEquals(0, dead.size());
     }
 
     @Test
-    void aReaderOnARemovedEntryStillReachesTheOlderOnes() {
-        Entry a = entry(1, 1, "x");
-        Entry b = entry(2, 1, "x");
-        Entry c = entry(3, 1, "x");
-        index.add(a);
-        index.add(b);
-        index.add(c);
-        Entry standingOn = c; // a reader that read the head before the removal
-        index.remove(c);
-        index.remove(b);
-        List<Long> seen = new ArrayList<>();
-        for (Entry e = standingOn; e != null; e = e.older) {
-            seen.add(e.id());
-        }
-        assertEquals(List.of(3L, 2L, 1L), seen, "removed entries keep their links: a walk ends at the tail");
-        assertEquals(List.of(1L), ids(1, "x"));
+    void twoLiveOfOneNameForAMomentAndEitherMayDieFirst() {
+        // A re-sync finds the new cgroup before the old one's death is applied.
+        Entry old = live(1, 1, "x");
+        Entry fresh = live(2, 1, "x");
+        Entry third = live(3, 1, "x");
+        assertEquals(List.of(1L, 2L, 3L), ids(1, "x"));
+        die(fresh);
+        assertEquals(List.of(1L, 3L, 2L), ids(1, "x"), "live ones, then the dead");
+        die(old);
+        die(third);
+        assertEquals(List.of(3L, 1L, 2L), ids(1, "x"), "the dead, newest death first");
+    }
+
+    @Test
+    void namesThatShareAChainKeyAreToldApart() {
+        // "Aa" and "BB" have the same Arrays.hashCode, so in one parent they share a chain key.
+        assertEquals(ChildIndex.key(1, "Aa".getBytes(StandardCharsets.UTF_8)),
+                ChildIndex.key(1, "BB".getBytes(StandardCharsets.UTF_8)));
+        Entry aa = live(1, 1, "Aa");
+        live(2, 1, "BB");
+        Entry aa2 = live(3, 1, "Aa");
+        assertEquals(List.of(1L, 3L), ids(1, "Aa"));
+        assertEquals(List.of(2L), ids(1, "BB"));
+        die(aa);
+        assertEquals(List.of(3L, 1L), ids(1, "Aa"));
+        assertEquals(List.of(2L), ids(1, "BB"));
+        die(aa2);
+        evictOldest();
+        assertEquals(List.of(3L), ids(1, "Aa"));
+        assertEquals(List.of(2L), ids(1, "BB"));
+    }
+
+    @Test
+    void removingAnEntryThatIsNotThereChangesNothing() {
+        Entry a = live(1, 1, "Aa");
+        live(2, 1, "BB");
+        Entry stranger = new Entry(3, 1, "Aa".getBytes(StandardCharsets.UTF_8), State.LIVE, Entry.UNKNOWN,
+                Entry.UNKNOWN, Source.EVENT);
+        index.remove(ChildIndex.key(1, a.name()), stranger);
+        assertEquals(List.of(1L), ids(1, "Aa"));
+        assertEquals(List.of(2L), ids(1, "BB"));
     }
 }
