@@ -113,7 +113,7 @@ final class CreateBatch {
         source = buf;
         count = 0;
         cursor = 0;
-        parser.parse(buf, length, collector);
+        parser.parse(buf, length, Fanotify.FAN_CREATE, collector); // the DELETEs wait for the applier's pass
         if (count < MIN_CREATES) {
             return;
         }

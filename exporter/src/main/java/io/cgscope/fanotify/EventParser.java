@@ -47,6 +47,18 @@ public final class EventParser {
 
     /** Parses {@code buf[0, length)}: all events in it, in order. */
     public void parse(MemorySegment buf, long length, Sink sink) {
+        parse(buf, length, ALL, sink);
+    }
+
+    /** Every event, whatever its mask ({@link #parse(MemorySegment, long, long, Sink)}). */
+    public static final long ALL = -1L;
+
+    /**
+     * Parses the events of {@code buf[0, length)} whose mask has a bit of {@code wanted}, in order;
+     * the others are only stepped over by their length (their records are not read, nor reported
+     * when malformed: a pass over the same buffer that wants them does that).
+     */
+    public void parse(MemorySegment buf, long length, long wanted, Sink sink) {
         long offset = 0;
         while (offset < length) {
             long remaining = length - offset;
@@ -70,7 +82,9 @@ public final class EventParser {
                 offset += eventLen;
                 continue;
             }
-            parseEvent(buf, offset, eventLen, metadataLen, sink);
+            if ((buf.get(U64, offset + 8) & wanted) != 0) {
+                parseEvent(buf, offset, eventLen, metadataLen, sink);
+            }
             offset += eventLen;
         }
     }

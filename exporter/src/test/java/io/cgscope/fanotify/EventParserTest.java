@@ -26,7 +26,11 @@ class EventParserTest {
     private final List<String> errors = new ArrayList<>();
 
     private void parse(byte[] bytes) {
-        parser.parse(MemorySegment.ofArray(bytes), bytes.length, new EventParser.Sink() {
+        parse(bytes, EventParser.ALL);
+    }
+
+    private void parse(byte[] bytes, long wanted) {
+        parser.parse(MemorySegment.ofArray(bytes), bytes.length, wanted, new EventParser.Sink() {
             @Override
             public void event(FanotifyEvent event) {
                 events.add(event.copy());
@@ -158,6 +162,25 @@ class EventParserTest {
         assertTrue(errors.getFirst().contains("has length 200"), errors.getFirst());
         assertEquals(1, events.size(), "the following event is read at its right offset");
         assertEquals(6, events.getFirst().objectId());
+    }
+
+    @Test
+    void onlyWantedEventsAreReadTheOthersSteppedOverByLength() {
+        // The listing pass wants the CREATEs only: a DELETE, even a malformed one, is stepped over
+        // (the applier's pass reports it), and a merged CREATE|DELETE is a CREATE too.
+        ByteBuffer bad = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+        bad.put((byte) 2).put((byte) 0).putShort((short) 200).putInt(0);
+        byte[] bytes = new EventBytes()
+                .event(FAN_DELETE | FAN_ONDIR, 1).raw(bad.array()).end()
+                .event(FAN_CREATE | FAN_ONDIR, 2).dfidName(4, "made").end()
+                .event(FAN_DELETE | FAN_ONDIR, 3).dfidName(4, "gone").fid(7).end()
+                .event(FAN_CREATE | FAN_DELETE | FAN_ONDIR, 4).dfidName(4, "both").fid(8).end().bytes();
+        parse(bytes, FAN_CREATE);
+        assertEquals(List.of(), errors);
+        assertEquals(List.of("made", "both"),
+                events.stream().map(e -> new String(e.name(), StandardCharsets.UTF_8)).toList());
+        parse(bytes);
+        assertEquals(1, errors.size(), "all events: the malformed DELETE is reported");
     }
 
     @Test
