@@ -16,7 +16,8 @@ import java.lang.foreign.MemorySegment;
  * The id of a cgroup a CREATE event names. On cgroupfs a CREATE carries only the parent's id and
  * the child's name (kernfs leaves the new dentry negative, so there is no FID of the child): the
  * id comes from one listing of the parent directory for all of a read batch's CREATEs in it, where
- * that pays ({@link CreateBatch}), else from {@code name_to_handle_at} on the child's path, or, when
+ * that pays ({@link CreateBatch}), else from {@code name_to_handle_at} on the child's name in the
+ * parent's directory when a listing left it open, on the child's path otherwise, or, when
  * the parent's path is not known yet, from {@code open_by_handle_at} on the parent plus a lookup of
  * the name in it. Writer thread only.
  */
@@ -72,6 +73,10 @@ final class ChildIds {
             return listed;
         }
         index.stats().childIdsLookedUp.increment();
+        Fd dir = batch.openDirectory(parentId);
+        if (dir != null) {
+            return handles.kernfsId(dir.get(), name);
+        }
         byte[] parentPath = parentPath(parentId);
         if (parentPath != null) {
             return handles.kernfsId(fs.rootFd().get(), parentPath, name);

@@ -141,6 +141,16 @@ final class CreateBatch {
         return ids[i];
     }
 
+    /**
+     * The parent's directory if a listing left it open, else null: a lookup relative to it walks
+     * one path component instead of the parent's whole path (a directory too big to list for a
+     * few names, such as a slice of thousands of units, is opened once and kept for this).
+     */
+    Fd openDirectory(long parentId) {
+        int slot = dirSlot(parentId);
+        return dirIds[slot] == parentId ? dirFds[slot] : null;
+    }
+
     /** The parent was deleted: close its directory, if open. */
     void forget(long parentId) {
         int slot = dirSlot(parentId);
