@@ -32,9 +32,11 @@ import java.util.concurrent.CountDownLatch;
  *                            "sweep" = Sweeper into a list of (id, parent, name) (what sweep.c -m gd does:
  *                            walk + a map entry per cgroup); "resync" = sweep + reconcile into a fresh
  *                            CgroupIndex (what cgscope's start-up does). Prints cold (1st) and each run.
- * IndexBench heap N          fill a CgroupIndex with N realistic entries (3-4 deep systemd-like names)
+ * IndexBench heap N [dead]   fill a CgroupIndex with N realistic entries (3-4 deep systemd-like names)
  *                            through the event path (created()), full GC, print used heap before/after
- *                            and bytes per cgroup, plus the top of the class histogram.
+ *                            and bytes per cgroup, plus the top of the class histogram. With "dead",
+ *                            every leaf (3 in 4 of them) is then removed (deleted()), so the heap per
+ *                            cgroup is that of a mix of retained dead and live ones.
  * IndexBench serve FLAGS...  the whole agent, as {@code java -jar cgscope.jar FLAGS...} runs it, plus
  *                            commands on stdin for the paired CPU benchmark: "pause" holds the
  *                            fanotify reader and closes its group (the mark goes with it: the kernel
@@ -48,7 +50,7 @@ public final class IndexBench {
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
             case "sweep" -> sweep(Integer.parseInt(args[1]));
-            case "heap" -> heap(Integer.parseInt(args[1]));
+            case "heap" -> heap(Integer.parseInt(args[1]), args.length > 2 && args[2].equals("dead"));
             case "serve" -> serve(Arrays.copyOfRange(args, 1, args.length));
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -112,7 +114,7 @@ public final class IndexBench {
         return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     }
 
-    private static void heap(int n) throws Exception {
+    private static void heap(int n, boolean killLeaves) throws Exception {
         CgroupIndex index = new CgroupIndex(Duration.ofMinutes(15));
         index.root(1);
         long before = usedAfterGc();
@@ -128,6 +130,9 @@ public final class IndexBench {
         index.created(burstable, kubepods, b("kubepods-burstable.slice"), Source.EVENT);
         int count = 4;
         long lastUser = 0, lastPod = 0;
+        long[] leaves = new long[n];
+        long[] leafParents = new long[n];
+        int leafCount = 0;
         String[] units = {"nginx", "postgresql", "sshd", "cron", "containerd", "kubelet", "docker", "redis"};
         while (count < n) {
             long id = nextId;
@@ -137,9 +142,18 @@ public final class IndexBench {
                     index.created(id, userSlice, b("user-" + (1000 + count / 4) + ".slice"), Source.EVENT);
                     lastUser = id;
                 }
-                case 1 -> index.created(id, lastUser, b("session-" + count / 4 + ".scope"), Source.EVENT);
-                case 2 -> index.created(id, systemSlice,
-                        b(units[rnd.nextInt(units.length)] + "-" + Integer.toHexString(rnd.nextInt()) + ".service"), Source.EVENT);
+                case 1 -> {
+                    index.created(id, lastUser, b("session-" + count / 4 + ".scope"), Source.EVENT);
+                    leaves[leafCount] = id;
+                    leafParents[leafCount++] = lastUser;
+                }
+                case 2 -> {
+                    index.created(id, systemSlice,
+                            b(units[rnd.nextInt(units.length)] + "-" + Integer.toHexString(rnd.nextInt()) + ".service"),
+                            Source.EVENT);
+                    leaves[leafCount] = id;
+                    leafParents[leafCount++] = systemSlice;
+                }
                 default -> {
                     if ((count / 4) % 2 == 0) {
                         lastPod = id;
@@ -147,19 +161,26 @@ public final class IndexBench {
                                 Source.EVENT);
                     } else {
                         index.created(id, lastPod, b("cri-containerd-" + hex(rnd, 32) + ".scope"), Source.EVENT);
+                        leaves[leafCount] = id;
+                        leafParents[leafCount++] = lastPod;
                     }
                 }
             }
             count++;
+        }
+        if (killLeaves) {
+            for (int i = 0; i < leafCount; i++) {
+                index.deleted(leaves[i], leafParents[i], null, Source.EVENT);
+            }
         }
         index.flush();
         long after = usedAfterGc();
         String histo = histogram();
         long histoAfter = histogramTotal(histo);
         // The class histogram counts live objects exactly; used heap is page-granular with ZGC (2 MB pages).
-        System.out.printf("indexbench heap cgroups=%d size=%d used_before=%d used_after=%d used_bytes_per_cgroup=%.1f"
+        System.out.printf("indexbench heap cgroups=%d size=%d dead=%d used_before=%d used_after=%d used_bytes_per_cgroup=%.1f"
                         + " histo_before=%d histo_after=%d histo_bytes_per_cgroup=%.1f gc=%s%n",
-                count, index.size(), before, after, (after - before) / (double) count, histoBefore, histoAfter,
+                count, index.size(), index.deadCount(), before, after, (after - before) / (double) count, histoBefore, histoAfter,
                 (histoAfter - histoBefore) / (double) count, gcName());
         // keep the index reachable until after the measurement
         if (index.pathOf(userSlice) == null) {

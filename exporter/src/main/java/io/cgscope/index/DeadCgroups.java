@@ -20,10 +20,12 @@ import java.util.function.LongConsumer;
  * it dies (its slot is usually still warm, from its CREATE or its last lookup) and joins the
  * newest generation here, whose arrays are in the cache.
  *
- * <p>Each death keeps its id, when it died (a ticker reading, for the retention; epoch millis,
- * for the expiry listeners) and its chain key: 28 bytes per retained cgroup in a full generation
- * (the id, the times and the key, a link and two slots of the hash table). Generations grow from
- * 64 deaths to {@value #MAX_GENERATION}, so a quiet node keeps a few small ones.
+ * <p>Each death keeps its id and when it died (a ticker reading, for the retention; epoch millis,
+ * for the expiry listeners), and is linked into a hash chain by its chain key: 32 bytes per
+ * retained cgroup (three longs, a link, a slot of the hash table; measured with
+ * {@code IndexBench heap N dead}: 33 bytes of heap more per dead cgroup than per live one). The key itself is not kept: a reader checks
+ * each id it is given against its entry's parent and name anyway. Generations grow from 64 deaths
+ * to {@value #MAX_GENERATION}, so a quiet node keeps a few small ones.
  *
  * <p>One writer (the index's); readers ({@link #ids}) never lock: a generation's arrays never move,
  * a death is published by a release write of its hash slot, and the list of generations is
@@ -90,8 +92,9 @@ final class DeadCgroups {
     }
 
     /**
-     * Reader: the ids of retained deaths with this chain key, evicted ones possibly among them
-     * (a generation is dropped after its last death was evicted): the caller checks each id.
+     * Reader: the ids of retained deaths with this chain key, among others that share its hash
+     * slot, and evicted ones (a generation is dropped after its last death was evicted): the
+     * caller checks each id's entry.
      */
     void ids(long chainKey, LongConsumer out) {
         for (Generation g : published) {
@@ -103,14 +106,13 @@ final class DeadCgroups {
         published = generations.toArray(new Generation[0]); // volatile: the list is seen whole
     }
 
-    /** Up to {@code capacity} deaths in arrays that never move, with a chained hash index by chain key. */
+    /** Up to {@code capacity} deaths in arrays that never move, with a chained hash index by chain key (as many slots as deaths). */
     static final class Generation {
         private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
 
         final long[] ids;
         final long[] ticks;
         final long[] millis;
-        private final long[] chainKeys;
         /** The previous death with the same hash slot, as index + 1 (0: none). */
         private final int[] previous;
         /** Hash slot of a chain key -> its newest death, as index + 1 (0: none). */
@@ -122,9 +124,8 @@ final class DeadCgroups {
             ids = new long[capacity];
             ticks = new long[capacity];
             millis = new long[capacity];
-            chainKeys = new long[capacity];
             previous = new int[capacity];
-            slots = new int[capacity * 2];
+            slots = new int[capacity];
         }
 
         int capacity() {
@@ -140,7 +141,6 @@ final class DeadCgroups {
             ids[i] = id;
             ticks[i] = tick;
             millis[i] = atMillis;
-            chainKeys[i] = chainKey;
             int s = slot(chainKey);
             previous[i] = slots[s];
             INTS.setRelease(slots, s, i + 1); // after the death's fields: a reader that sees it sees them
@@ -149,9 +149,7 @@ final class DeadCgroups {
 
         void ids(long chainKey, LongConsumer out) {
             for (int i = (int) INTS.getAcquire(slots, slot(chainKey)); i != 0; i = previous[i - 1]) {
-                if (chainKeys[i - 1] == chainKey) {
-                    out.accept(ids[i - 1]);
-                }
+                out.accept(ids[i - 1]);
             }
         }
 
