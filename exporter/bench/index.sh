@@ -13,10 +13,10 @@
 #             fanreader before cgscope starts, cgscope, fanreader after cgscope stopped; each cgscope run
 #             is compared with the mean of the fanreader runs of its mode and repetition.
 #             cgscope is warmed up first ($WARMUP s, default 20, of churn a, b, c and d each; C2 was
-#             still compiling index code after 30 s; then 300 scrapes, see warm_scrapes). Also: the lag after churn stops
-#             (last change of cgscope's event counters after churn exits, polled every 50 ms) and
-#             whether the index counts equal what churn created (live back to baseline, dead grew by
-#             exactly the number of created cgroups).
+#             still compiling index code after 30 s; then 300 scrapes, see warm_scrapes). Also:
+#             the lag after churn stops (last change of cgscope's event counters after churn exits,
+#             polled every 50 ms) and whether the index counts equal what churn created (live back
+#             to baseline, dead grew by exactly the number of created cgroups).
 #   paired    as events, but one warmed cgscope stays up and each of its runs is paired with fanreader
 #             runs of the same mode right before and after it (cgscope's mark removed meanwhile; see
 #             sec_paired). Same output lines, so index-summary.py reads both.

@@ -25,6 +25,8 @@ public final class EventParser {
     private static final int INFO_HEADER_LEN = 4;
     private static final int FSID_LEN = 8;
     private static final int FILE_HANDLE_HEADER_LEN = 8;
+    /** Every event, whatever its mask ({@link #parse(MemorySegment, long, long, Sink)}). */
+    public static final long ALL = -1L;
 
     /** Where parsed events go. */
     public interface Sink {
@@ -49,9 +51,6 @@ public final class EventParser {
     public void parse(MemorySegment buf, long length, Sink sink) {
         parse(buf, length, ALL, sink);
     }
-
-    /** Every event, whatever its mask ({@link #parse(MemorySegment, long, long, Sink)}). */
-    public static final long ALL = -1L;
 
     /**
      * Parses the events of {@code buf[0, length)} whose mask has a bit of {@code wanted}, in order;

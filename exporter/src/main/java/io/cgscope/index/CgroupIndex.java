@@ -473,13 +473,17 @@ public final class CgroupIndex {
         changes.signal();
     }
 
-    /** Moves a dead entry from the live path index (if it was live there) to the dead's. */
+    /**
+     * Moves a dead entry from the live path index (if it was live there) to the dead's: added to
+     * the dead first, so a reader between the two steps finds it twice (and lists it once), never
+     * nowhere.
+     */
     private void died(Entry e, long atMillis, boolean wasLive) {
         long chainKey = ChildIndex.key(e.parentId(), e.name());
+        deaths.add(e.id(), eventTick(), atMillis, chainKey);
         if (wasLive) {
             children.remove(chainKey, e);
         }
-        deaths.add(e.id(), eventTick(), atMillis, chainKey);
     }
 
     /**

@@ -23,9 +23,10 @@ import java.util.function.LongConsumer;
  * <p>Each death keeps its id and when it died (a ticker reading, for the retention; epoch millis,
  * for the expiry listeners), and is linked into a hash chain by its chain key: 32 bytes per
  * retained cgroup (three longs, a link, a slot of the hash table; measured with
- * {@code IndexBench heap N dead}: 33 bytes of heap more per dead cgroup than per live one). The key itself is not kept: a reader checks
- * each id it is given against its entry's parent and name anyway. Generations grow from 64 deaths
- * to {@value #MAX_GENERATION}, so a quiet node keeps a few small ones.
+ * {@code IndexBench heap N dead}: 33 bytes of heap more per dead cgroup than per live one). The
+ * key itself is not kept: a reader checks each id it is given against its entry's parent and
+ * name anyway. Generations grow from 64 deaths to {@value #MAX_GENERATION}, so a quiet node keeps
+ * a few small ones.
  *
  * <p>One writer (the index's); readers ({@link #ids}) never lock: a generation's arrays never move,
  * a death is published by a release write of its hash slot, and the list of generations is
@@ -106,7 +107,7 @@ final class DeadCgroups {
         published = generations.toArray(new Generation[0]); // volatile: the list is seen whole
     }
 
-    /** Up to {@code capacity} deaths in arrays that never move, with a chained hash index by chain key (as many slots as deaths). */
+    /** Up to {@code capacity} deaths in arrays that never move, with a chained hash index by chain key. */
     static final class Generation {
         private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
 

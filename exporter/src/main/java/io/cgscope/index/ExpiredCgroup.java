@@ -15,7 +15,7 @@ public final class ExpiredCgroup {
         this.index = index;
     }
 
-    /** From the death queue, not the entry: the entry died long ago and is out of the cache. */
+    /** From {@link DeadCgroups}, not the entry: the entry died long ago and is out of the cache. */
     void set(long id, long deletedMillis) {
         this.id = id;
         this.deletedMillis = deletedMillis;
