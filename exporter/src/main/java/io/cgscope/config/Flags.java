@@ -18,8 +18,8 @@ public final class Flags {
             Flag.value("cgroup.retention", "DURATION", "15m",
                     "How long a removed cgroup stays resolvable (and its last counters exported)."),
             Flag.value("cgroup.max-retained", "N", "250000",
-                    "Most removed cgroups kept resolvable (180-240 B of heap each); beyond it the oldest go"
-                            + " first, before their retention ends."),
+                    "Most removed cgroups kept resolvable (about 240 B of heap each at that size); beyond it the"
+                            + " oldest go first, before their retention ends."),
             Flag.value("cgroup.sweep-interval", "DURATION", "5s",
                     "Interval of the tree sweeps that keep the index in sweep mode."),
             Flag.value("cgroup.index-mode", "auto|fanotify|sweep", "auto",
