@@ -42,7 +42,6 @@ public final class BpfRing implements AutoCloseable {
     private final MemorySegment producer;
     private final MemorySegment data;
     private final long mask;
-    private long consumerPos;
 
     /**
      * A ring over given memory: the consumer position's page, the producer position's page, and
@@ -54,7 +53,6 @@ public final class BpfRing implements AutoCloseable {
         this.data = data;
         this.mask = size - 1;
         this.unmap = unmap;
-        this.consumerPos = (long) LONG.getAcquire(consumer, 0L);
     }
 
     /** Maps the ring of a created map: {@code size} is its {@code max_entries}, a power of 2 of pages. */
@@ -89,7 +87,8 @@ public final class BpfRing implements AutoCloseable {
      * records were handed over.
      */
     int drain(RecordSink sink) {
-        long pos = consumerPos;
+        long start = (long) LONG.getOpaque(consumer, 0L); // written by this thread alone (or a tool reading the same map)
+        long pos = start;
         long end = (long) LONG.getAcquire(producer, 0L);
         int count = 0;
         while (pos < end) {
@@ -105,8 +104,7 @@ public final class BpfRing implements AutoCloseable {
             }
             pos += (length + HEADER_SIZE + 7) & ~7L;
         }
-        if (pos != consumerPos) {
-            consumerPos = pos;
+        if (pos != start) {
             LONG.setRelease(consumer, 0L, pos); // the space is the producers' again
         }
         return count;
@@ -114,7 +112,7 @@ public final class BpfRing implements AutoCloseable {
 
     /** Bytes committed or being written that were not consumed yet (for tests and diagnostics). */
     long pending() {
-        return (long) LONG.getAcquire(producer, 0L) - consumerPos;
+        return (long) LONG.getAcquire(producer, 0L) - (long) LONG.getOpaque(consumer, 0L);
     }
 
     @Override
