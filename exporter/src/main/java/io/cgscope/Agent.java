@@ -38,6 +38,10 @@ public final class Agent {
         new IndexCollector(index).register(registry);
         indexComponent = new IndexComponent(config, index);
         components.add(indexComponent);
+        if (indexComponent.crossCheck() != null) {
+            new io.cgscope.metrics.CrossCheckCollector(indexComponent.crossCheck(), indexComponent::crossCheckLost)
+                    .register(registry);
+        }
         bpfComponent = new BpfComponent(config);
         new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
         components.add(bpfComponent);

@@ -21,6 +21,7 @@ public record Config(
         int maxRetained,
         Duration sweepInterval,
         IndexMode indexMode,
+        int bpfRingBytes,
         boolean unlimitedQueue,
         int maxDepth,
         Pattern include,
@@ -34,7 +35,7 @@ public record Config(
         String logFormat,
         WebConfig webConfig) {
 
-    public enum IndexMode { AUTO, FANOTIFY, SWEEP }
+    public enum IndexMode { AUTO, FANOTIFY, BPF, SWEEP, CROSSCHECK }
 
     public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
 
@@ -70,8 +71,11 @@ public record Config(
         IndexMode mode = switch (v.get("cgroup.index-mode")) {
             case "auto" -> IndexMode.AUTO;
             case "fanotify" -> IndexMode.FANOTIFY;
+            case "bpf" -> IndexMode.BPF;
             case "sweep" -> IndexMode.SWEEP;
-            default -> throw bad("cgroup.index-mode", v.get("cgroup.index-mode"), "expected auto, fanotify or sweep");
+            case "crosscheck" -> IndexMode.CROSSCHECK;
+            default -> throw bad("cgroup.index-mode", v.get("cgroup.index-mode"),
+                    "expected auto, fanotify, bpf, sweep or crosscheck");
         };
         Set<String> programs = new LinkedHashSet<>();
         for (String p : v.get("bpf.programs").split(",")) {
@@ -104,6 +108,7 @@ public record Config(
                 retention,
                 integer(v, "cgroup.max-retained", v.get("cgroup.max-retained"), 0, 100_000_000),
                 sweep, mode,
+                ringBytes(v, "cgroup.bpf-ring-size"),
                 bool(v, "fanotify.unlimited-queue"),
                 integer(v, "cgroup.max-depth", v.get("cgroup.max-depth"), 0, 10_000),
                 regex(v, "cgroup.include"),
@@ -137,6 +142,30 @@ public record Config(
         } catch (NumberFormatException e) {
             throw bad(flag, v.get(flag), "not a number");
         }
+    }
+
+    /** {@code 4MiB}, {@code 512KiB} or bytes; a power of 2 from a page (4 KiB) to 1 GiB, as the kernel's ring buffers are. */
+    static int ringBytes(Map<String, String> v, String flag) throws ConfigException {
+        String text = v.get(flag).strip();
+        long unit = 1;
+        String number = text;
+        if (text.endsWith("MiB")) {
+            unit = 1 << 20;
+            number = text.substring(0, text.length() - 3);
+        } else if (text.endsWith("KiB")) {
+            unit = 1 << 10;
+            number = text.substring(0, text.length() - 3);
+        }
+        long bytes;
+        try {
+            bytes = Long.parseLong(number) * unit;
+        } catch (NumberFormatException e) {
+            throw bad(flag, text, "expected bytes, or a number with KiB or MiB, e.g. 4MiB");
+        }
+        if (bytes < 4096 || bytes > 1 << 30 || Long.bitCount(bytes) != 1) {
+            throw bad(flag, text, "must be a power of 2 from 4KiB to 1024MiB");
+        }
+        return (int) bytes;
     }
 
     private static Duration duration(Map<String, String> v, String flag) throws ConfigException {

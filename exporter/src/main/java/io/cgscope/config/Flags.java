@@ -22,9 +22,14 @@ public final class Flags {
                             + " oldest go first, before their retention ends."),
             Flag.value("cgroup.sweep-interval", "DURATION", "5s",
                     "Interval of the tree sweeps that keep the index in sweep mode."),
-            Flag.value("cgroup.index-mode", "auto|fanotify|sweep", "auto",
-                    "fanotify: follow the kernel's events, fail when refused; sweep: periodic sweeps only;"
-                            + " auto: fanotify, falling back to sweep with a warning."),
+            Flag.value("cgroup.index-mode", "auto|fanotify|bpf|sweep|crosscheck", "auto",
+                    "fanotify: follow fanotify events, fail when refused; bpf: follow the cgroup tracepoints"
+                            + " through BPF, fail when refused; sweep: periodic sweeps only; auto: fanotify, then"
+                            + " bpf, then sweep, each fallback with a warning; crosscheck: fanotify keeps the index"
+                            + " and BPF runs beside it, metrics count the ids one saw and the other did not."),
+            Flag.value("cgroup.bpf-ring-size", "BYTES", "4MiB",
+                    "Ring buffer of the BPF index source: a power of 2 from 4KiB (suffix KiB or MiB, or bytes)."
+                            + " A full ring loses records (counted; each loss re-syncs the index)."),
             Flag.bool("fanotify.unlimited-queue", true,
                     "FAN_UNLIMITED_QUEUE: the kernel never drops cgroup events (costs ~130 B of kernel memory"
                             + " per queued event)."),

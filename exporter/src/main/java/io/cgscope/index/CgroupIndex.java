@@ -58,6 +58,8 @@ public final class CgroupIndex {
     /** Work for the writer submitted by readers (on-demand lookups). */
     private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
     private volatile LongFunction<List<Discovered>> resolver = id -> List.of();
+    /** Told every id learned from an event ({@code --cgroup.index-mode=crosscheck}); null otherwise. */
+    private volatile java.util.function.LongConsumer eventIds;
     private volatile long rootId = 1;
     /** Writer only: the time of the batch being applied ({@link #beginBatch}). */
     private boolean inBatch;
@@ -286,6 +288,15 @@ public final class CgroupIndex {
     }
 
     /**
+     * Tells {@code observer} every id the writer learns from an event (a create or a delete with
+     * {@link Source#EVENT}), on the writer's thread: for comparing two event sources
+     * ({@code --cgroup.index-mode=crosscheck}). It must return at once.
+     */
+    public void observeEventIds(java.util.function.LongConsumer observer) {
+        this.eventIds = observer;
+    }
+
+    /**
      * Installs the on-demand lookup used by {@link #lookup} (the kernel side lives outside this
      * package). Given an id it answers the chain of cgroups from below the root down to that id
      * (parents first), or an empty list when the kernel does not know the id as a cgroup.
@@ -333,6 +344,10 @@ public final class CgroupIndex {
 
     /** A cgroup appeared (writer). A known id is left as it is: ids are never reused. */
     public void created(long id, long parentId, byte[] name, Source source) {
+        java.util.function.LongConsumer observer = eventIds;
+        if (observer != null && source == Source.EVENT) {
+            observer.accept(id);
+        }
         if (entries.get(id) != null) {
             return;
         }
@@ -363,6 +378,10 @@ public final class CgroupIndex {
      * @param name may be null when {@link #deleteNeedsName} said so
      */
     public void deleted(long id, long parentId, byte[] name, Source source) {
+        java.util.function.LongConsumer observer = eventIds;
+        if (observer != null && source == Source.EVENT) {
+            observer.accept(id);
+        }
         long now = eventMillis();
         Entry known = entries.get(id);
         Long createdAt = pendingCreates.take(parentId, name);

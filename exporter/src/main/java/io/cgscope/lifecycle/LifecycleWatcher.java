@@ -69,12 +69,11 @@ public final class LifecycleWatcher implements AutoCloseable {
      * @throws SyscallException when the sweep fails
      */
     public void start() throws BpfException, SyscallException {
-        program = LifecycleProgram.start(ringBytes);
+        attach();
         try {
-            lostSeen = program.lost();
             index.root(fs.rootId());
             resync(Source.SWEEP, false);
-            drainAll();
+            catchUp();
         } catch (SyscallException | RuntimeException e) {
             program.close();
             throw e;
@@ -82,6 +81,22 @@ public final class LifecycleWatcher implements AutoCloseable {
         index.flush();
         index.stats().mode.set("bpf");
         index.stats().notFollowing.set(null);
+        follow();
+    }
+
+    /** Loads and attaches the programs: from when this returns, every mkdir and rmdir waits in the ring. */
+    void attach() throws BpfException {
+        program = LifecycleProgram.start(ringBytes);
+        lostSeen = program.lost();
+    }
+
+    /** Applies what was queued since {@link #attach()}, to the end (on the caller's thread, the writer). */
+    void catchUp() throws SyscallException {
+        drainAll();
+    }
+
+    /** Starts the reader thread, the index's one writer from now on. */
+    void follow() {
         running = true;
         thread = Thread.ofPlatform().name("cgscope-bpf-index").daemon(true).unstarted(this::run);
         thread.start();

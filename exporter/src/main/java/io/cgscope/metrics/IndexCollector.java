@@ -23,7 +23,8 @@ public final class IndexCollector extends Collector implements Collector.Describ
         IndexStats s = index.stats();
         List<MetricFamilySamples> out = new ArrayList<>();
         GaugeMetricFamily info = new GaugeMetricFamily("cgscope_index_info",
-                "How the index follows the cgroup tree: mode is fanotify (kernel events) or sweep (periodic sweeps).",
+                "How the index follows the cgroup tree: mode is fanotify (fanotify events), bpf (the cgroup tracepoints through"
+                        + " BPF) or sweep (periodic sweeps).",
                 List.of("mode"));
         info.addMetric(List.of(s.mode.get()), 1);
         out.add(info);
@@ -36,14 +37,14 @@ public final class IndexCollector extends Collector implements Collector.Describ
         cgroups.addMetric(List.of("live"), index.liveCount());
         cgroups.addMetric(List.of("dead"), index.deadCount());
         out.add(cgroups);
-        out.add(counterOfTwo("cgscope_index_events", "fanotify events applied to the index, by type.",
+        out.add(counterOfTwo("cgscope_index_events", "Kernel events (fanotify, or BPF lifecycle records) applied to the index, by type.",
                 "type", "create", s.createEvents.sum(), "delete", s.deleteEvents.sum()));
         out.add(counterOfTwo("cgscope_index_child_ids",
                 "How created cgroups' ids were found: one listing of the parent directory for a batch's CREATEs"
                         + " in it (method listing), or a lookup of each name (method lookup).",
                 "method", "listing", s.childIdsListed.sum(), "lookup", s.childIdsLookedUp.sum()));
         out.add(new CounterMetricFamily("cgscope_index_overflows",
-                "fanotify queue overflows (events lost; each triggers a re-sync).", s.overflows.sum()));
+                "Events lost: fanotify queue overflows, or a BPF ring buffer found full (each triggers a re-sync).", s.overflows.sum()));
         out.add(new CounterMetricFamily("cgscope_index_resyncs",
                 "Re-sync sweeps after events may have been lost.", s.resyncs.sum()));
         SummaryMetricFamily resync = new SummaryMetricFamily("cgscope_index_resync_duration_seconds",
@@ -57,7 +58,7 @@ public final class IndexCollector extends Collector implements Collector.Describ
                 "Created cgroups whose id never arrived (their DELETE was lost to an overflow, or never came"
                         + " within the retention).", s.unresolved.sum()));
         out.add(new CounterMetricFamily("cgscope_index_foreign_events",
-                "fanotify events of another file system than the cgroup2 root's (ignored).", s.foreignEvents.sum()));
+                "Events of another file system than the cgroup2 root's, or BPF records of another hierarchy (ignored).", s.foreignEvents.sum()));
         out.add(new CounterMetricFamily("cgscope_index_malformed_events",
                 "fanotify events or records that could not be parsed (ignored).", s.malformedEvents.sum()));
         out.add(new CounterMetricFamily("cgscope_index_lookups",
@@ -71,7 +72,7 @@ public final class IndexCollector extends Collector implements Collector.Describ
                         + " --cgroup.max-retained were kept and the oldest went first (reason budget).",
                 "reason", "retention", s.expired.sum(), "budget", s.evictedOverBudget.sum()));
         out.add(new CounterMetricFamily("cgscope_index_reader_restarts",
-                "Times the fanotify reader failed and restarted with a re-sync.", s.readerRestarts.sum()));
+                "Times the index's reader (fanotify or BPF) failed and restarted with a re-sync.", s.readerRestarts.sum()));
         return out;
     }
 

@@ -49,6 +49,21 @@ class FlagsTest {
     }
 
     @Test
+    void indexModesAndTheRingSize() throws ConfigException {
+        assertEquals(Config.IndexMode.BPF, run("--cgroup.index-mode=bpf").indexMode());
+        assertEquals(Config.IndexMode.CROSSCHECK, run("--cgroup.index-mode=crosscheck").indexMode());
+        assertEquals(4 << 20, run().bpfRingBytes());
+        assertEquals(512 << 10, run("--cgroup.bpf-ring-size=512KiB").bpfRingBytes());
+        assertEquals(4096, run("--cgroup.bpf-ring-size=4096").bpfRingBytes());
+        assertEquals(64 << 20, run("--cgroup.bpf-ring-size", "64MiB").bpfRingBytes());
+        for (String bad : new String[] {"3MiB", "2KiB", "4 MiB", "2048MiB", "lots", "-4096"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> run("--cgroup.bpf-ring-size=" + bad), bad);
+            assertTrue(e.getMessage().startsWith("invalid value \"" + bad + "\" for --cgroup.bpf-ring-size: "),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void helpAndVersion() throws ConfigException {
         assertInstanceOf(Flags.Help.class, Flags.parse("--cgroup.retention=5m", "--help"));
         assertInstanceOf(Flags.Version.class, Flags.parse("--version"));

@@ -154,17 +154,24 @@ class LeastPrivilegeIT {
     }
 
     @Test
-    void withoutSysAdminTheIndexSweepsAndTheProgramsStillLoad() throws Exception {
+    void withoutSysAdminTheIndexFollowsTheTracepointsThroughBpfAndTheProgramsStillLoad() throws Exception {
         try (TestCgroups cgroups = new TestCgroups();
              AgentProcess agent = AgentProcess.start(setpriv(without("sys_admin")), "--run-as=nobody",
                      "--cgroup.sweep-interval=1s")) {
             awaitDropped(agent);
-            assertEquals(1, agent.metric("cgscope_index_info{mode=\"sweep\"}"));
-            assertTrue(agent.log().contains("fanotify refused, falling back to sweeps"), agent.log());
+            assertEquals(1, agent.metric("cgscope_index_info{mode=\"bpf\"}"));
+            assertTrue(agent.log().lines().anyMatch(l -> l.contains("fanotify refused: fanotify_")
+                    && l.contains("EPERM") && l.contains("trying the BPF lifecycle programs")), agent.log());
+            assertTrue(agent.log().contains("mode bpf (cgroup_mkdir/cgroup_rmdir tracepoints"), agent.log());
             for (String p : PROGRAMS) {
                 assertEquals(1, agent.metric("cgscope_bpf_program_up{program=\"" + p + "\"}"), p);
             }
-            assertFoundBySweeps(agent, cgroups);
+            // After the drop the ring still delivers: a cgroup that lives a moment is named, not missed.
+            Path c = cgroups.create("brief.service");
+            long id = TestCgroups.id(c);
+            TestCgroups.remove(c);
+            Await.until(Duration.ofSeconds(15), () -> "dead".equals(state(agent, id, cgroups.parentPath()
+                    + "/brief.service")), () -> "not named after the drop: " + id);
         }
     }
 
@@ -174,6 +181,8 @@ class LeastPrivilegeIT {
              AgentProcess agent = AgentProcess.start(setpriv(without("sys_admin", "bpf")), "--run-as=nobody",
                      "--cgroup.sweep-interval=1s")) {
             awaitDropped(agent);
+            assertTrue(agent.log().contains("trying the BPF lifecycle programs"), agent.log());
+            assertTrue(agent.log().contains("BPF lifecycle programs refused, falling back to sweeps"), agent.log());
             for (String p : PROGRAMS) {
                 assertEquals(0, agent.metric("cgscope_bpf_program_up{program=\"" + p + "\"}"), p);
             }
