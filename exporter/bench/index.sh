@@ -27,7 +27,11 @@
 #             cgscope_index_last_sweep_duration_seconds it reports), plus cgscope's heap with them.
 #   heap      heap bytes per indexed cgroup: IndexBench heap 100k and 200k (fresh JVM, full GC, class
 #             histogram), with the deployment's Shenandoah and with ZGC and G1 for comparison.
-# Env: REPS (default 3), SECS (default 5), MODES (default "a b c d"), CGSCOPE_FLAGS (extra flags for
+# INDEX_MODE=bpf (default fanotify) runs cgscope's index from the BPF lifecycle programs instead
+#   (--cgroup.index-mode=bpf; reader thread cgscope-bpf-index) in the events section: the same churn, the
+#   same fanreader runs before and after, so the ratio is the BPF reader's CPU per event against the C
+#   fanotify reader's in one run; "events final" adds the ring's losses (cgscope_index_overflows_total).
+# Env: PARENT (default benchlimit.slice: where churn makes its cgroups), REPS (default 3), SECS (default 5), MODES (default "a b c d"), CGSCOPE_FLAGS (extra flags for
 # cgscope, e.g. --cgroup.retention=5s to keep the index small), PORT (default 19486), JAVA_OPTS (default: the flags of
 # exporter/scripts/run.sh). Output: raw lines on stdout and in $OUT (default /tmp/cgscope-bench/raw.txt).
 # Every cgroup is created below <cgroup2>/benchlimit.slice and removed on exit (churn -m clean -x).
@@ -47,12 +51,22 @@ WORK=${WORK:-/tmp/cgscope-bench}
 OUT=${OUT:-$WORK/raw.txt}
 JAR="$top/exporter/target/cgscope.jar"
 HZ=$(getconf CLK_TCK)
+INDEX_MODE=${INDEX_MODE:-fanotify}
+case $INDEX_MODE in
+    fanotify) READER_COMM=cgscope-fanotif ;;
+    bpf) READER_COMM=cgscope-bpf-ind ;;  # comm is cut to 15 characters
+    *) echo "INDEX_MODE must be fanotify or bpf" >&2; exit 2 ;;
+esac
 
 mkdir -p "$WORK"
 [ -f "$JAR" ] || { echo "build first: mvn -q -o -DskipTests package" >&2; exit 1; }
 rm -rf "$WORK/ref" && cp -r "$ref_src" "$WORK/ref" && (cd "$WORK/ref" && make -s all >/dev/null 2>&1) \
     || { echo "cannot build the reference in $WORK/ref" >&2; exit 1; }
 REF="$WORK/ref"
+# Every churn below its own parent (PARENT, default benchlimit.slice): two runs at once do not remove
+# each other's cgroups (each run's cleanup removes its parent's subtree).
+PARENT=${PARENT:-benchlimit.slice}
+churn() { "$REF/churn" -p "$PARENT" "$@"; }
 mkdir -p "$WORK/cls"
 "$JAVA_HOME/bin/javac" -d "$WORK/cls" -cp "$JAR" "$top/exporter/bench/java/io/cgscope/bench/IndexBench.java" || exit 1
 CG=$(awk '$9 == "cgroup2" && $4 == "/" {print $5; exit}' /proc/self/mountinfo)
@@ -61,7 +75,7 @@ CGS_PID=""
 cleanup() {
     [ -n "$CGS_PID" ] && kill "$CGS_PID" 2>/dev/null && wait "$CGS_PID" 2>/dev/null
     for p in $(jobs -p); do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    "$REF/churn" -m clean -x -q >/dev/null 2>&1 || true
+    churn -m clean -x -q >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -82,7 +96,7 @@ thread_ticks() {
 }
 # other_threads BEFORE AFTER EVENTS: the threads besides the reader that used 0.01 us/event or more, most first
 other_threads() {
-    join -t'|' "$1" "$2" | awk -F'|' -v ev="$3" -v hz="$HZ" '$1 !~ / cgscope-fanotif$/ && $3 > $2 {
+    join -t'|' "$1" "$2" | awk -F'|' -v ev="$3" -v hz="$HZ" -v reader=" $READER_COMM\$" '$1 !~ reader && $3 > $2 {
         sub(/^[0-9]+ /, "", $1); gsub(/ /, "_", $1); printf "%.2f %s\n", ($3 - $2) * 1e6 / hz / ev, $1 }' \
         | sort -rn | awk '$1 >= 0.01 {printf "%s=%s ", $2, $1}'
 }
@@ -93,10 +107,10 @@ proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # (proc_ticks) is exact either way: the kernel scales it to the group's runtime.
 # Values below are in clock ticks (1/HZ s), like proc_ticks, for the same arithmetic.
 sched_ticks() { awk -v hz="$HZ" '{printf "%.3f\n", $1 * hz / 1e9}' "$1/schedstat"; }
-reader_ticks() {  # the fanotify reader thread (comm is cut to 15 characters)
+reader_ticks() {  # the index's reader thread, fanotify or BPF (comm is cut to 15 characters)
     local t
     for t in /proc/"$1"/task/*; do
-        [ "$(cat "$t/comm")" = "cgscope-fanotif" ] && { sched_ticks "$t"; return; }
+        [ "$(cat "$t/comm")" = "$READER_COMM" ] && { sched_ticks "$t"; return; }
     done
     echo 0
 }
@@ -121,7 +135,8 @@ warm_scrapes() {
 start_cgscope() {  # start_cgscope [flags]; sets CGS_PID, START_S (launch to following)
     local t0; t0=$(now)
     # shellcheck disable=SC2086
-    "$JAVA" $JAVA_OPTS -jar "$JAR" --bpf.programs= --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} "$@" \
+    "$JAVA" $JAVA_OPTS -jar "$JAR" --bpf.programs= --cgroup.index-mode="$INDEX_MODE" \
+        --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} "$@" \
         >"$WORK/cgscope.log" 2>&1 &
     CGS_PID=$!
     until metrics 2>/dev/null | grep -q '^cgscope_index_following 1'; do
@@ -171,7 +186,7 @@ fanreader_run() {  # fanreader_run MODE REP PHASE
     "$REF/fanreader" -u -S 1000 -t 2 -w "$WORK/ready" >"$WORK/fr.out" 2>&1 &
     local fr=$!
     while [ ! -e "$WORK/ready" ]; do sleep 0.01; done
-    local fr_churn; fr_churn=$("$REF/churn" $(churn_args "$1"))
+    local fr_churn; fr_churn=$(churn $(churn_args "$1"))
     wait $fr
     say "events mode=$1 rep=$2 fanreader: phase=$3 churn_$(echo "$fr_churn" | grep -o 'cgroups_per_s=[0-9]*') $(grep '^fanreader ' "$WORK/fr.out" | grep -o ' events=[0-9]*\|events_per_s=[0-9]*\|cpu_s=[0-9.]*\|cpu_us_per_event=[0-9.]*\|overflows=[0-9]*\|peak_backlog_bytes=[0-9]*' | tr '\n' ' ')"
 }
@@ -182,7 +197,7 @@ measure_cgscope() {  # measure_cgscope MODE REP: one churn run of MODE with cgsc
     e0=$(events_total); live0=$(metric 'cgscope_index_cgroups\{state="live"'); dead0=$(metric 'cgscope_index_cgroups\{state="dead"')
     p0=$(proc_ticks "$CGS_PID"); t0=$(reader_ticks "$CGS_PID"); gc0=$(gc_ticks "$CGS_PID")
     thread_ticks "$CGS_PID" >"$WORK/threads0"
-    local g_out; g_out=$("$REF/churn" $(churn_args $m))
+    local g_out; g_out=$(churn $(churn_args $m))
     local end; end=$(now)
     lag=$(settle "$end")
     # CPU up to the last change seen: the harness's own polling after it is not cgscope's work
@@ -197,7 +212,7 @@ measure_cgscope() {  # measure_cgscope MODE REP: one churn run of MODE with cgsc
 }
 
 sec_events() {
-    "$REF/churn" -m clean -q >/dev/null 2>&1
+    churn -m clean -q >/dev/null 2>&1
     # One reader at a time, and the other not even present: fanreader runs before cgscope starts and
     # after it stopped, and each cgscope run is compared with the mean of the fanreader runs of the
     # same mode and repetition before and after it. (A stopped cgscope next to fanreader was not
@@ -211,7 +226,7 @@ sec_events() {
     say "events cgscope_start_s=$START_S"
     local idle0 idle1; idle0=$(proc_ticks "$CGS_PID"); sleep 5; idle1=$(proc_ticks "$CGS_PID")
     say "events cgscope_idle_cpu_ms_per_s=$(echo "($idle1 - $idle0) * 1000 / $HZ / 5" | bc -l | xargs printf %.2f)"
-    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-20}/") >/dev/null; done  # JIT warm-up
+    for m in a b c d; do churn $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-20}/") >/dev/null; done  # JIT warm-up
     warm_scrapes
     settle "$(now)" >/dev/null
     for r in $(seq 1 "$REPS"); do
@@ -219,7 +234,7 @@ sec_events() {
             measure_cgscope "$m" "$r"
         done
     done
-    say "events final $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts|child_ids)_total' | tr '\n' ' ')"
+    say "events final index_mode=$INDEX_MODE $(metrics | grep -E '^cgscope_index_(overflows|resyncs|unresolved|malformed|reader_restarts|child_ids)_total' | tr '\n' ' ')"
     stop_cgscope
     for r in $(seq 1 "$REPS"); do
         for m in ${MODES:-a b c d}; do fanreader_run "$m" "$r" after; done
@@ -260,17 +275,21 @@ resume_cgscope() {  # until the reader has placed its new mark and re-synced
 }
 
 sec_paired() {
-    "$REF/churn" -m clean -q >/dev/null 2>&1
+    if [ "$INDEX_MODE" != fanotify ]; then
+        say "paired: skipped with INDEX_MODE=$INDEX_MODE (pausing the reader closes its fanotify group; use events)"
+        return
+    fi
+    churn -m clean -q >/dev/null 2>&1
     start_cgscope_paired
     say "events paired=1 (fanreader runs right before and after each cgscope run, cgscope unmarked meanwhile)"
-    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-20}/") >/dev/null; done  # JIT warm-up
+    for m in a b c d; do churn $(churn_args $m | sed "s/-T $SECS/-T ${WARMUP:-20}/") >/dev/null; done  # JIT warm-up
     settle "$(now)" >/dev/null
     # The resume path too, before measuring: without this, C2 was busy in the window after the first
     # resume (up to 6.5 us per event, mode a rep 1), likely recompiling what the resume's exception
     # path had deoptimized.
     local i
-    for i in 1 2 3; do ctl pause; resume_cgscope; "$REF/churn" -m c -T 3 >/dev/null; done
-    for m in a b c d; do "$REF/churn" $(churn_args $m | sed "s/-T $SECS/-T 5/") >/dev/null; done
+    for i in 1 2 3; do ctl pause; resume_cgscope; churn -m c -T 3 >/dev/null; done
+    for m in a b c d; do churn $(churn_args $m | sed "s/-T $SECS/-T 5/") >/dev/null; done
     warm_scrapes
     settle "$(now)" >/dev/null
     for r in $(seq 1 "$REPS"); do
@@ -294,10 +313,10 @@ sec_paired() {
 sec_overflow() {
     for r in $(seq 1 "$REPS"); do
         start_cgscope --no-fanotify.unlimited-queue
-        "$REF/churn" -m c -T 5 >/dev/null  # warm-up
+        churn -m c -T 5 >/dev/null  # warm-up
         settle "$(now)" >/dev/null
         local o0; o0=$(metric cgscope_index_overflows_total)
-        local out; out=$("$REF/churn" -m c -T 60)
+        local out; out=$(churn -m c -T 60)
         local lag; lag=$(settle "$(now)")
         say "overflow rep=$r $(echo "$out" | grep -o 'cgroups=[0-9]*\|cgroups_per_s=[0-9]*' | tr '\n' ' ')overflows=$(( $(metric cgscope_index_overflows_total) - o0 )) resyncs=$(metric cgscope_index_resyncs_total) lag_ms=$lag $(metrics | grep -E '^(cgscope_index_cgroups|jvm_gc_collection_seconds_(sum|count))' | tr -d ' ' | tr '\n' ' ')"
         stop_cgscope
@@ -305,9 +324,9 @@ sec_overflow() {
 }
 
 sec_sweep() {
-    "$REF/churn" -m clean -q >/dev/null 2>&1
+    churn -m clean -q >/dev/null 2>&1
     for n in 10000 50000; do
-        "$REF/churn" -m keep -n $n -q >/dev/null
+        churn -m keep -n $n -q >/dev/null
         for r in $(seq 1 "$REPS"); do
             say "sweep n=$n rep=$r C: $("$REF/sweep" -m gd -r 7 | tr -s ' ')"
             "$JAVA" $JAVA_OPTS --enable-native-access=ALL-UNNAMED -cp "$JAR:$WORK/cls" io.cgscope.bench.IndexBench sweep 11 \
@@ -318,7 +337,7 @@ sec_sweep() {
             stop_cgscope
         done
     done
-    "$REF/churn" -m clean -q >/dev/null 2>&1
+    churn -m clean -q >/dev/null 2>&1
 }
 
 sec_heap() {
@@ -332,6 +351,6 @@ sec_heap() {
 }
 
 {
-    echo "env date=$(date -Is) nproc=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs | tr ' ' _) kernel=$(uname -r) cgroup2=$CG commit=$(git -C "$top" rev-parse --short HEAD) java_opts=\"$JAVA_OPTS\" reps=$REPS secs=$SECS loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+    echo "env index_mode=$INDEX_MODE date=$(date -Is) nproc=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs | tr ' ' _) kernel=$(uname -r) cgroup2=$CG commit=$(git -C "$top" rev-parse --short HEAD) java_opts=\"$JAVA_OPTS\" reps=$REPS secs=$SECS loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 } | tee -a "$OUT"
 for s in "${sections[@]}"; do "sec_$s"; done
