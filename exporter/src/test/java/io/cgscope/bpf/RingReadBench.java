@@ -32,6 +32,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * medians. With {@code drain}, the reader does not read while the churn runs: the ring fills (the
  * command must make fewer records than fit), then it is drained in one go, one way or the other,
  * timed: the cost of getting at each record alone, without the wake-ups of a following reader.
+ * With {@code overhead}, the churn command runs alternately with nothing attached and with the
+ * programs attached (and their ring drained by this thread): what the tracepoints cost the host's
+ * mkdir and rmdir (the kernel formats each cgroup's path for them), as the churn reports it.
  */
 public final class RingReadBench {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -85,6 +88,10 @@ public final class RingReadBench {
     public static void main(String[] args) throws Throwable {
         String churn = args[0];
         int reps = Integer.parseInt(args[2]);
+        if (args.length > 3 && args[3].equals("overhead")) {
+            overhead(churn, reps);
+            return;
+        }
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         MemorySegment callback = LINKER.upcallStub(MethodHandles.lookup().findStatic(RingReadBench.class, "sample",
                         MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, long.class)),
@@ -200,6 +207,49 @@ public final class RingReadBench {
                 + " ns_per_record_wall=%.0f lost=%d churn: %s%n", viaLibbpf ? "libbpf" : "mmap", records, bytes,
                 wall / 1e6, us, (double) wall / Math.max(1, records), program.lost() - lost0, out);
         return us;
+    }
+
+    /** The churn's own rate with nothing attached, then with the programs attached, REPETITIONS times. */
+    private static void overhead(String churn, int reps) throws Throwable {
+        List<Double> off = new ArrayList<>();
+        List<Double> on = new ArrayList<>();
+        for (int r = 0; r < reps; r++) {
+            off.add(churnRate(churn, "off"));
+            try (LifecycleProgram program = LifecycleProgram.start(LifecycleProgram.DEFAULT_RING_BYTES)) {
+                AtomicBoolean done = new AtomicBoolean();
+                Thread reader = Thread.ofPlatform().start(() -> {
+                    while (!done.get()) {
+                        if (program.drain(SINK) == 0) {
+                            try {
+                                Thread.sleep(1);
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                        }
+                    }
+                });
+                on.add(churnRate(churn, "on"));
+                done.set(true);
+                reader.join();
+                if (program.lost() > 0) {
+                    System.out.println("ringread overhead: " + program.lost() + " records lost");
+                }
+            }
+        }
+        System.out.printf("ringread overhead median cgroups_per_s off=%.0f on=%.0f ratio_on_over_off=%.3f%n",
+                median(off), median(on), median(on) / median(off));
+    }
+
+    private static double churnRate(String churn, String label) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", churn).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        p.waitFor();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("cgroups_per_s=(\\d+)").matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("no cgroups_per_s in: " + out);
+        }
+        System.out.println("ringread overhead programs=" + label + " churn: " + out);
+        return Double.parseDouble(m.group(1));
     }
 
     private static double median(List<Double> values) {
