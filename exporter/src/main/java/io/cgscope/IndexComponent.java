@@ -4,17 +4,23 @@ import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.cgroupfs.CgroupFsException;
 import io.cgscope.cgroupfs.KernelLookup;
 import io.cgscope.cgroupfs.SweepLoop;
+import io.cgscope.cgroupfs.Sweeper;
 import io.cgscope.config.Config;
 import io.cgscope.fanotify.CgroupWatcher;
 import io.cgscope.index.CgroupIndex;
-import io.cgscope.linux.SyscallException;
+import io.cgscope.index.IndexKeeper;
+import io.cgscope.index.IndexSource;
 
+import java.io.IOException;
+import java.util.List;
 import java.util.logging.Logger;
 
 /**
- * Starts the cgroup index in the mode asked for: fanotify events ({@code fanotify}), periodic
- * sweeps ({@code sweep}), or fanotify with a fallback to sweeps when the kernel refuses the
- * FILESYSTEM mark ({@code auto}: kernels before 6.6 give kernfs no fsid; no CAP_SYS_ADMIN).
+ * Starts the cgroup index with the first source of its fallback chain that the kernel accepts:
+ * {@code --cgroup.index-mode=auto} tries fanotify events, then periodic sweeps (kernels before 6.6
+ * give kernfs no fsid; no CAP_SYS_ADMIN); {@code fanotify} and {@code sweep} try only theirs. A
+ * source that gives up later (the fanotify fd lost, a new mark refused after the privilege drop)
+ * hands the index to sweeps, whatever the mode. The {@link IndexKeeper} runs each source.
  */
 public final class IndexComponent implements Component {
     private static final Logger LOG = Logger.getLogger(IndexComponent.class.getName());
@@ -22,8 +28,22 @@ public final class IndexComponent implements Component {
     private final Config config;
     private final CgroupIndex index;
     private CgroupFs fs;
-    private volatile CgroupWatcher watcher;
-    private volatile SweepLoop sweeps;
+    private Sweeper tree;
+    private IndexKeeper keeper;
+
+    /**
+     * One link of the fallback chain.
+     *
+     * @param name       how a refusal names it ({@code fanotify refused: ...})
+     * @param asFallback how the warning names it when the index falls back to it ({@code sweeps every 5000 ms})
+     * @param open       makes the source, given why the index comes to it (null for the first one tried)
+     */
+    private record Candidate(String name, String asFallback, Opener open) {
+    }
+
+    private interface Opener {
+        IndexSource open(String why) throws IOException;
+    }
 
     public IndexComponent(Config config, CgroupIndex index) {
         this.config = config;
@@ -39,14 +59,31 @@ public final class IndexComponent implements Component {
         return index;
     }
 
-    /** The fanotify watcher, or null in sweep mode. */
+    /** The fanotify watcher while it keeps the index, else null. */
     public CgroupWatcher watcher() {
-        return watcher;
+        return keeper != null && keeper.current() instanceof CgroupWatcher w ? w : null;
     }
 
-    /** The sweep loop, or null in fanotify mode. */
+    /** The sweep loop while it keeps the index, else null. */
     public SweepLoop sweeps() {
-        return sweeps;
+        return keeper != null && keeper.current() instanceof SweepLoop s ? s : null;
+    }
+
+    /** The sources to try in order; the last one's refusal fails the start. */
+    private List<Candidate> chain() {
+        Candidate fanotify = new Candidate("fanotify", "fanotify",
+                why -> new CgroupWatcher(fs, keeper, config.unlimitedQueue()));
+        Candidate sweeps = new Candidate("sweeping", "sweeps every " + config.sweepInterval().toMillis() + " ms",
+                this::sweeps);
+        return switch (config.indexMode()) {
+            case AUTO -> List.of(fanotify, sweeps);
+            case FANOTIFY -> List.of(fanotify);
+            case SWEEP -> List.of(sweeps);
+        };
+    }
+
+    private SweepLoop sweeps(String why) {
+        return new SweepLoop(keeper, config.sweepInterval(), why == null ? "--cgroup.index-mode=sweep" : why);
     }
 
     @Override
@@ -57,69 +94,60 @@ public final class IndexComponent implements Component {
             throw new StartupException(e.getMessage(), config.cgroupRoot() != null ? 2 : 1, e);
         }
         index.setResolver(new KernelLookup(fs));
+        tree = new Sweeper(fs);
+        keeper = new IndexKeeper(index, tree);
+        keeper.onGiveUp(this::sweeps); // a lost fanotify fd that cannot be replaced: sweeps, in every mode
         long t0 = System.nanoTime();
-        try {
-            if (config.indexMode() != Config.IndexMode.SWEEP) {
-                try {
-                    watcher = new CgroupWatcher(fs, index, config.unlimitedQueue());
-                    watcher.onFdLost(this::fallBackToSweeps);
-                    watcher.start();
-                    LOG.info("index: cgroup root " + fs.mountPoint() + " (fsid " + fs.fsidText() + "), mode fanotify"
-                            + (watcher.unlimitedQueue() ? " with FAN_UNLIMITED_QUEUE" : " with the bounded queue")
-                            + ", " + index.liveCount() + " cgroups in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-                    return;
-                } catch (SyscallException e) {
-                    closeWatcher();
-                    if (config.indexMode() == Config.IndexMode.FANOTIFY) {
-                        throw new StartupException("--cgroup.index-mode=fanotify: " + e.getMessage(), e);
-                    }
-                    LOG.warning("fanotify refused, falling back to sweeps every "
-                            + config.sweepInterval().toMillis() + " ms: " + e.getMessage());
-                    sweeps = new SweepLoop(fs, index, config.sweepInterval());
-                    sweeps.start("fanotify refused: " + e.getMessage());
+        List<Candidate> chain = chain();
+        String why = null;
+        for (int i = 0; ; i++) {
+            Candidate link = chain.get(i);
+            try {
+                IndexSource source = link.open().open(why);
+                keeper.start(source); // closes the source when it fails
+                started(source, t0);
+                return;
+            } catch (IOException e) {
+                if (i == chain.size() - 1) {
+                    throw new StartupException(config.indexMode() == Config.IndexMode.FANOTIFY
+                            ? "--cgroup.index-mode=fanotify: " + e.getMessage()
+                            : "cannot index " + fs.mountPoint() + ": " + e.getMessage(), e);
                 }
-            } else {
-                sweeps = new SweepLoop(fs, index, config.sweepInterval());
-                sweeps.start("--cgroup.index-mode=sweep");
+                LOG.warning(link.name() + " refused, falling back to " + chain.get(i + 1).asFallback() + ": "
+                        + e.getMessage());
+                why = link.name() + " refused: " + e.getMessage();
             }
-            LOG.info("index: cgroup root " + fs.mountPoint() + ", mode sweep, " + index.liveCount()
-                    + " cgroups in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-        } catch (SyscallException e) {
-            throw new StartupException("cannot index " + fs.mountPoint() + ": " + e.getMessage(), e);
         }
     }
 
-    /** Runs on the watcher's thread as it ends: the sweeps take over as the index's writer. */
-    private void fallBackToSweeps(String reason) {
-        index.stats().degraded.set(reason);
-        SweepLoop loop = new SweepLoop(fs, index, config.sweepInterval());
-        try {
-            loop.start(reason);
-            sweeps = loop;
-        } catch (SyscallException e) {
-            index.stats().notFollowing.set(reason + "; sweeping failed too: " + e.getMessage());
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-    }
-
-    private void closeWatcher() {
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
+    /** The one line that says how the index started. */
+    private void started(IndexSource source, long t0) {
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        if (source instanceof CgroupWatcher w) {
+            LOG.info("index: cgroup root " + fs.mountPoint() + " (fsid " + fs.fsidText() + "), mode fanotify"
+                    + (w.unlimitedQueue() ? " with FAN_UNLIMITED_QUEUE" : " with the bounded queue")
+                    + ", " + index.liveCount() + " cgroups in " + millis + " ms");
+        } else {
+            LOG.info("index: cgroup root " + fs.mountPoint() + ", mode " + source.mode().label() + ", "
+                    + index.liveCount() + " cgroups in " + millis + " ms");
         }
     }
 
     @Override
     public void stop() {
-        closeWatcher();
-        if (sweeps != null) {
-            sweeps.close();
-            sweeps = null;
+        if (keeper != null) {
+            keeper.close();
+            keeper = null;
+        } else {
+            index.health().notFollowing("stopped");
+        }
+        if (tree != null) {
+            tree.close();
+            tree = null;
         }
         if (fs != null) {
             fs.close();
             fs = null;
         }
-        index.stats().notFollowing.set("stopped");
     }
 }
