@@ -4,25 +4,29 @@ import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.cgroupfs.CgroupFsException;
 import io.cgscope.cgroupfs.KernelLookup;
 import io.cgscope.cgroupfs.SweepLoop;
+import io.cgscope.cgroupfs.Sweeper;
 import io.cgscope.config.Config;
-import io.cgscope.bpf.BpfException;
 import io.cgscope.fanotify.CgroupWatcher;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexKeeper;
+import io.cgscope.index.IndexSource;
 import io.cgscope.lifecycle.CrossCheck;
 import io.cgscope.lifecycle.CrossCheckReader;
 import io.cgscope.lifecycle.LifecycleWatcher;
-import io.cgscope.linux.SyscallException;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.logging.Logger;
 
 /**
- * Starts the cgroup index in the mode asked for: fanotify events ({@code fanotify}), the BPF
- * lifecycle programs ({@code bpf}), periodic sweeps ({@code sweep}), or the first of them the
- * kernel allows ({@code auto}: kernels before 6.6 give kernfs no fsid, so the fanotify mark is
- * refused there; BPF needs BTF and CAP_BPF), each fallback with one warning saying why. In
+ * Starts the cgroup index with the first source of its fallback chain that the kernel accepts:
+ * {@code --cgroup.index-mode=auto} tries fanotify events, then the BPF lifecycle programs (kernels
+ * before 6.6 give kernfs no fsid, so the mark is refused there; no CAP_SYS_ADMIN), then periodic
+ * sweeps (no BTF, no CAP_BPF); {@code fanotify}, {@code bpf} and {@code sweep} try only theirs. A
+ * source that gives up later (the fanotify fd lost, a new mark refused after the privilege drop)
+ * hands the index to sweeps, whatever the mode. The {@link IndexKeeper} runs each source. In
  * {@code crosscheck} mode fanotify keeps the index while the BPF programs run beside it and a
  * {@link CrossCheck} compares the ids each learned.
  */
@@ -34,11 +38,24 @@ public final class IndexComponent implements Component {
     private final Config config;
     private final CgroupIndex index;
     private CgroupFs fs;
-    private volatile CgroupWatcher watcher;
-    private volatile LifecycleWatcher lifecycle;
-    private volatile SweepLoop sweeps;
+    private Sweeper tree;
+    private IndexKeeper keeper;
     private final CrossCheck crossCheck;
     private CrossCheckReader crossReader;
+
+    /**
+     * One link of the fallback chain.
+     *
+     * @param name       how a refusal names it ({@code fanotify refused: ...})
+     * @param asFallback how the warning names it when the index falls back to it ({@code sweeps every 5000 ms})
+     * @param open       makes the source, given why the index comes to it (null for the first one tried)
+     */
+    private record Candidate(String name, String asFallback, Opener open) {
+    }
+
+    private interface Opener {
+        IndexSource open(String why) throws IOException;
+    }
 
     public IndexComponent(Config config, CgroupIndex index) {
         this.config = config;
@@ -67,19 +84,39 @@ public final class IndexComponent implements Component {
         return index;
     }
 
-    /** The fanotify watcher, or null in sweep mode. */
+    /** The fanotify watcher while it keeps the index, else null. */
     public CgroupWatcher watcher() {
-        return watcher;
+        return keeper != null && keeper.current() instanceof CgroupWatcher w ? w : null;
     }
 
-    /** The BPF lifecycle source, or null unless in bpf mode. */
+    /** The BPF lifecycle source while it keeps the index, else null. */
     public LifecycleWatcher lifecycle() {
-        return lifecycle;
+        return keeper != null && keeper.current() instanceof LifecycleWatcher w ? w : null;
     }
 
-    /** The sweep loop, or null unless in sweep mode. */
+    /** The sweep loop while it keeps the index, else null. */
     public SweepLoop sweeps() {
-        return sweeps;
+        return keeper != null && keeper.current() instanceof SweepLoop s ? s : null;
+    }
+
+    /** The sources to try in order; the last one's refusal fails the start. */
+    private List<Candidate> chain() {
+        Candidate fanotify = new Candidate("fanotify", "fanotify",
+                why -> new CgroupWatcher(fs, keeper, config.unlimitedQueue()));
+        Candidate bpf = new Candidate("BPF lifecycle programs", "the BPF lifecycle programs",
+                why -> new LifecycleWatcher(keeper, config.bpfRingBytes()));
+        Candidate sweeps = new Candidate("sweeping", "sweeps every " + config.sweepInterval().toMillis() + " ms",
+                this::sweeps);
+        return switch (config.indexMode()) {
+            case AUTO -> List.of(fanotify, bpf, sweeps);
+            case FANOTIFY, CROSSCHECK -> List.of(fanotify);
+            case BPF -> List.of(bpf);
+            case SWEEP -> List.of(sweeps);
+        };
+    }
+
+    private SweepLoop sweeps(String why) {
+        return new SweepLoop(keeper, config.sweepInterval(), why == null ? "--cgroup.index-mode=sweep" : why);
     }
 
     @Override
@@ -90,76 +127,62 @@ public final class IndexComponent implements Component {
             throw new StartupException(e.getMessage(), config.cgroupRoot() != null ? 2 : 1, e);
         }
         index.setResolver(new KernelLookup(fs));
+        tree = new Sweeper(fs);
+        keeper = new IndexKeeper(index, tree);
+        keeper.onGiveUp(this::sweeps); // a lost fanotify fd that cannot be replaced: sweeps, in every mode
         long t0 = System.nanoTime();
-        Config.IndexMode mode = config.indexMode();
-        String refused = null;
-        try {
-            if (mode == Config.IndexMode.CROSSCHECK) {
-                startCrossCheck(t0);
-                return;
-            }
-            if (mode == Config.IndexMode.AUTO || mode == Config.IndexMode.FANOTIFY) {
-                try {
-                    startFanotify(t0);
-                    return;
-                } catch (SyscallException e) {
-                    closeWatcher();
-                    if (mode == Config.IndexMode.FANOTIFY) {
-                        throw new StartupException("--cgroup.index-mode=fanotify: " + e.getMessage(), e);
-                    }
-                    refused = "fanotify refused: " + e.getMessage();
-                    LOG.warning(refused + "; trying the BPF lifecycle programs");
-                }
-            }
-            if (mode == Config.IndexMode.AUTO || mode == Config.IndexMode.BPF) {
-                try {
-                    startBpf(t0);
-                    return;
-                } catch (BpfException e) {
-                    closeLifecycle();
-                    if (mode == Config.IndexMode.BPF) {
-                        throw new StartupException("--cgroup.index-mode=bpf: " + e.getMessage(), e);
-                    }
-                    refused = (refused == null ? "" : refused + "; ") + "BPF lifecycle programs refused: "
-                            + e.getMessage();
-                    LOG.warning("BPF lifecycle programs refused, falling back to sweeps every "
-                            + config.sweepInterval().toMillis() + " ms: " + e.getMessage());
-                }
-            }
-            sweeps = new SweepLoop(fs, index, config.sweepInterval());
-            sweeps.start(refused != null ? refused : "--cgroup.index-mode=sweep");
-            LOG.info("index: cgroup root " + fs.mountPoint() + ", mode sweep, " + index.liveCount()
-                    + " cgroups in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-        } catch (SyscallException e) {
-            throw new StartupException("cannot index " + fs.mountPoint() + ": " + e.getMessage(), e);
+        if (crossCheck != null) {
+            startCrossCheckReader();
         }
-    }
-
-    private void startFanotify(long t0) throws SyscallException {
-        watcher = new CgroupWatcher(fs, index, config.unlimitedQueue());
-        watcher.onFdLost(this::fallBackToSweeps);
-        watcher.start();
-        LOG.info("index: cgroup root " + fs.mountPoint() + " (fsid " + fs.fsidText() + "), mode fanotify"
-                + (watcher.unlimitedQueue() ? " with FAN_UNLIMITED_QUEUE" : " with the bounded queue")
-                + ", " + index.liveCount() + " cgroups in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        List<Candidate> chain = chain();
+        String why = null;
+        for (int i = 0; ; i++) {
+            Candidate link = chain.get(i);
+            try {
+                IndexSource source = link.open().open(why);
+                keeper.start(source); // closes the source when it fails
+                started(source, t0);
+                if (crossCheck != null) {
+                    fence();
+                }
+                return;
+            } catch (IOException e) {
+                if (i == chain.size() - 1) {
+                    if (crossReader != null) {
+                        crossReader.close();
+                        crossReader = null;
+                    }
+                    throw new StartupException(config.indexMode() != Config.IndexMode.AUTO
+                            && config.indexMode() != Config.IndexMode.SWEEP
+                            ? "--cgroup.index-mode=" + config.indexMode().name().toLowerCase(java.util.Locale.ROOT)
+                                    + ": " + e.getMessage()
+                            : "cannot index " + fs.mountPoint() + ": " + e.getMessage(), e);
+                }
+                LOG.warning(link.name() + " refused, falling back to " + chain.get(i + 1).asFallback() + ": "
+                        + e.getMessage());
+                why = link.name() + " refused: " + e.getMessage();
+            }
+        }
     }
 
     /**
-     * BPF attached first, then fanotify (which keeps the index), then the fence: a cgroup made
-     * and removed at the root once both see everything, whose id starts the comparison.
+     * crosscheck: the BPF side is attached before fanotify keeps the index, so that whatever
+     * fanotify sees, BPF sees too; fanotify's event ids are reported from the index's writer.
      */
-    private void startCrossCheck(long t0) throws StartupException, SyscallException {
+    private void startCrossCheckReader() throws StartupException {
         try {
             crossReader = new CrossCheckReader(crossCheck, config.bpfRingBytes());
-        } catch (BpfException e) {
+        } catch (io.cgscope.bpf.BpfException | IOException e) {
             throw new StartupException("--cgroup.index-mode=crosscheck: " + e.getMessage(), e);
         }
         index.observeEventIds(id -> crossCheck.seen(CrossCheck.Side.FANOTIFY, id));
-        try {
-            startFanotify(t0);
-        } catch (SyscallException e) {
-            throw new StartupException("--cgroup.index-mode=crosscheck: " + e.getMessage(), e);
-        }
+    }
+
+    /**
+     * crosscheck: once both sides are attached, a cgroup made and removed at the root; ids only
+     * grow, so every id from its id on is one both sides must see.
+     */
+    private void fence() throws StartupException {
         Path fence = fs.mountPoint().resolve("cgscope-crosscheck-fence-" + ProcessHandle.current().pid());
         try {
             Files.createDirectory(fence);
@@ -174,38 +197,19 @@ public final class IndexComponent implements Component {
         }
     }
 
-    private void startBpf(long t0) throws BpfException, SyscallException {
-        lifecycle = new LifecycleWatcher(fs, index, config.bpfRingBytes());
-        lifecycle.start();
-        LOG.info("index: cgroup root " + fs.mountPoint() + ", mode bpf (cgroup_mkdir/cgroup_rmdir tracepoints, ring "
-                + config.bpfRingBytes() / 1024 + " KiB), " + index.liveCount() + " cgroups in "
-                + (System.nanoTime() - t0) / 1_000_000 + " ms");
-    }
-
-    /** Runs on the watcher's thread as it ends: the sweeps take over as the index's writer. */
-    private void fallBackToSweeps(String reason) {
-        index.stats().degraded.set(reason);
-        SweepLoop loop = new SweepLoop(fs, index, config.sweepInterval());
-        try {
-            loop.start(reason);
-            sweeps = loop;
-        } catch (SyscallException e) {
-            index.stats().notFollowing.set(reason + "; sweeping failed too: " + e.getMessage());
-            throw new IllegalStateException(e.getMessage(), e);
-        }
-    }
-
-    private void closeWatcher() {
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
-        }
-    }
-
-    private void closeLifecycle() {
-        if (lifecycle != null) {
-            lifecycle.close();
-            lifecycle = null;
+    /** The one line that says how the index started. */
+    private void started(IndexSource source, long t0) {
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        if (source instanceof CgroupWatcher w) {
+            LOG.info("index: cgroup root " + fs.mountPoint() + " (fsid " + fs.fsidText() + "), mode fanotify"
+                    + (w.unlimitedQueue() ? " with FAN_UNLIMITED_QUEUE" : " with the bounded queue")
+                    + ", " + index.liveCount() + " cgroups in " + millis + " ms");
+        } else if (source instanceof LifecycleWatcher w) {
+            LOG.info("index: cgroup root " + fs.mountPoint() + ", mode bpf (cgroup_mkdir/cgroup_rmdir tracepoints, ring "
+                    + w.ringBytes() / 1024 + " KiB), " + index.liveCount() + " cgroups in " + millis + " ms");
+        } else {
+            LOG.info("index: cgroup root " + fs.mountPoint() + ", mode " + source.mode().label() + ", "
+                    + index.liveCount() + " cgroups in " + millis + " ms");
         }
     }
 
@@ -215,16 +219,19 @@ public final class IndexComponent implements Component {
             crossReader.close();
             crossReader = null;
         }
-        closeWatcher();
-        closeLifecycle();
-        if (sweeps != null) {
-            sweeps.close();
-            sweeps = null;
+        if (keeper != null) {
+            keeper.close();
+            keeper = null;
+        } else {
+            index.health().notFollowing("stopped");
+        }
+        if (tree != null) {
+            tree.close();
+            tree = null;
         }
         if (fs != null) {
             fs.close();
             fs = null;
         }
-        index.stats().notFollowing.set("stopped");
     }
 }

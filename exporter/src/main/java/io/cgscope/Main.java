@@ -3,6 +3,7 @@ package io.cgscope;
 import io.cgscope.config.Config;
 import io.cgscope.config.ConfigException;
 import io.cgscope.config.Flags;
+import io.cgscope.linux.Arch;
 import io.cgscope.log.Logging;
 
 import java.io.PrintStream;
@@ -11,7 +12,8 @@ import java.util.logging.Logger;
 
 /**
  * Wiring only: flags -> components -> start, and the shutdown order. Exit status: 0 after a
- * clean stop (SIGTERM, SIGINT), 1 when a component cannot start, 2 for a bad flag.
+ * clean stop (SIGTERM, SIGINT), 1 when a component cannot start (or on a CPU architecture cgscope
+ * has no system call table for: {@link Arch}), 2 for a bad flag.
  */
 public final class Main {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
@@ -47,6 +49,11 @@ public final class Main {
     }
 
     private static int serve(Config config, PrintStream err) {
+        if (!Arch.supported()) {
+            // Before anything touches the kernel: a system call number of another architecture is another call.
+            err.println("cgscope: " + Arch.unsupportedMessage());
+            return 1;
+        }
         Logging.configure(config.logLevel(), config.logFormat());
         Agent agent = new Agent(config, BuildInfo.load());
         try {

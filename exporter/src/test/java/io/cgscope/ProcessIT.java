@@ -140,4 +140,18 @@ class ProcessIT {
             assertFalse(err.contains("\tat "), "no stack trace: " + err);
         }
     }
+
+    /** On an architecture without a system call table it refuses before touching the kernel. */
+    @Test
+    void anUnknownArchitectureIsOneLineAndStatus1() throws Exception {
+        List<String> cmd = new ArrayList<>(command("--web.listen-address=127.0.0.1:0"));
+        cmd.add(1, "-Dos.arch=riscv64"); // right after the java binary: a JVM option
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(1, p.exitValue(), err);
+        assertEquals(List.of("cgscope: unsupported CPU architecture riscv64: cgscope knows the system call numbers"
+                + " and struct layouts of x86-64 (amd64) and arm64 (aarch64)"),
+                err.lines().filter(l -> !l.contains("ShenandoahPacing")).toList(), err);
+    }
 }

@@ -1,7 +1,5 @@
 package io.cgscope.bpf;
 
-import io.cgscope.linux.Libc;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -35,9 +33,6 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
     private static final Path STATS_ENABLED = Path.of("/proc/sys/kernel/bpf_stats_enabled");
     /** Entries per BPF_MAP_LOOKUP_BATCH call: big enough to make calls few, small enough for many CPUs. */
     private static final int BATCH = 1024;
-    private static final int PROG_INFO_SIZE = 232;        // sizeof(struct bpf_prog_info), <linux/bpf.h> 6.1
-    private static final long PROG_INFO_RUN_TIME_NS = 192; // offsetof(struct bpf_prog_info, run_time_ns)
-    private static final long PROG_INFO_RUN_CNT = 200;     // offsetof(struct bpf_prog_info, run_cnt)
 
     private final Set<Feature> wanted;
     private final int maxCgroups;
@@ -58,7 +53,7 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
     private ExecutorService readPool;
     private final Arena scratch = Arena.ofShared();
     private final MemorySegment u32Key = scratch.allocate(4, 4);
-    private final MemorySegment progInfo = scratch.allocate(PROG_INFO_SIZE, 8);
+    private final MemorySegment progInfo = scratch.allocate(ProgInfo.LAYOUT);
     private final MemorySegment infoLen = scratch.allocate(4, 4);
     private BpfObject obj;
     private BpfMap failures;
@@ -171,19 +166,7 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
     }
 
     private static int possibleCpus() throws BpfException {
-        if (!LibBpf.available()) {
-            throw new BpfException(LibBpf.unavailabilityCause());
-        }
-        int n;
-        try {
-            n = (int) LibBpf.NUM_POSSIBLE_CPUS.invokeExact();
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
-        if (n <= 0) {
-            throw new BpfException("libbpf_num_possible_cpus failed: " + LibBpf.strerror(n));
-        }
-        return n;
+        return LibBpf.numPossibleCpus();
     }
 
     @Override
@@ -257,14 +240,9 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
         Map<String, Long> out = new LinkedHashMap<>();
         for (int i = 0; i < BpfMaps.FAILURE_INDEX.size(); i++) {
             u32Key.set(ValueLayout.JAVA_INT, 0, i);
-            int rc;
-            try {
-                rc = (int) LibBpf.MAP_LOOKUP_ELEM.invokeExact(failures.fd(), u32Key, failureValues);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
+            int rc = LibBpf.mapLookupElem(failures.fd(), u32Key, failureValues);
             if (rc < 0) {
-                throw new BpfException("bpf_map_lookup_elem(update_failures) failed: " + LibBpf.strerror(rc));
+                throw LibBpf.failure("bpf_map_lookup_elem(update_failures)", rc);
             }
             long sum = 0;
             for (int c = 0; c < cpus; c++) {
@@ -317,21 +295,18 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
         if (closed || obj == null) {
             return new RunStats(0, 0);
         }
+        int fd;
         try {
-            int fd = obj.programFd(program);
-            progInfo.fill((byte) 0);
-            infoLen.set(ValueLayout.JAVA_INT, 0, PROG_INFO_SIZE);
-            int rc = (int) LibBpf.OBJ_GET_INFO_BY_FD.invokeExact(fd, progInfo, infoLen);
-            if (rc != 0) {
-                return new RunStats(0, 0);
-            }
-            return new RunStats(progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_TIME_NS),
-                    progInfo.get(ValueLayout.JAVA_LONG, PROG_INFO_RUN_CNT));
+            fd = obj.programFd(program);
         } catch (BpfException e) {
             return new RunStats(0, 0);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
+        progInfo.fill((byte) 0);
+        infoLen.set(ValueLayout.JAVA_INT, 0, ProgInfo.SIZE);
+        if (LibBpf.objGetInfoByFd(fd, progInfo, infoLen) != 0) {
+            return new RunStats(0, 0);
+        }
+        return new RunStats(ProgInfo.runTimeNs(progInfo), ProgInfo.runCount(progInfo));
     }
 
     /** Whether {@code kernel.bpf_stats_enabled} is 1 (the kernel then times every program run). */

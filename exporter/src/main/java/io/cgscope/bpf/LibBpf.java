@@ -1,5 +1,8 @@
 package io.cgscope.bpf;
 
+import io.cgscope.linux.Arch;
+import io.cgscope.linux.Libc;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -8,6 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -17,12 +22,22 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The libbpf functions cgscope calls, bound by hand with Panama FFM against Debian's
- * {@code libbpf.so.1} (1.1). The only class that links libbpf.
+ * {@code libbpf.so.1} (1.1), each behind a typed static method, as {@link Libc} does for libc.
+ * The only class that links libbpf: the rest of the package calls these methods and holds no
+ * handle, {@code invokeExact} or {@code catch (Throwable)} of its own.
  *
- * <p>libbpf 1.x conventions: functions returning {@code int} return {@code -errno} on failure
- * (no errno read needed); functions returning a pointer return NULL and set errno, so those
- * handles capture errno. Every handle is {@code static final} and called with {@code invokeExact}.
- * When the library is missing every handle is null and {@link #unavailabilityCause()} says why.
+ * <p><b>One error convention.</b> libbpf 1.x returns {@code -errno} from functions returning
+ * {@code int}, and NULL with errno set from functions returning a pointer (those handles capture
+ * errno, read only after a NULL). The methods here keep that as one rule: a failure is a negative
+ * errno ({@code -errno}), never a positive one. Where a failure can be a result for the caller (ENOENT
+ * ends an iteration, a key deleted meanwhile, a kernel that refuses batches), the method returns
+ * it ({@code 0} or {@code -errno}) and the caller decides; where any failure is an error, the
+ * method throws. Every {@link BpfException} is made by {@link #failure}, which names the call and
+ * libbpf's text: {@code bpf_map_lookup_elem(update_failures) failed: Operation not permitted (-1)}.
+ * Calls that make libbpf print its reason (load, attach) add libbpf's last lines ({@link LibBpfLog}).
+ *
+ * <p>When the library is missing every handle is null, {@link #available()} is false and
+ * {@link #unavailabilityCause()} says why; callers check before their first call.
  */
 final class LibBpf {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -49,80 +64,86 @@ final class LibBpf {
     }
 
     // libbpf_print_fn_t libbpf_set_print(libbpf_print_fn_t fn);  <bpf/libbpf.h>
-    static final MethodHandle SET_PRINT = plain("libbpf_set_print", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    private static final MethodHandle SET_PRINT = plain("libbpf_set_print", FunctionDescriptor.of(ADDRESS, ADDRESS));
     // struct bpf_object *bpf_object__open_mem(const void *obj_buf, size_t obj_buf_sz,
     //                                         const struct bpf_object_open_opts *opts);  <bpf/libbpf.h>
-    static final MethodHandle OBJECT_OPEN_MEM = withErrno("bpf_object__open_mem",
+    private static final MethodHandle OBJECT_OPEN_MEM = withErrno("bpf_object__open_mem",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
     // int bpf_object__load(struct bpf_object *obj);  <bpf/libbpf.h>
-    static final MethodHandle OBJECT_LOAD = plain("bpf_object__load", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle OBJECT_LOAD = plain("bpf_object__load", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // void bpf_object__close(struct bpf_object *obj);  <bpf/libbpf.h>
-    static final MethodHandle OBJECT_CLOSE = plain("bpf_object__close", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final MethodHandle OBJECT_CLOSE = plain("bpf_object__close", FunctionDescriptor.ofVoid(ADDRESS));
     // struct bpf_program *bpf_object__find_program_by_name(const struct bpf_object *obj, const char *name);
-    static final MethodHandle FIND_PROGRAM = plain("bpf_object__find_program_by_name",
+    private static final MethodHandle FIND_PROGRAM = plain("bpf_object__find_program_by_name",
             FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     // struct bpf_map *bpf_object__find_map_by_name(const struct bpf_object *obj, const char *name);
-    static final MethodHandle FIND_MAP = plain("bpf_object__find_map_by_name",
+    private static final MethodHandle FIND_MAP = plain("bpf_object__find_map_by_name",
             FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     // int bpf_program__set_autoload(struct bpf_program *prog, bool autoload);  <bpf/libbpf.h>
-    static final MethodHandle PROGRAM_SET_AUTOLOAD = plain("bpf_program__set_autoload",
+    private static final MethodHandle PROGRAM_SET_AUTOLOAD = plain("bpf_program__set_autoload",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_BOOLEAN));
     // int bpf_program__fd(const struct bpf_program *prog);  <bpf/libbpf.h>
-    static final MethodHandle PROGRAM_FD = plain("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle PROGRAM_FD = plain("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // struct bpf_link *bpf_program__attach(const struct bpf_program *prog);  <bpf/libbpf.h>
-    static final MethodHandle PROGRAM_ATTACH = withErrno("bpf_program__attach",
+    private static final MethodHandle PROGRAM_ATTACH = withErrno("bpf_program__attach",
             FunctionDescriptor.of(ADDRESS, ADDRESS));
     // struct bpf_link *bpf_program__attach_perf_event(const struct bpf_program *prog, int pfd);
-    static final MethodHandle PROGRAM_ATTACH_PERF_EVENT = withErrno("bpf_program__attach_perf_event",
+    private static final MethodHandle PROGRAM_ATTACH_PERF_EVENT = withErrno("bpf_program__attach_perf_event",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     // int bpf_link__destroy(struct bpf_link *link);  <bpf/libbpf.h>
-    static final MethodHandle LINK_DESTROY = plain("bpf_link__destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle LINK_DESTROY = plain("bpf_link__destroy",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // int bpf_map__set_max_entries(struct bpf_map *map, __u32 max_entries);  <bpf/libbpf.h>
-    static final MethodHandle MAP_SET_MAX_ENTRIES = plain("bpf_map__set_max_entries",
+    private static final MethodHandle MAP_SET_MAX_ENTRIES = plain("bpf_map__set_max_entries",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     // const void *bpf_map__initial_value(struct bpf_map *map, size_t *psize);  <bpf/libbpf.h>
     // (before load: the writable image of a global data section such as .rodata)
-    static final MethodHandle MAP_INITIAL_VALUE = plain("bpf_map__initial_value",
+    private static final MethodHandle MAP_INITIAL_VALUE = plain("bpf_map__initial_value",
             FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     // int bpf_map__fd(const struct bpf_map *map);  <bpf/libbpf.h>
-    static final MethodHandle MAP_FD = plain("bpf_map__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle MAP_FD = plain("bpf_map__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // __u32 bpf_map__value_size(const struct bpf_map *map);  <bpf/libbpf.h>
-    static final MethodHandle MAP_VALUE_SIZE = plain("bpf_map__value_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle MAP_VALUE_SIZE = plain("bpf_map__value_size",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // __u32 bpf_map__max_entries(const struct bpf_map *map);  <bpf/libbpf.h>
-    static final MethodHandle MAP_MAX_ENTRIES = plain("bpf_map__max_entries",
+    private static final MethodHandle MAP_MAX_ENTRIES = plain("bpf_map__max_entries",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values,
     //                          __u32 *count, const struct bpf_map_batch_opts *opts);  <bpf/bpf.h>
-    static final MethodHandle MAP_LOOKUP_BATCH = plain("bpf_map_lookup_batch",
+    private static final MethodHandle MAP_LOOKUP_BATCH = plain("bpf_map_lookup_batch",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     // int bpf_map_get_next_key(int fd, const void *key, void *next_key);  <bpf/bpf.h>
-    static final MethodHandle MAP_GET_NEXT_KEY = plain("bpf_map_get_next_key",
+    private static final MethodHandle MAP_GET_NEXT_KEY = plain("bpf_map_get_next_key",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     // int bpf_map_lookup_elem(int fd, const void *key, void *value);  <bpf/bpf.h>
-    static final MethodHandle MAP_LOOKUP_ELEM = plain("bpf_map_lookup_elem",
+    private static final MethodHandle MAP_LOOKUP_ELEM = plain("bpf_map_lookup_elem",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     // int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);  <bpf/bpf.h>
-    static final MethodHandle MAP_UPDATE_ELEM = plain("bpf_map_update_elem",
+    private static final MethodHandle MAP_UPDATE_ELEM = plain("bpf_map_update_elem",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
     // int bpf_map_delete_elem(int fd, const void *key);  <bpf/bpf.h>
-    static final MethodHandle MAP_DELETE_ELEM = plain("bpf_map_delete_elem",
+    private static final MethodHandle MAP_DELETE_ELEM = plain("bpf_map_delete_elem",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     // int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len);  <bpf/bpf.h>
-    static final MethodHandle OBJ_GET_INFO_BY_FD = plain("bpf_obj_get_info_by_fd",
+    private static final MethodHandle OBJ_GET_INFO_BY_FD = plain("bpf_obj_get_info_by_fd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     // int libbpf_num_possible_cpus(void);  <bpf/libbpf.h>
-    static final MethodHandle NUM_POSSIBLE_CPUS = plain("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle NUM_POSSIBLE_CPUS = plain("libbpf_num_possible_cpus",
+            FunctionDescriptor.of(JAVA_INT));
     // int libbpf_strerror(int err, char *buf, size_t size);  <bpf/libbpf.h>
-    static final MethodHandle STRERROR = plain("libbpf_strerror",
+    private static final MethodHandle STRERROR = plain("libbpf_strerror",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
 
     /** {@code BPF_ANY} for {@code bpf_map_update_elem} ({@code <linux/bpf.h>}). */
     static final long BPF_ANY = 0;
-    /** {@code sizeof(struct bpf_map_batch_opts)} in libbpf 1.1: sz, elem_flags, flags. */
-    static final long BATCH_OPTS_SIZE = 24;
+    /** {@code enum libbpf_print_level} ({@code <bpf/libbpf.h>}). */
+    static final int LIBBPF_WARN = 0;
+    static final int LIBBPF_INFO = 1;
 
     private LibBpf() {
     }
+
+    // ---------------------------------------------------------------- the library and its errors
 
     /** Whether libbpf could be loaded. */
     static boolean available() {
@@ -134,15 +155,14 @@ final class LibBpf {
         return CAUSE;
     }
 
-    static MemorySegment callState() {
-        return CALL_STATE.get();
+    /** Throws with {@link #unavailabilityCause()} when libbpf is missing: before a first call. */
+    static void requireAvailable() throws BpfException {
+        if (!available()) {
+            throw new BpfException(CAUSE);
+        }
     }
 
-    static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
-    }
-
-    /** libbpf's text for an error ({@code -errno} or a libbpf error code), e.g. "Operation not permitted". */
+    /** libbpf's text for an error ({@code -errno} or a libbpf error code), e.g. "Operation not permitted (-1)". */
     static String strerror(int err) {
         if (STRERROR == null) {
             return "error " + err;
@@ -157,9 +177,367 @@ final class LibBpf {
         }
     }
 
+    /** The one way a failed call becomes an exception: {@code <call> failed: <libbpf's text>}. */
+    static BpfException failure(String call, int err) {
+        return failure(call, err, "");
+    }
 
-    static Linker linker() {
-        return LINKER;
+    /** As {@link #failure(String, int)}, with {@code detail} appended (a hint, or libbpf's own log). */
+    static BpfException failure(String call, int err, String detail) {
+        return new BpfException(call + " failed: " + strerror(err) + detail);
+    }
+
+    /** libbpf's last lines, as a suffix for {@link #failure}: empty when it printed nothing. */
+    private static String logDetail(String log) {
+        return log.isEmpty() ? "" : "; libbpf: " + log;
+    }
+
+    /** {@code int libbpf_num_possible_cpus(void)}. */
+    static int numPossibleCpus() throws BpfException {
+        requireAvailable();
+        int n;
+        try {
+            n = (int) NUM_POSSIBLE_CPUS.invokeExact();
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        if (n <= 0) {
+            throw failure("libbpf_num_possible_cpus", n);
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- objects
+
+    /** {@code bpf_object__open_mem(image, size, opts)}: the object, never NULL. */
+    static MemorySegment objectOpenMem(MemorySegment image, long size, MemorySegment opts) throws BpfException {
+        requireAvailable();
+        MemorySegment state = CALL_STATE.get();
+        MemorySegment obj;
+        try {
+            obj = (MemorySegment) OBJECT_OPEN_MEM.invokeExact(state, image, size, opts);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        if (obj.equals(MemorySegment.NULL)) {
+            throw failure("bpf_object__open_mem", -errno(state));
+        }
+        return obj;
+    }
+
+    /** {@code bpf_object__load(obj)}: creates the maps and loads the programs marked for autoload. */
+    static void objectLoad(MemorySegment obj) throws BpfException {
+        int rc;
+        LibBpfLog.capture();
+        try {
+            rc = (int) OBJECT_LOAD.invokeExact(obj);
+        } catch (Throwable t) {
+            LibBpfLog.take();
+            throw Libc.rethrow(t);
+        }
+        String log = LibBpfLog.take();
+        if (rc < 0) {
+            throw failure("bpf_object__load", rc, logDetail(log));
+        }
+    }
+
+    /** {@code bpf_object__close(obj)}; never throws (the process is the last owner of its fds anyway). */
+    static void objectClose(MemorySegment obj) {
+        try {
+            OBJECT_CLOSE.invokeExact(obj);
+        } catch (Throwable t) {
+            // nothing sensible to do
+        }
+    }
+
+    /** {@code bpf_object__find_program_by_name}: the program, or {@link MemorySegment#NULL} when there is none. */
+    static MemorySegment findProgram(MemorySegment obj, String name) {
+        return find(FIND_PROGRAM, obj, name);
+    }
+
+    /** {@code bpf_object__find_map_by_name}: the map, or {@link MemorySegment#NULL} when there is none. */
+    static MemorySegment findMap(MemorySegment obj, String name) {
+        return find(FIND_MAP, obj, name);
+    }
+
+    private static MemorySegment find(MethodHandle finder, MemorySegment obj, String name) {
+        try (Arena scratch = Arena.ofConfined()) {
+            return (MemorySegment) finder.invokeExact(obj, scratch.allocateFrom(name));
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- programs and links
+
+    /** {@code bpf_program__set_autoload(prog, load)} (before load). */
+    static void programSetAutoload(MemorySegment prog, String name, boolean load) throws BpfException {
+        int rc;
+        try {
+            rc = (int) PROGRAM_SET_AUTOLOAD.invokeExact(prog, load);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        if (rc < 0) {
+            throw failure("bpf_program__set_autoload(" + name + ")", rc);
+        }
+    }
+
+    /** {@code bpf_program__fd(prog)}: the fd, or {@code -errno} when the program is not loaded. */
+    static int programFd(MemorySegment prog) {
+        try {
+            return (int) PROGRAM_FD.invokeExact(prog);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_program__attach(prog)}: the link (its section name says where, e.g. {@code tp_btf/sched_switch}). */
+    static MemorySegment programAttach(MemorySegment prog, String name) throws BpfException {
+        MemorySegment state = CALL_STATE.get();
+        MemorySegment link;
+        LibBpfLog.capture();
+        try {
+            link = (MemorySegment) PROGRAM_ATTACH.invokeExact(state, prog);
+        } catch (Throwable t) {
+            LibBpfLog.take();
+            throw Libc.rethrow(t);
+        }
+        String log = LibBpfLog.take();
+        if (link.equals(MemorySegment.NULL)) {
+            throw failure("bpf_program__attach(" + name + ")", -errno(state), logDetail(log));
+        }
+        return link;
+    }
+
+    /**
+     * {@code bpf_program__attach_perf_event(prog, perfFd)}: the link, which owns the perf event fd
+     * from then on ({@link #linkDestroy} closes it); on a failure the caller still owns it.
+     */
+    static MemorySegment programAttachPerfEvent(MemorySegment prog, String name, int cpu, int perfFd)
+            throws BpfException {
+        MemorySegment state = CALL_STATE.get();
+        MemorySegment link;
+        LibBpfLog.capture();
+        try {
+            link = (MemorySegment) PROGRAM_ATTACH_PERF_EVENT.invokeExact(state, prog, perfFd);
+        } catch (Throwable t) {
+            LibBpfLog.take();
+            throw Libc.rethrow(t);
+        }
+        String log = LibBpfLog.take();
+        if (link.equals(MemorySegment.NULL)) {
+            throw failure("bpf_program__attach_perf_event(" + name + ", cpu " + cpu + ")", -errno(state),
+                    logDetail(log));
+        }
+        return link;
+    }
+
+    /** {@code bpf_link__destroy(link)}: detaches; never throws (detaching cannot be retried meaningfully). */
+    static void linkDestroy(MemorySegment link) {
+        try {
+            int rc = (int) LINK_DESTROY.invokeExact(link);
+        } catch (Throwable t) {
+            // the fds go with the process at the latest
+        }
+    }
+
+    // ---------------------------------------------------------------- maps of an object
+
+    /** {@code bpf_map__set_max_entries(map, maxEntries)} (before load). */
+    static void mapSetMaxEntries(MemorySegment map, String name, int maxEntries) throws BpfException {
+        int rc;
+        try {
+            rc = (int) MAP_SET_MAX_ENTRIES.invokeExact(map, maxEntries);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        if (rc < 0) {
+            throw failure("bpf_map__set_max_entries(" + name + ", " + maxEntries + ")", rc);
+        }
+    }
+
+    /**
+     * {@code bpf_map__initial_value(map, &size)} (before load): the writable image of a global data
+     * section, as a segment of its size, or {@link MemorySegment#NULL} when the map has none.
+     */
+    static MemorySegment mapInitialValue(MemorySegment map) {
+        try (Arena scratch = Arena.ofConfined()) {
+            MemorySegment size = scratch.allocate(JAVA_LONG);
+            MemorySegment data = (MemorySegment) MAP_INITIAL_VALUE.invokeExact(map, size);
+            return data.equals(MemorySegment.NULL) ? data : data.reinterpret(size.get(JAVA_LONG, 0));
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_map__fd(map)}: the fd, or {@code -errno} when the map was not created. */
+    static int mapFd(MemorySegment map) {
+        return intOf(MAP_FD, map);
+    }
+
+    /** {@code bpf_map__value_size(map)}. */
+    static int mapValueSize(MemorySegment map) {
+        return intOf(MAP_VALUE_SIZE, map);
+    }
+
+    /** {@code bpf_map__max_entries(map)}. */
+    static int mapMaxEntries(MemorySegment map) {
+        return intOf(MAP_MAX_ENTRIES, map);
+    }
+
+    private static int intOf(MethodHandle getter, MemorySegment map) {
+        try {
+            return (int) getter.invokeExact(map);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- map fds: 0 or -errno, the caller decides
+
+    /**
+     * {@code bpf_map_lookup_batch(fd, in, out, keys, values, count, NULL)}: 0, or {@code -ENOENT}
+     * for the last batch (entries may still have been read: {@code *count}), or another {@code -errno}.
+     */
+    static int mapLookupBatch(int fd, MemorySegment inBatch, MemorySegment outBatch, MemorySegment keys,
+                              MemorySegment values, MemorySegment count) {
+        try {
+            return (int) MAP_LOOKUP_BATCH.invokeExact(fd, inBatch, outBatch, keys, values, count, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_map_get_next_key(fd, key, next)}: 0, {@code -ENOENT} after the last key, or {@code -errno}. */
+    static int mapGetNextKey(int fd, MemorySegment key, MemorySegment nextKey) {
+        try {
+            return (int) MAP_GET_NEXT_KEY.invokeExact(fd, key, nextKey);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_map_lookup_elem(fd, key, value)}: 0, {@code -ENOENT} when absent, or {@code -errno}. */
+    static int mapLookupElem(int fd, MemorySegment key, MemorySegment value) {
+        try {
+            return (int) MAP_LOOKUP_ELEM.invokeExact(fd, key, value);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_map_update_elem(fd, key, value, flags)}: 0 or {@code -errno}. */
+    static int mapUpdateElem(int fd, MemorySegment key, MemorySegment value, long flags) {
+        try {
+            return (int) MAP_UPDATE_ELEM.invokeExact(fd, key, value, flags);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_map_delete_elem(fd, key)}: 0, {@code -ENOENT} when absent, or {@code -errno}. */
+    static int mapDeleteElem(int fd, MemorySegment key) {
+        try {
+            return (int) MAP_DELETE_ELEM.invokeExact(fd, key);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_obj_get_info_by_fd(fd, info, &len)}: 0 or {@code -errno}; {@code infoLen} holds a __u32. */
+    static int objGetInfoByFd(int fd, MemorySegment info, MemorySegment infoLen) {
+        try {
+            return (int) OBJ_GET_INFO_BY_FD.invokeExact(fd, info, infoLen);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- libbpf's messages
+
+    /** Receives libbpf's messages, formatted; called on whatever thread libbpf prints from. */
+    interface Printer {
+        /** @param level {@link #LIBBPF_WARN}, {@link #LIBBPF_INFO} or debug */
+        void print(int level, String message);
+    }
+
+    private static volatile Printer printer;
+
+    /**
+     * {@code libbpf_set_print}: routes libbpf's messages to {@code target} through an upcall whose
+     * stub lives in {@link Arena#global()} (libbpf keeps the pointer forever) and never throws (an
+     * exception escaping an upcall would crash the JVM). Once per JVM.
+     *
+     * @return false when libbpf is missing or the upcall cannot be made
+     */
+    static synchronized boolean setPrint(Printer target) {
+        if (!available() || SET_PRINT == null) {
+            return false;
+        }
+        boolean first = printer == null;
+        printer = target;
+        if (!first) {
+            return true;
+        }
+        try {
+            MethodHandle upcall = MethodHandles.lookup().findStatic(LibBpf.class, "print",
+                    MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class));
+            MemorySegment stub = LINKER.upcallStub(upcall,
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), Arena.global());
+            MemorySegment previous = (MemorySegment) SET_PRINT.invokeExact(stub); // libbpf's stderr printer
+            return true;
+        } catch (Throwable t) {
+            printer = null;
+            return false;
+        }
+    }
+
+    /** The upcall: {@code int (*)(enum libbpf_print_level level, const char *fmt, va_list ap)}. */
+    private static int print(int level, MemorySegment format, MemorySegment vaList) {
+        try {
+            String message = format(format, vaList);
+            Printer p = printer;
+            if (message == null || p == null) {
+                return 0;
+            }
+            p.print(level, message);
+            return message.length();
+        } catch (Throwable t) {
+            return 0; // never let anything escape into native code
+        }
+    }
+
+    private static final int FIRST_BUFFER = 4096;
+    private static final int MAX_MESSAGE = 1 << 20;
+
+    /** printf's {@code format} with the arguments of {@code vaList}, or null. */
+    private static String format(MemorySegment format, MemorySegment vaList) {
+        int vaListSize = Arch.current().vaListSize;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fmt = format.reinterpret(Long.MAX_VALUE);
+            MemorySegment ap = vaList.reinterpret(vaListSize);
+            // vsnprintf consumes the va_list in place: keep a copy (what va_copy does on both ABIs) for a retry.
+            MemorySegment copy = arena.allocate(vaListSize, 8).copyFrom(ap);
+            MemorySegment buf = arena.allocate(FIRST_BUFFER);
+            int n = Libc.vsnprintf(buf, fmt, ap);
+            if (n < 0) {
+                return null;
+            }
+            if (n >= FIRST_BUFFER) {
+                buf = arena.allocate(Math.min(n + 1, MAX_MESSAGE));
+                if (Libc.vsnprintf(buf, fmt, copy) < 0) {
+                    return null;
+                }
+            }
+            return buf.getString(0);
+        }
+    }
+
+    // ---------------------------------------------------------------- binding
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
     }
 
     private static MethodHandle plain(String name, FunctionDescriptor descriptor) {

@@ -1,7 +1,6 @@
 package io.cgscope.bpf;
 
 import io.cgscope.linux.Fd;
-import io.cgscope.linux.Libc;
 import io.cgscope.linux.PerfEvents;
 import io.cgscope.linux.SyscallException;
 
@@ -44,21 +43,7 @@ final class Links implements AutoCloseable {
     }
 
     private static MemorySegment attachTracepoint(MemorySegment prog, String name) throws BpfException {
-        MemorySegment state = LibBpf.callState();
-        MemorySegment link;
-        LibBpfLog.capture();
-        try {
-            link = (MemorySegment) LibBpf.PROGRAM_ATTACH.invokeExact(state, prog);
-        } catch (Throwable t) {
-            LibBpfLog.take();
-            throw Libc.rethrow(t);
-        }
-        String log = LibBpfLog.take();
-        if (link.equals(MemorySegment.NULL)) {
-            throw new BpfException("bpf_program__attach(" + name + ") failed: "
-                    + LibBpf.strerror(-LibBpf.errno(state)) + (log.isEmpty() ? "" : "; libbpf: " + log));
-        }
-        return link;
+        return LibBpf.programAttach(prog, name);
     }
 
     private void attachPerfEvent(MemorySegment prog, String name, int cpu, int hz) throws BpfException {
@@ -68,25 +53,13 @@ final class Links implements AutoCloseable {
         } catch (SyscallException e) {
             throw new BpfException(e.getMessage(), e);
         }
-        MemorySegment state = LibBpf.callState();
-        MemorySegment link;
-        LibBpfLog.capture();
         try {
-            link = (MemorySegment) LibBpf.PROGRAM_ATTACH_PERF_EVENT.invokeExact(state, prog, event.get());
-        } catch (Throwable t) {
-            LibBpfLog.take();
+            // The link owns the perf fd now: bpf_link__destroy closes it. Our Fd is dropped unclosed.
+            links.add(LibBpf.programAttachPerfEvent(prog, name, cpu, event.get()));
+        } catch (BpfException | RuntimeException e) {
             event.closeQuietly();
-            throw Libc.rethrow(t);
+            throw e;
         }
-        String log = LibBpfLog.take();
-        if (link.equals(MemorySegment.NULL)) {
-            int errno = LibBpf.errno(state);
-            event.closeQuietly();
-            throw new BpfException("bpf_program__attach_perf_event(" + name + ", cpu " + cpu + ") failed: "
-                    + LibBpf.strerror(-errno) + (log.isEmpty() ? "" : "; libbpf: " + log));
-        }
-        // The link owns the perf fd now: bpf_link__destroy closes it. Our Fd is dropped unclosed.
-        links.add(link);
     }
 
     /** The online CPUs from {@code /sys/devices/system/cpu/online} ({@code 0-3,6}); CPU 0 alone if unreadable. */
@@ -122,11 +95,7 @@ final class Links implements AutoCloseable {
     @Override
     public void close() {
         for (MemorySegment link : links) {
-            try {
-                int rc = (int) LibBpf.LINK_DESTROY.invokeExact(link);
-            } catch (Throwable t) {
-                // detaching cannot be retried meaningfully; the fds go with the process at the latest
-            }
+            LibBpf.linkDestroy(link);
         }
         links.clear();
     }

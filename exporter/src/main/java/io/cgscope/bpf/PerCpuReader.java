@@ -1,6 +1,6 @@
 package io.cgscope.bpf;
 
-import io.cgscope.linux.Libc;
+import io.cgscope.linux.Errno;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,11 +14,11 @@ import java.lang.foreign.ValueLayout;
  * Also deletes entries. The native buffers are allocated once; one owner thread at a time.
  */
 final class PerCpuReader implements AutoCloseable {
-    private static final int ENOENT = 2;
-    private static final int EINVAL = 22;
-    private static final int ENOSPC = 28;
-    private static final int EOPNOTSUPP = 95;
-    private static final int ENOTSUPP = 524; // kernel-internal, leaks to user space for unsupported map ops
+    private static final int ENOENT = Errno.ENOENT;
+    private static final int EINVAL = Errno.EINVAL;
+    private static final int ENOSPC = Errno.ENOSPC;
+    private static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
+    private static final int ENOTSUPP = Errno.ENOTSUPP;
 
     private final BpfMap map;
     private final int cpus;
@@ -84,21 +84,15 @@ final class PerCpuReader implements AutoCloseable {
         MemorySegment in = MemorySegment.NULL;
         while (true) {
             count.set(ValueLayout.JAVA_INT, 0, batch);
-            int rc;
-            try {
-                rc = (int) LibBpf.MAP_LOOKUP_BATCH.invokeExact(map.fd(), in, outBatch, keys, values, count,
-                        MemorySegment.NULL);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
+            int rc = LibBpf.mapLookupBatch(map.fd(), in, outBatch, keys, values, count);
             if (rc < 0 && rc != -ENOENT) {
                 if (first && (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -ENOTSUPP)) {
                     batchRefused = true;
                     return false;
                 }
                 // ENOSPC: one hash bucket holds more entries than a batch; cannot happen with sane batches.
-                throw new BpfException("bpf_map_lookup_batch(" + map.name() + ") failed: " + LibBpf.strerror(rc)
-                        + (rc == -ENOSPC ? " (a hash bucket is larger than the batch of " + batch + ")" : ""));
+                throw LibBpf.failure("bpf_map_lookup_batch(" + map.name() + ")", rc,
+                        rc == -ENOSPC ? " (a hash bucket is larger than the batch of " + batch + ")" : "");
             }
             int n = count.get(ValueLayout.JAVA_INT, 0);
             // One bulk copy of the batch into Java arrays, then plain array arithmetic.
@@ -120,29 +114,20 @@ final class PerCpuReader implements AutoCloseable {
         MemorySegment prev = MemorySegment.NULL;
         int guard = 0;
         while (true) {
-            int rc;
-            try {
-                rc = (int) LibBpf.MAP_GET_NEXT_KEY.invokeExact(map.fd(), prev, nextKey);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
+            int rc = LibBpf.mapGetNextKey(map.fd(), prev, nextKey);
             if (rc == -ENOENT) {
                 return;
             }
             if (rc < 0) {
-                throw new BpfException("bpf_map_get_next_key(" + map.name() + ") failed: " + LibBpf.strerror(rc));
+                throw LibBpf.failure("bpf_map_get_next_key(" + map.name() + ")", rc);
             }
             MemorySegment.copy(nextKey, 0, key, 0, 8);
             prev = key;
-            try {
-                rc = (int) LibBpf.MAP_LOOKUP_ELEM.invokeExact(map.fd(), key, values);
-            } catch (Throwable t) {
-                throw Libc.rethrow(t);
-            }
+            rc = LibBpf.mapLookupElem(map.fd(), key, values);
             if (rc == 0) {
                 sumInto(into, key.get(ValueLayout.JAVA_LONG, 0), values, 0);
             } else if (rc != -ENOENT) { // ENOENT: deleted between the two calls
-                throw new BpfException("bpf_map_lookup_elem(" + map.name() + ") failed: " + LibBpf.strerror(rc));
+                throw LibBpf.failure("bpf_map_lookup_elem(" + map.name() + ")", rc);
             }
             if (++guard > 4 * map.maxEntries() + 16) {
                 return; // a key deleted under us restarts get_next_key from the beginning: never loop forever
@@ -163,14 +148,9 @@ final class PerCpuReader implements AutoCloseable {
     /** Deletes one cgroup's entry; true when it was there. */
     boolean delete(long cgroupId) throws BpfException {
         key.set(ValueLayout.JAVA_LONG, 0, cgroupId);
-        int rc;
-        try {
-            rc = (int) LibBpf.MAP_DELETE_ELEM.invokeExact(map.fd(), key);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        int rc = LibBpf.mapDeleteElem(map.fd(), key);
         if (rc < 0 && rc != -ENOENT) {
-            throw new BpfException("bpf_map_delete_elem(" + map.name() + ") failed: " + LibBpf.strerror(rc));
+            throw LibBpf.failure("bpf_map_delete_elem(" + map.name() + ")", rc);
         }
         return rc == 0;
     }
@@ -182,14 +162,9 @@ final class PerCpuReader implements AutoCloseable {
         for (int w = 0; w < perCpu0.length && w < words; w++) {
             values.set(ValueLayout.JAVA_LONG, 8L * w, perCpu0[w]);
         }
-        int rc;
-        try {
-            rc = (int) LibBpf.MAP_UPDATE_ELEM.invokeExact(map.fd(), key, values, LibBpf.BPF_ANY);
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        int rc = LibBpf.mapUpdateElem(map.fd(), key, values, LibBpf.BPF_ANY);
         if (rc < 0) {
-            throw new BpfException("bpf_map_update_elem(" + map.name() + ") failed: " + LibBpf.strerror(rc));
+            throw LibBpf.failure("bpf_map_update_elem(" + map.name() + ")", rc);
         }
     }
 

@@ -3,7 +3,9 @@ package io.cgscope.fanotify;
 import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.cgroupfs.Sweeper;
 import io.cgscope.index.CgroupIndex;
-import io.cgscope.index.Source;
+import io.cgscope.index.IndexHealth;
+import io.cgscope.index.IndexKeeper;
+import io.cgscope.index.IndexSource;
 import io.cgscope.linux.Errno;
 import io.cgscope.linux.EventFd;
 import io.cgscope.linux.Fd;
@@ -11,24 +13,24 @@ import io.cgscope.linux.Libc;
 import io.cgscope.linux.Poller;
 import io.cgscope.linux.SyscallException;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Keeps a {@link CgroupIndex} equal to the cgroup tree by following fanotify events on the whole
- * cgroup2 file system. Owns the fanotify fd and the one thread that reads it and writes the index.
+ * The fanotify source: keeps a {@link CgroupIndex} equal to the cgroup tree by following fanotify
+ * events on the whole cgroup2 file system. Owns the fanotify fd and the one thread that reads it
+ * and writes the index.
  *
- * <p>Start without a race: the mark is placed first, then the tree is swept, then the events
- * queued meanwhile are applied; {@link #start()} returns once the queue was drained, when the
- * index equals the tree. Afterwards the reader thread waits only on the kernel ({@code poll}).
- * A queue overflow, or a read error that may have lost events, triggers a re-sync sweep.
+ * <p>Started by its {@link IndexKeeper} without a race: {@link #attach()} places the mark, the
+ * keeper sweeps the tree, {@link #catchUp()} applies the events queued meanwhile, {@link #follow()}
+ * starts the reader thread, which then waits only on the kernel ({@code poll}). A queue overflow,
+ * or a read error that may have lost events, triggers a re-sync sweep.
  */
-public final class CgroupWatcher implements AutoCloseable {
+public final class CgroupWatcher implements IndexSource, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CgroupWatcher.class.getName());
     private static final int READ_BUFFER = 256 * 1024;
     /**
@@ -42,13 +44,16 @@ public final class CgroupWatcher implements AutoCloseable {
     private static final long MAX_BACKOFF_MILLIS = 5000;
 
     private final CgroupFs fs;
+    private final IndexKeeper keeper;
     private final CgroupIndex index;
+    private final IndexHealth health;
     private final boolean unlimitedQueue;
+    /** The sweeper this watcher made for its own keeper (the standalone constructor), or null. */
+    private final Sweeper ownTree;
     private final Arena arena = Arena.ofShared();
     private final EventFd wake;
     private final MemorySegment buf;
     private final EventParser parser;
-    private final Sweeper sweeper;
     private final ChildIds childIds;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Fd fanotify;
@@ -59,39 +64,70 @@ public final class CgroupWatcher implements AutoCloseable {
     private volatile CountDownLatch hold;
     private volatile CountDownLatch held;
     private final EventApplier applier;
+    /** The reader gave the index up to the keeper's fallback: it releases what it holds as it ends. */
+    private volatile boolean gaveUp;
+    private boolean released;
 
+    /** A watcher that {@code keeper} starts ({@link IndexKeeper#start}). */
+    public CgroupWatcher(CgroupFs fs, IndexKeeper keeper, boolean unlimitedQueue) throws SyscallException {
+        this(fs, keeper, unlimitedQueue, null);
+    }
+
+    /** A watcher with a keeper of its own (no fallback), for tests and benchmarks: {@link #start()} starts it. */
     public CgroupWatcher(CgroupFs fs, CgroupIndex index, boolean unlimitedQueue) throws SyscallException {
+        this(fs, index, unlimitedQueue, new Sweeper(fs));
+    }
+
+    private CgroupWatcher(CgroupFs fs, CgroupIndex index, boolean unlimitedQueue, Sweeper ownTree)
+            throws SyscallException {
+        this(fs, new IndexKeeper(index, ownTree), unlimitedQueue, ownTree);
+    }
+
+    private CgroupWatcher(CgroupFs fs, IndexKeeper keeper, boolean unlimitedQueue, Sweeper ownTree)
+            throws SyscallException {
         this.fs = fs;
-        this.index = index;
+        this.keeper = keeper;
+        this.index = keeper.index();
+        this.health = keeper.health();
         this.unlimitedQueue = unlimitedQueue;
+        this.ownTree = ownTree;
         this.wake = new EventFd();
         this.buf = arena.allocate(READ_BUFFER, 8);
         this.parser = new EventParser(fs.fsid0(), fs.fsid1());
-        this.sweeper = new Sweeper(fs, arena);
         this.childIds = new ChildIds(fs, index, parser, arena);
         this.applier = new EventApplier(index, childIds);
     }
 
     /**
-     * Places the mark, sweeps, drains the queued events and starts the reader thread.
+     * Has the keeper start this watcher: mark, sweep, drain the queued events, start the reader.
      *
-     * @throws SyscallException when the kernel refuses the group or the mark (the caller may fall back to sweeps)
+     * @throws IOException when the kernel refuses the group or the mark (the caller may fall back to sweeps)
      */
-    public void start() throws SyscallException {
+    public void start() throws IOException {
+        keeper.start(this);
+    }
+
+    @Override
+    public IndexHealth.Mode mode() {
+        return IndexHealth.Mode.FANOTIFY;
+    }
+
+    /** Places the mark: from now on the kernel queues every cgroup's CREATE and DELETE for us. */
+    @Override
+    public void attach() throws SyscallException {
         fanotify = openGroup();
-        try {
-            index.root(fs.rootId());
-            resync(Source.SWEEP, false);
-            while (readBatch() > 0) {
-                // everything queued since the mark, to the end
-            }
-        } catch (SyscallException | RuntimeException e) {
-            fanotify.closeQuietly();
-            throw e;
+    }
+
+    /** Applies everything queued since the mark, to the end. */
+    @Override
+    public void catchUp() throws IOException {
+        while (readBatch() > 0) {
+            // to the end of the queue
         }
-        index.flush();
-        index.stats().mode.set("fanotify");
-        index.stats().notFollowing.set(null);
+    }
+
+    @Override
+    public void follow() {
         running = true;
         thread = Thread.ofPlatform().name("cgscope-fanotify").daemon(true).unstarted(this::run);
         thread.start();
@@ -137,19 +173,10 @@ public final class CgroupWatcher implements AutoCloseable {
     }
 
     private volatile Opener reopener = this::openGroup;
-    private volatile java.util.function.Consumer<String> onLost = reason -> { };
 
     /** Test seam: how a lost fd is replaced (a test makes it refuse, as after the privilege drop). */
     public void reopenWith(Opener opener) {
         this.reopener = opener;
-    }
-
-    /**
-     * Called on the reader thread, which then ends, when the fanotify fd is lost and a new mark
-     * is refused (after the privilege drop it needs CAP_SYS_ADMIN): the owner falls back to sweeps.
-     */
-    public void onFdLost(java.util.function.Consumer<String> fallback) {
-        this.onLost = fallback;
     }
 
     /** Whether the kernel granted FAN_UNLIMITED_QUEUE. */
@@ -205,6 +232,9 @@ public final class CgroupWatcher implements AutoCloseable {
             }
         } finally {
             stopped.countDown();
+            if (gaveUp) {
+                release(); // the keeper dropped this source: nobody else will close it
+            }
         }
     }
 
@@ -264,7 +294,7 @@ public final class CgroupWatcher implements AutoCloseable {
                 }
                 backoff = 100;
                 return true;
-            } catch (SyscallException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 if (!running) {
                     return false;
                 }
@@ -298,11 +328,8 @@ public final class CgroupWatcher implements AutoCloseable {
                     + refused.getMessage();
             LOG.warning(reason + "; falling back to sweeps");
             running = false;
-            try {
-                onLost.accept(reason);
-            } catch (RuntimeException e) {
-                index.stats().notFollowing.set(reason + "; the sweep fallback failed: " + e.getMessage());
-            }
+            gaveUp = true;
+            keeper.giveUp(this, reason);
             return null;
         }
     }
@@ -320,20 +347,19 @@ public final class CgroupWatcher implements AutoCloseable {
      * since events may have been lost with the failed batch.
      */
     private long recover(Exception e, Poller poller, long backoff) {
-        index.stats().notFollowing.set("fanotify reader failed: " + e.getMessage() + "; retrying");
-        index.stats().readerRestarts.increment();
+        keeper.readerFailed("fanotify reader failed: " + e.getMessage() + "; retrying");
         LOG.log(Level.WARNING, "fanotify reader failed, re-syncing in " + backoff + " ms: " + e, e);
         try {
             poller.await((int) backoff); // still ends at once on shutdown
             if (!running) {
                 return backoff;
             }
-            resync(Source.RESYNC, true);
+            resync();
             index.flush();
-            index.stats().notFollowing.set(null);
+            keeper.readerRecovered();
             LOG.info("fanotify reader recovered");
             return 100;
-        } catch (SyscallException | RuntimeException again) {
+        } catch (IOException | RuntimeException again) {
             LOG.warning("re-sync after reader failure failed: " + again);
             return Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
         }
@@ -345,7 +371,7 @@ public final class CgroupWatcher implements AutoCloseable {
      * start), and catching up matters more than batching. Otherwise the queue was about empty, and
      * a read to prove it (EAGAIN) would be one system call more per batch for nothing.
      */
-    private long readBatch() throws SyscallException {
+    private long readBatch() throws IOException {
         long total = 0;
         while (true) {
             long n = Libc.read(fanotify, buf);
@@ -357,9 +383,9 @@ public final class CgroupWatcher implements AutoCloseable {
             childIds.prepare(buf, n);
             parser.parse(buf, n, applier);
             if (applier.takeResyncNeeded()) {
-                index.stats().overflows.increment();
+                health.count(IndexHealth.Counter.OVERFLOWS);
                 LOG.warning("fanotify queue overflowed: events were lost, re-syncing");
-                resync(Source.RESYNC, true);
+                resync();
             }
             if (n <= buf.byteSize() / 2) {
                 return total;
@@ -367,19 +393,9 @@ public final class CgroupWatcher implements AutoCloseable {
         }
     }
 
-    private void resync(Source source, boolean announce) throws SyscallException {
-        long start = System.nanoTime();
-        List<CgroupIndex.Discovered> tree = new ArrayList<>();
-        sweeper.sweep((id, parentId, name) -> tree.add(new CgroupIndex.Discovered(id, parentId, name)));
-        CgroupIndex.Reconciled r = index.reconcile(tree, source, announce);
-        long took = System.nanoTime() - start;
-        index.stats().lastSweepNanos.set(took);
-        if (source == Source.RESYNC) {
-            index.stats().resyncs.increment();
-            index.stats().resyncNanos.add(took);
-            LOG.info("re-sync: " + tree.size() + " cgroups swept in " + took / 1_000_000 + " ms, " + r.added()
-                    + " found, " + r.removed() + " gone");
-        }
+    /** The keeper's re-sync (the index is swept again), logged. */
+    private void resync() throws IOException {
+        LOG.info("re-sync: " + keeper.resync().describe());
     }
 
     /** Stops the reader thread and closes the fd; idempotent. */
@@ -388,10 +404,10 @@ public final class CgroupWatcher implements AutoCloseable {
         running = false;
         try {
             wake.signal();
-        } catch (SyscallException ignored) {
-            // closing anyway
+        } catch (SyscallException | IllegalStateException ignored) {
+            // closing anyway (or already released after a give-up)
         }
-        if (thread != null) {
+        if (thread != null && thread != Thread.currentThread()) {
             try {
                 if (!stopped.await(2, java.util.concurrent.TimeUnit.SECONDS)) {
                     LOG.warning("fanotify reader did not stop within 2 s");
@@ -399,6 +415,14 @@ public final class CgroupWatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        release();
+    }
+
+    /** Closes the fds; the reader's directories and native memory too once it has stopped. */
+    private synchronized void release() {
+        if (released) {
+            return;
         }
         if (fanotify != null) {
             fanotify.closeQuietly();
@@ -409,6 +433,10 @@ public final class CgroupWatcher implements AutoCloseable {
         if (thread == null || stopped.getCount() == 0) {
             childIds.close();
             arena.close();
+            if (ownTree != null) {
+                ownTree.close();
+            }
         }
+        released = true;
     }
 }

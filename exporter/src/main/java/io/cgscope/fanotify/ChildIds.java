@@ -2,6 +2,7 @@ package io.cgscope.fanotify;
 
 import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.linux.CPath;
 import io.cgscope.linux.Errno;
 import io.cgscope.linux.Fd;
@@ -46,7 +47,7 @@ final class ChildIds {
         this.index = index;
         this.handles = new FileHandles(arena);
         this.dirPath = new CPath(arena);
-        this.batch = new CreateBatch(this::openDirectory, parser, index.stats(), arena);
+        this.batch = new CreateBatch(this::openDirectory, parser, index.health(), arena);
     }
 
     /** Before a read buffer's events are applied: answers its CREATEs by directory listings where that pays. */
@@ -72,7 +73,7 @@ final class ChildIds {
         if (listed != CreateBatch.NOT_LISTED) {
             return listed;
         }
-        index.stats().childIdsLookedUp.increment();
+        index.health().count(IndexHealth.Counter.CHILD_IDS_LOOKED_UP);
         Fd dir = batch.openDirectory(parentId);
         if (dir != null) {
             return handles.kernfsId(dir.get(), name);
@@ -82,7 +83,7 @@ final class ChildIds {
             return handles.kernfsId(fs.rootFd().get(), parentPath, name);
         }
         if (byHandleRefused) {
-            index.stats().lookupFailures.increment();
+            index.health().count(IndexHealth.Counter.LOOKUP_FAILURES);
             return FileHandles.GONE;
         }
         handleFallbacks++;
@@ -92,7 +93,7 @@ final class ChildIds {
         } catch (SyscallException e) {
             if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
                 byHandleRefused = true; // documented degradation: the resync or the DELETE fills the gap
-                index.stats().lookupFailures.increment();
+                index.health().count(IndexHealth.Counter.LOOKUP_FAILURES);
                 return FileHandles.GONE;
             }
             throw e;

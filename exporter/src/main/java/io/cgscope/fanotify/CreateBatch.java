@@ -1,6 +1,6 @@
 package io.cgscope.fanotify;
 
-import io.cgscope.index.IndexStats;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.FileHandles;
 import io.cgscope.linux.Libc;
@@ -53,7 +53,7 @@ final class CreateBatch {
     private static final int LISTING_BUFFER = 64 * 1024;
 
     private final LongFunction<Fd> openDirectory;
-    private final IndexStats stats;
+    private final IndexHealth health;
     private final EventParser parser;
     private final MemorySegment listing;
 
@@ -100,9 +100,9 @@ final class CreateBatch {
     /**
      * @param openDirectory opens a cgroup's directory by id for reading, or answers null (gone, not allowed)
      */
-    CreateBatch(LongFunction<Fd> openDirectory, EventParser parser, IndexStats stats, Arena arena) {
+    CreateBatch(LongFunction<Fd> openDirectory, EventParser parser, IndexHealth health, Arena arena) {
         this.openDirectory = openDirectory;
-        this.stats = stats;
+        this.health = health;
         this.parser = parser;
         this.listing = arena.allocate(LISTING_BUFFER, 8);
         Arrays.fill(dirEntries, -1);
@@ -250,7 +250,7 @@ final class CreateBatch {
                     ids[i] = FileHandles.GONE; // removed again since its CREATE: its DELETE brings the id
                 }
             }
-            stats.childIdsListed.add(creates);
+            health.add(IndexHealth.Counter.CHILD_IDS_LISTED, creates);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.cgscope.fanotify;
 
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.Source;
 import io.cgscope.linux.FileHandles;
 import io.cgscope.linux.SyscallException;
@@ -51,7 +52,7 @@ final class EventApplier implements EventParser.Sink {
             return;
         }
         if (e.foreign()) {
-            index.stats().foreignEvents.increment();
+            index.health().count(IndexHealth.Counter.FOREIGN_EVENTS);
             return;
         }
         if (!isCgroupEvent(e)) {
@@ -61,7 +62,7 @@ final class EventApplier implements EventParser.Sink {
             // A merged CREATE|DELETE is a create followed by a delete.
             byte[] name = null;
             if (e.isCreate()) {
-                index.stats().createEvents.increment();
+                index.health().count(IndexHealth.Counter.CREATE_EVENTS);
                 name = e.name(); // kept by the index: the one copy of it
                 long id = needsChildId(e) ? childIds.of(e.dirId(), name) : e.objectId();
                 if (id == FileHandles.GONE) {
@@ -71,7 +72,7 @@ final class EventApplier implements EventParser.Sink {
                 }
             }
             if (e.isDelete()) {
-                index.stats().deleteEvents.increment();
+                index.health().count(IndexHealth.Counter.DELETE_EVENTS);
                 if (e.objectId() == FanotifyEvent.NONE) {
                     malformed("DELETE without the child's FID record");
                 } else {
@@ -92,7 +93,7 @@ final class EventApplier implements EventParser.Sink {
 
     @Override
     public void malformed(String why) {
-        index.stats().malformedEvents.increment();
+        index.health().count(IndexHealth.Counter.MALFORMED_EVENTS);
         LOG.warning("malformed fanotify event: " + why);
     }
 }

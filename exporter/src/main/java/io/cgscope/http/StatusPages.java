@@ -2,7 +2,7 @@ package io.cgscope.http;
 
 import io.cgscope.BuildInfo;
 import io.cgscope.index.CgroupIndex;
-import io.cgscope.index.IndexStats;
+import io.cgscope.index.IndexHealth;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
@@ -24,8 +24,8 @@ final class StatusPages {
      * index mode, size or error text.
      */
     void health(RoutingContext ctx) {
-        IndexStats stats = index.stats();
-        String notFollowing = stats.notFollowing.get();
+        IndexHealth.Status status = index.health().status();
+        String notFollowing = status.notFollowing();
         if (ctx.get(BasicAuth.ANONYMOUS) != null) {
             if (notFollowing != null) {
                 Errors.send(ctx.response(), 503, "not healthy");
@@ -39,8 +39,8 @@ final class StatusPages {
             return;
         }
         StringBuilder sb = new StringBuilder(96).append("{\"status\":\"ok\",\"index_mode\":");
-        Json.string(sb, stats.mode.get());
-        String degraded = stats.degraded.get();
+        Json.string(sb, status.mode().label());
+        String degraded = status.degraded();
         if (degraded != null) {
             // Still following (by sweeps), but not the way it was asked to: say why.
             sb.append(",\"degraded\":");
@@ -52,15 +52,15 @@ final class StatusPages {
 
     /** The exporters' landing page: what this is, links, build, index mode and size. */
     void home(RoutingContext ctx) {
-        IndexStats stats = index.stats();
-        String notFollowing = stats.notFollowing.get();
+        IndexHealth.Status status = index.health().status();
+        String notFollowing = status.notFollowing();
         StringBuilder h = new StringBuilder(2048);
         h.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>cgscope</title></head>\n<body>\n")
                 .append("<h1>cgscope</h1>\n")
                 .append("<p>Names every cgroup and measures it: a live index of cgroup id &rarr; path fed by")
                 .append(" fanotify, per-cgroup counters from BPF, exported for Prometheus.</p>\n")
                 .append("<p>").append(html(build.toString())).append("</p>\n")
-                .append("<p>Index: mode <b>").append(html(stats.mode.get())).append("</b>, ")
+                .append("<p>Index: mode <b>").append(html(status.mode().label())).append("</b>, ")
                 .append(index.liveCount()).append(" live and ").append(index.deadCount())
                 .append(" retained cgroups, ")
                 .append(notFollowing == null ? "following the kernel" : "<b>not following</b>: " + html(notFollowing))

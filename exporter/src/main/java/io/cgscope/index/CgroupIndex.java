@@ -52,7 +52,7 @@ public final class CgroupIndex {
     /** CREATEs whose child was already gone: (parent, name) -> when seen, until the DELETE brings the id. */
     private final PendingCreates pendingCreates = new PendingCreates();
     private final ChangeLog changes = new ChangeLog(HISTORY, this);
-    private final IndexStats stats = new IndexStats();
+    private final IndexHealth health = new IndexHealth();
     private final List<Consumer<ExpiredCgroup>> expiryListeners = new CopyOnWriteArrayList<>();
     private final ExpiredCgroup expiring = new ExpiredCgroup(this);
     /** Work for the writer submitted by readers (on-demand lookups). */
@@ -111,13 +111,13 @@ public final class CgroupIndex {
         try {
             chain = resolver.apply(id);
         } catch (RuntimeException e) {
-            stats.lookupFailures.increment();
+            health.count(IndexHealth.Counter.LOOKUP_FAILURES);
             return Optional.empty();
         }
         if (chain.isEmpty() || chain.getLast().id() != id) {
             return Optional.empty();
         }
-        stats.lookups.increment();
+        health.count(IndexHealth.Counter.LOOKUPS);
         // The chain runs from the first ancestor the index may lack down to the id; the writer adds what is missing.
         StringBuilder path = new StringBuilder();
         String known = pathOf(chain.getFirst().parentId());
@@ -271,8 +271,9 @@ public final class CgroupIndex {
         return changes;
     }
 
-    public IndexStats stats() {
-        return stats;
+    /** How the index is kept: its state and counters, written by its keeper and sources. */
+    public IndexHealth health() {
+        return health;
     }
 
     public long rootId() {
@@ -437,7 +438,7 @@ public final class CgroupIndex {
             }
             removed++;
         }
-        stats.unresolved.add(pendingCreates.clear());
+        health.add(IndexHealth.Counter.UNRESOLVED, pendingCreates.clear());
         return new Reconciled(added, removed);
     }
 
@@ -456,7 +457,7 @@ public final class CgroupIndex {
         }
         evict();
         long cutoff = clock.millis() - retentionNanos / 1_000_000;
-        stats.unresolved.add(pendingCreates.expire(cutoff));
+        health.add(IndexHealth.Counter.UNRESOLVED, pendingCreates.expire(cutoff));
         changes.signal();
     }
 
@@ -534,7 +535,7 @@ public final class CgroupIndex {
             if (entries.remove(id) == null) {
                 continue;
             }
-            (expired ? stats.expired : stats.evictedOverBudget).increment();
+            health.count(expired ? IndexHealth.Counter.RETENTION_EXPIRED : IndexHealth.Counter.RETENTION_OVER_BUDGET);
         }
     }
 

@@ -1,35 +1,38 @@
 package io.cgscope.lifecycle;
 
 import io.cgscope.bpf.BpfException;
+import io.cgscope.bpf.LifecycleEvent;
 import io.cgscope.bpf.LifecycleProgram;
 import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.cgroupfs.Sweeper;
 import io.cgscope.index.CgroupIndex;
-import io.cgscope.index.Source;
+import io.cgscope.index.IndexHealth;
+import io.cgscope.index.IndexKeeper;
+import io.cgscope.index.IndexSource;
 import io.cgscope.linux.EventFd;
 import io.cgscope.linux.Poller;
 import io.cgscope.linux.SyscallException;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Keeps a {@link CgroupIndex} equal to the cgroup tree from the BPF lifecycle programs' records
- * (mkdir and rmdir tracepoints, {@link LifecycleProgram}): the index source for kernels whose
+ * The BPF source: keeps a {@link CgroupIndex} equal to the cgroup tree from the records of the
+ * lifecycle programs (mkdir and rmdir tracepoints, {@link LifecycleProgram}), for kernels whose
  * kernfs has no fsid, where fanotify refuses the mark. Owns the programs and the one thread that
  * drains their ring and writes the index.
  *
- * <p>Start without a race, as the fanotify source does: the programs are attached first, then the
- * tree is swept, then the records queued meanwhile are applied. Afterwards the reader waits in
- * {@code poll} on the ring, drains it in batches (1 ms apart while records keep coming), and
- * re-syncs with a sweep whenever the programs counted a record the ring had no room for.
+ * <p>Started by its {@link IndexKeeper} without a race: {@link #attach()} attaches the programs,
+ * the keeper sweeps the tree, {@link #catchUp()} applies the records queued meanwhile,
+ * {@link #follow()} starts the reader, which waits in {@code poll} on the ring, drains it in
+ * batches (1 ms apart while records keep coming), and has the keeper re-sync whenever the
+ * programs counted a record the ring had no room for.
  */
-public final class LifecycleWatcher implements AutoCloseable {
+public final class LifecycleWatcher implements IndexSource, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LifecycleWatcher.class.getName());
     /** As the fanotify reader: records arrive in batches, the reader wakes about once per millisecond under churn. */
     private static final int BATCH_DELAY_MILLIS = 1;
@@ -38,11 +41,12 @@ public final class LifecycleWatcher implements AutoCloseable {
     /** A drain of more records than this found a backlog: the next drain follows at once. */
     private static final int BACKLOG_RECORDS = 4096;
 
-    private final CgroupFs fs;
+    private final IndexKeeper keeper;
     private final CgroupIndex index;
+    private final IndexHealth health;
     private final int ringBytes;
-    private final Arena arena = Arena.ofShared();
-    private final Sweeper sweeper;
+    /** The sweeper this watcher made for its own keeper (the standalone constructor), or null. */
+    private final Sweeper ownTree;
     private final EventFd wake;
     private final RecordApplier applier;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -53,50 +57,64 @@ public final class LifecycleWatcher implements AutoCloseable {
     private volatile CountDownLatch hold;
     private volatile CountDownLatch held;
 
+    /** A source that {@code keeper} starts ({@link IndexKeeper#start}), for the unified hierarchy. */
+    public LifecycleWatcher(IndexKeeper keeper, int ringBytes) throws SyscallException {
+        this(keeper, ringBytes, null);
+    }
+
+    /** A source with a keeper of its own (no fallback), for tests: {@link #start()} starts it. */
     public LifecycleWatcher(CgroupFs fs, CgroupIndex index, int ringBytes) throws SyscallException {
-        this.fs = fs;
-        this.index = index;
+        this(fs, index, ringBytes, new Sweeper(fs));
+    }
+
+    private LifecycleWatcher(CgroupFs fs, CgroupIndex index, int ringBytes, Sweeper ownTree) throws SyscallException {
+        this(new IndexKeeper(index, ownTree), ringBytes, ownTree);
+    }
+
+    private LifecycleWatcher(IndexKeeper keeper, int ringBytes, Sweeper ownTree) throws SyscallException {
+        this.keeper = keeper;
+        this.index = keeper.index();
+        this.health = keeper.health();
         this.ringBytes = ringBytes;
-        this.sweeper = new Sweeper(fs, arena);
+        this.ownTree = ownTree;
         this.wake = new EventFd();
-        this.applier = new RecordApplier(index, io.cgscope.bpf.LifecycleEvent.UNIFIED);
+        this.applier = new RecordApplier(index, LifecycleEvent.UNIFIED);
     }
 
     /**
-     * Attaches the programs, sweeps, applies the records queued meanwhile and starts the reader.
+     * Has the keeper start this source: attach, sweep, apply the records queued meanwhile, start the reader.
      *
-     * @throws BpfException     when the kernel refuses the programs (the caller may fall back to sweeps)
-     * @throws SyscallException when the sweep fails
+     * @throws IOException when the kernel refuses the programs, or the sweep fails
      */
-    public void start() throws BpfException, SyscallException {
-        attach();
-        try {
-            index.root(fs.rootId());
-            resync(Source.SWEEP, false);
-            catchUp();
-        } catch (SyscallException | RuntimeException e) {
-            program.close();
-            throw e;
-        }
-        index.flush();
-        index.stats().mode.set("bpf");
-        index.stats().notFollowing.set(null);
-        follow();
+    public void start() throws IOException {
+        keeper.start(this);
+    }
+
+    @Override
+    public IndexHealth.Mode mode() {
+        return IndexHealth.Mode.BPF;
     }
 
     /** Loads and attaches the programs: from when this returns, every mkdir and rmdir waits in the ring. */
-    void attach() throws BpfException {
-        program = LifecycleProgram.start(ringBytes);
+    @Override
+    public void attach() throws IOException {
+        try {
+            program = LifecycleProgram.start(ringBytes);
+        } catch (BpfException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         lostSeen = program.lost();
     }
 
-    /** Applies what was queued since {@link #attach()}, to the end (on the caller's thread, the writer). */
-    void catchUp() throws SyscallException {
+    /** Applies what was queued since {@link #attach()}, to the end (on the keeper's thread, the writer). */
+    @Override
+    public void catchUp() throws IOException {
         drainAll();
     }
 
     /** Starts the reader thread, the index's one writer from now on. */
-    void follow() {
+    @Override
+    public void follow() {
         running = true;
         thread = Thread.ofPlatform().name("cgscope-bpf-index").daemon(true).unstarted(this::run);
         thread.start();
@@ -165,7 +183,7 @@ public final class LifecycleWatcher implements AutoCloseable {
                         lastMaintain = System.nanoTime();
                     }
                     backoff = 100;
-                } catch (SyscallException | RuntimeException e) {
+                } catch (IOException | RuntimeException e) {
                     if (!running) {
                         break;
                     }
@@ -181,7 +199,7 @@ public final class LifecycleWatcher implements AutoCloseable {
      * Drains the ring until it is about empty; after any loss, re-syncs (once what was queued
      * before the loss has been applied, so that the sweep has the last word on what is live).
      */
-    private int drainAll() throws SyscallException {
+    private int drainAll() throws IOException {
         int total = 0;
         while (true) {
             index.beginBatch();
@@ -189,10 +207,11 @@ public final class LifecycleWatcher implements AutoCloseable {
             total += n;
             long lost = program.lost();
             if (lost != lostSeen) {
-                index.stats().overflows.increment();
+                health.count(IndexHealth.Counter.OVERFLOWS);
+                health.add(IndexHealth.Counter.LOST_RECORDS, lost - lostSeen);
                 LOG.warning("the BPF lifecycle ring was full: " + (lost - lostSeen) + " records lost, re-syncing");
                 lostSeen = lost;
-                resync(Source.RESYNC, true);
+                LOG.info("re-sync: " + keeper.resync().describe());
             }
             if (n <= BACKLOG_RECORDS) {
                 return total;
@@ -200,66 +219,57 @@ public final class LifecycleWatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * The reader failed: say so in /healthz, wait (backing off), then re-sync, since records may
+     * have been lost with the failed batch.
+     */
     private long recover(Exception e, Poller poller, long backoff) {
-        index.stats().notFollowing.set("BPF lifecycle reader failed: " + e.getMessage() + "; retrying");
-        index.stats().readerRestarts.increment();
+        keeper.readerFailed("BPF lifecycle reader failed: " + e.getMessage() + "; retrying");
         LOG.log(Level.WARNING, "BPF lifecycle reader failed, re-syncing in " + backoff + " ms: " + e, e);
         try {
-            poller.await((int) backoff);
+            poller.await((int) backoff); // still ends at once on shutdown
             if (!running) {
                 return backoff;
             }
-            resync(Source.RESYNC, true);
+            LOG.info("re-sync: " + keeper.resync().describe());
             index.flush();
-            index.stats().notFollowing.set(null);
+            keeper.readerRecovered();
             LOG.info("BPF lifecycle reader recovered");
             return 100;
-        } catch (SyscallException | RuntimeException again) {
+        } catch (IOException | RuntimeException again) {
             LOG.warning("re-sync after reader failure failed: " + again);
             return Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
         }
     }
 
-    private void resync(Source source, boolean announce) throws SyscallException {
-        long start = System.nanoTime();
-        List<CgroupIndex.Discovered> tree = new ArrayList<>();
-        sweeper.sweep((id, parentId, name) -> tree.add(new CgroupIndex.Discovered(id, parentId, name)));
-        CgroupIndex.Reconciled r = index.reconcile(tree, source, announce);
-        long took = System.nanoTime() - start;
-        index.stats().lastSweepNanos.set(took);
-        if (source == Source.RESYNC) {
-            index.stats().resyncs.increment();
-            index.stats().resyncNanos.add(took);
-            LOG.info("re-sync: " + tree.size() + " cgroups swept in " + took / 1_000_000 + " ms, " + r.added()
-                    + " found, " + r.removed() + " gone");
-        }
-    }
-
-    /** Stops the reader, detaches and unloads the programs; idempotent. */
+    /** Stops the reader, detaches and unloads the programs; idempotent, safe after a failed attach. */
     @Override
     public void close() {
         running = false;
         try {
             wake.signal();
-        } catch (SyscallException ignored) {
+        } catch (SyscallException | IllegalStateException ignored) {
             // closing anyway
         }
-        if (thread != null) {
+        if (thread != null && thread != Thread.currentThread()) {
             try {
                 if (!stopped.await(2, TimeUnit.SECONDS)) {
                     LOG.warning("BPF lifecycle reader did not stop within 2 s");
+                    return; // it still owns the ring's memory
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                return;
             }
         }
-        // The ring's memory is the reader's while it runs: a reader that did not stop keeps it.
-        if (thread == null || stopped.getCount() == 0) {
+        synchronized (this) {
             if (program != null) {
                 program.close();
             }
-            arena.close();
+            wake.close();
+            if (ownTree != null) {
+                ownTree.close();
+            }
         }
-        wake.close();
     }
 }

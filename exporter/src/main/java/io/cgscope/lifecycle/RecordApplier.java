@@ -3,6 +3,7 @@ package io.cgscope.lifecycle;
 import io.cgscope.bpf.LifecycleEvent;
 import io.cgscope.bpf.LifecycleRecords;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.Source;
 
 import java.util.logging.Logger;
@@ -17,24 +18,26 @@ final class RecordApplier implements LifecycleRecords.Sink {
     private static final Logger LOG = Logger.getLogger(LifecycleWatcher.class.getName());
 
     private final CgroupIndex index;
+    private final IndexHealth health;
     private final int hierarchy;
 
     RecordApplier(CgroupIndex index, int hierarchy) {
         this.index = index;
+        this.health = index.health();
         this.hierarchy = hierarchy;
     }
 
     @Override
     public void event(LifecycleEvent e) {
         if (e.hierarchy() != hierarchy) {
-            index.stats().foreignEvents.increment();
+            health.count(IndexHealth.Counter.FOREIGN_EVENTS);
             return;
         }
         if (e.isMkdir()) {
-            index.stats().createEvents.increment();
+            health.count(IndexHealth.Counter.CREATE_EVENTS);
             index.created(e.id(), e.parentId(), e.name(), Source.EVENT);
         } else {
-            index.stats().deleteEvents.increment();
+            health.count(IndexHealth.Counter.DELETE_EVENTS);
             // The name only matters for an id the index lacks.
             index.deleted(e.id(), e.parentId(), index.deleteNeedsName(e.id()) ? e.name() : null, Source.EVENT);
         }
@@ -42,7 +45,7 @@ final class RecordApplier implements LifecycleRecords.Sink {
 
     @Override
     public void malformed(String why) {
-        index.stats().malformedEvents.increment();
+        health.count(IndexHealth.Counter.MALFORMED_EVENTS);
         LOG.warning("malformed lifecycle record: " + why);
     }
 }

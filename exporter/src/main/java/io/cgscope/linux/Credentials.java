@@ -60,9 +60,10 @@ public final class Credentials {
                 }
                 return null;
             }
-            // struct passwd (x86-64): pw_name 0, pw_passwd 8, pw_uid 16 (u32), pw_gid 20 (u32), ...
-            MemorySegment p = pw.reinterpret(48);
-            return new User(spec, p.get(JAVA_INT, 16), p.get(JAVA_INT, 20));
+            // struct passwd: pw_name, pw_passwd, pw_uid (u32), pw_gid (u32), ...; offsets in Arch
+            Arch arch = Arch.current();
+            MemorySegment p = pw.reinterpret(arch.passwdSize);
+            return new User(spec, p.get(JAVA_INT, arch.passwdUidOffset), p.get(JAVA_INT, arch.passwdGidOffset));
         } catch (SyscallException e) {
             throw e;
         } catch (Throwable t) {

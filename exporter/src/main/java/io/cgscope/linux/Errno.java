@@ -24,6 +24,8 @@ public final class Errno {
     public static final int EOVERFLOW = 75;
     public static final int EOPNOTSUPP = 95;
     public static final int ESTALE = 116;
+    /** Kernel-internal ({@code <linux/errno.h>}, not uapi), yet it reaches user space from some bpf map operations. */
+    public static final int ENOTSUPP = 524;
 
     // const char *strerrorname_np(int errnum);  <string.h>, glibc >= 2.32, thread-safe
     private static final MethodHandle STRERRORNAME_NP = Libc.plain("strerrorname_np",

@@ -79,20 +79,21 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
     // int vsnprintf(char *str, size_t size, const char *format, va_list ap);  <stdio.h>
-    // On x86-64 a va_list parameter decays to a pointer: the address libbpf's print callback receives.
+    // A va_list parameter is passed as a pointer on x86-64 (an array type) and on arm64 (a struct over
+    // 16 bytes goes by reference): the address libbpf's print callback receives (its size: Arch).
     private static final MethodHandle VSNPRINTF = plain("vsnprintf",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
 
     public static final int AT_FDCWD = -100;               // <fcntl.h>
     public static final int O_RDONLY = 0;                   // <fcntl.h>
     public static final int O_NONBLOCK = 0x800;             // <asm-generic/fcntl.h>
-    public static final int O_DIRECTORY = 0x10000;          // <asm-generic/fcntl.h>
-    public static final int O_NOFOLLOW = 0x20000;           // <asm-generic/fcntl.h>
+    public static final int O_DIRECTORY = Arch.current().oDirectory;  // differs on arm64: Arch
+    public static final int O_NOFOLLOW = Arch.current().oNofollow;    // differs on arm64: Arch
     public static final int O_CLOEXEC = 0x80000;            // <asm-generic/fcntl.h>
     public static final int O_PATH = 0x200000;              // <asm-generic/fcntl.h>
     public static final int EFD_CLOEXEC = O_CLOEXEC;        // <sys/eventfd.h>
     public static final int EFD_NONBLOCK = O_NONBLOCK;      // <sys/eventfd.h>
-    public static final long SYS_PERF_EVENT_OPEN = 298;      // <asm/unistd_64.h>, x86-64
+    public static final long SYS_PERF_EVENT_OPEN = Arch.current().sysPerfEventOpen;
     public static final long PERF_FLAG_FD_CLOEXEC = 8;      // <linux/perf_event.h>
 
     private Libc() {
@@ -337,14 +338,16 @@ public final class Libc {
     /** {@code statfs(path, &buf)}. */
     public static Statfs statfs(String path) throws SyscallException {
         try (Arena arena = Arena.ofConfined()) {
-            // struct statfs on x86-64 (glibc): f_type at 0 (long), f_fsid (int[2]) at 56; 120 bytes in all.
-            MemorySegment buf = arena.allocate(120, 8);
+            // glibc's struct statfs: f_type (long) at 0, f_fsid (int[2]) where Arch says.
+            Arch arch = Arch.current();
+            MemorySegment buf = arena.allocate(arch.statfsSize, 8);
             MemorySegment state = callState();
             int rc = (int) STATFS.invokeExact(state, arena.allocateFrom(path), buf);
             if (rc < 0) {
                 throw new SyscallException("statfs(" + path + ")", errno(state));
             }
-            return new Statfs(buf.get(JAVA_LONG, 0), buf.get(JAVA_INT, 56), buf.get(JAVA_INT, 60));
+            return new Statfs(buf.get(JAVA_LONG, 0), buf.get(JAVA_INT, arch.statfsFsidOffset),
+                    buf.get(JAVA_INT, arch.statfsFsidOffset + 4));
         } catch (SyscallException e) {
             throw e;
         } catch (Throwable t) {

@@ -2,9 +2,15 @@ package io.cgscope.bpf;
 
 import org.junit.jupiter.api.Test;
 
+import io.cgscope.testing.CProbe;
+
+import java.lang.foreign.MemoryLayout;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The parts of the BPF side that need no kernel. */
 class PureBpfPartsTest {
@@ -38,5 +44,26 @@ class PureBpfPartsTest {
         for (String p : io.cgscope.config.Config.PROGRAMS) {
             assertEquals(p, Feature.of(p).label());
         }
+    }
+
+    /** Every named field of {@link ProgInfo#LAYOUT} at the offset the installed {@code <linux/bpf.h>} gives it. */
+    @Test
+    void progInfoLayoutMatchesTheHeader() throws Exception {
+        Map<String, String> exprs = new LinkedHashMap<>();
+        Map<String, Long> ours = new LinkedHashMap<>();
+        for (MemoryLayout field : ProgInfo.LAYOUT.memberLayouts()) {
+            field.name().filter(name -> !name.equals("gpl_compatible")).ifPresent(name -> { // a bit field: no offsetof
+                exprs.put(name, "offsetof(struct bpf_prog_info, " + name + ")");
+                ours.put(name, ProgInfo.LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement(name)));
+            });
+        }
+        exprs.put("sizeof", "sizeof(struct bpf_prog_info)");
+        Map<String, Long> c = CProbe.evaluate(List.of("linux/bpf.h"), exprs);
+        long headerSize = c.remove("sizeof");
+        assertEquals(c, ours);
+        assertTrue(headerSize >= ProgInfo.SIZE, "a newer header only adds fields: " + headerSize);
+        assertEquals(232, ProgInfo.SIZE);
+        assertEquals(192, ProgInfo.RUN_TIME_NS);
+        assertEquals(200, ProgInfo.RUN_CNT);
     }
 }

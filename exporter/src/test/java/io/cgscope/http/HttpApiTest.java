@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.Source;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -251,20 +252,19 @@ class HttpApiTest {
     @Test
     void healthAndHomePage() {
         Client c = server().client;
-        index.stats().notFollowing.set(null);
-        index.stats().mode.set("fanotify");
+        index.health().following(IndexHealth.Mode.FANOTIFY);
         JsonObject ok = json(c.get("/healthz"));
         assertEquals("ok", ok.getString("status"));
         assertEquals("fanotify", ok.getString("index_mode"));
         assertEquals(null, ok.getString("degraded"));
-        index.stats().mode.set("sweep");
-        index.stats().degraded.set("fanotify fd lost and a new mark was refused: EPERM");
+        index.health().following(IndexHealth.Mode.SWEEP);
+        index.health().degraded("fanotify fd lost and a new mark was refused: EPERM");
         JsonObject degraded = json(c.get("/healthz"));
         assertEquals("sweep", degraded.getString("index_mode"));
         assertTrue(degraded.getString("degraded").contains("EPERM"), degraded.encode());
-        index.stats().degraded.set(null);
-        index.stats().mode.set("fanotify");
-        index.stats().notFollowing.set("fanotify reader failed: EBADF; retrying");
+        index.health().degraded(null);
+        index.health().following(IndexHealth.Mode.FANOTIFY);
+        index.health().notFollowing("fanotify reader failed: EBADF; retrying");
         assertError(c.get("/healthz"), 503, "fanotify reader failed: EBADF");
 
         HttpResponse<String> home = c.get("/");

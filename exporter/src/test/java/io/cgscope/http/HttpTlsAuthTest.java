@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.FakeTicker;
 import io.cgscope.index.Source;
 import io.cgscope.testing.TestTls;
@@ -66,8 +67,7 @@ class HttpTlsAuthTest {
         index.root(1);
         index.created(10, 1, "system.slice".getBytes(StandardCharsets.UTF_8), Source.SWEEP);
         index.flush();
-        index.stats().notFollowing.set(null);
-        index.stats().mode.set("fanotify");
+        index.health().following(IndexHealth.Mode.FANOTIFY);
         server = new TestServer(index, "--web.config.file=" + dir.resolve("web-config.yml"));
         https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trusting(dir.resolve("cert.pem")))
                 .connectTimeout(Duration.ofSeconds(5)).build();
@@ -167,7 +167,7 @@ class HttpTlsAuthTest {
 
         assertUnauthorized(get("/healthz", basic("prom", "wrong")), "/healthz with wrong credentials");
 
-        index.stats().notFollowing.set("fanotify reader failed: EBADF on /some/path; retrying");
+        index.health().notFollowing("fanotify reader failed: EBADF on /some/path; retrying");
         try {
             HttpResponse<String> down = get("/healthz", null);
             assertEquals(503, down.statusCode());
@@ -176,7 +176,7 @@ class HttpTlsAuthTest {
             assertEquals(503, why.statusCode());
             assertTrue(why.body().contains("EBADF on /some/path"), why.body());
         } finally {
-            index.stats().notFollowing.set(null);
+            index.health().followingAgain();
         }
     }
 

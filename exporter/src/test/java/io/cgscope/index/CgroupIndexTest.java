@@ -87,7 +87,7 @@ class CgroupIndexTest {
         assertTrue(small.byId(10).isEmpty() && small.byId(11).isEmpty());
         assertTrue(small.byId(12).isPresent() && small.byId(20).isPresent(), "newer dead and live stay");
         assertEquals(3, small.deadCount());
-        assertEquals(2, small.stats().evictedOverBudget.sum());
+        assertEquals(2, small.health().get(IndexHealth.Counter.RETENTION_OVER_BUDGET));
         assertEquals(List.of(), small.byPath("c0"), "its path lookup goes with it");
     }
 
@@ -106,7 +106,7 @@ class CgroupIndexTest {
         assertEquals(java.util.stream.LongStream.range(1000, 1090).boxed().toList(), heard);
         assertEquals(java.util.stream.LongStream.range(1090, 1100).map(i -> 2189 - i).boxed().toList(),
                 small.byPath("app.service").stream().map(Cgroup::id).toList(), "the newest 10, newest first");
-        assertEquals(90, small.stats().evictedOverBudget.sum());
+        assertEquals(90, small.health().get(IndexHealth.Counter.RETENTION_OVER_BUDGET));
 
         // Then the retention: 40 deaths now and 5 ten minutes later; 16 minutes after the first
         // only those 40 expire, counted as expired, not over budget.
@@ -122,7 +122,7 @@ class CgroupIndexTest {
         ticker.advance(Duration.ofMinutes(6));
         timed.maintain();
         assertEquals(5, timed.deadCount());
-        assertEquals(40, timed.stats().expired.sum());
+        assertEquals(40, timed.health().get(IndexHealth.Counter.RETENTION_EXPIRED));
         assertTrue(timed.byId(3039).isEmpty() && timed.byId(4000).isPresent() && timed.byId(4004).isPresent());
     }
 
@@ -188,7 +188,7 @@ class CgroupIndexTest {
         assertEquals(1, index.pendingCreates());
         index.reconcile(List.of(), Source.RESYNC, true); // their DELETEs were lost with the overflow
         assertEquals(0, index.pendingCreates());
-        assertEquals(1, index.stats().unresolved.sum());
+        assertEquals(1, index.health().get(IndexHealth.Counter.UNRESOLVED));
     }
 
     @Test

@@ -36,7 +36,7 @@ class IndexFaultKernelTest {
         index = new CgroupIndex(config.retention());
         component = new IndexComponent(config, index);
         component.start();
-        assertEquals("fanotify", index.stats().mode.get());
+        assertEquals("fanotify", index.health().status().mode().label());
     }
 
     @AfterEach
@@ -56,21 +56,21 @@ class IndexFaultKernelTest {
     void aFailingReaderRestartsOnTheSameFdAndResyncs() {
         assertIndexed("before.service");
         component.watcher().injectFailure(new IllegalStateException("injected reader failure"));
-        Await.until(Duration.ofSeconds(10), () -> index.stats().readerRestarts.sum() == 1, () -> "no restart");
-        Await.until(Duration.ofSeconds(10), () -> index.stats().notFollowing.get() == null,
-                () -> "still not following: " + index.stats().notFollowing.get());
-        assertEquals(1, index.stats().resyncs.sum(), "the restart re-synced");
+        Await.until(Duration.ofSeconds(10), () -> index.health().get(IndexHealth.Counter.READER_RESTARTS) == 1, () -> "no restart");
+        Await.until(Duration.ofSeconds(10), () -> index.health().status().notFollowing() == null,
+                () -> "still not following: " + index.health().status().notFollowing());
+        assertEquals(1, index.health().get(IndexHealth.Counter.RESYNCS), "the restart re-synced");
         assertIndexed("after.service");
-        assertEquals("fanotify", index.stats().mode.get());
+        assertEquals("fanotify", index.health().status().mode().label());
     }
 
     @Test
     void aLostFdIsReplacedWhilePrivileged() throws Exception {
         component.watcher().fd().close();
-        Await.until(Duration.ofSeconds(10), () -> index.stats().readerRestarts.sum() >= 1, () -> "no restart");
+        Await.until(Duration.ofSeconds(10), () -> index.health().get(IndexHealth.Counter.READER_RESTARTS) >= 1, () -> "no restart");
         assertIndexed("newfd.service");
-        assertEquals("fanotify", index.stats().mode.get());
-        assertNull(index.stats().degraded.get());
+        assertEquals("fanotify", index.health().status().mode().label());
+        assertNull(index.health().status().degraded());
     }
 
     @Test
@@ -80,11 +80,11 @@ class IndexFaultKernelTest {
             throw new SyscallException("fanotify_init(FAN_CLASS_NOTIF|FAN_REPORT_DFID_NAME_TARGET)", Errno.EPERM);
         });
         component.watcher().fd().close();
-        Await.until(Duration.ofSeconds(10), () -> "sweep".equals(index.stats().mode.get()), () -> "no fallback");
-        String degraded = index.stats().degraded.get();
+        Await.until(Duration.ofSeconds(10), () -> "sweep".equals(index.health().status().mode().label()), () -> "no fallback");
+        String degraded = index.health().status().degraded();
         assertNotNull(degraded);
         assertTrue(degraded.contains("EPERM"), degraded);
-        assertNull(index.stats().notFollowing.get(), "sweeps keep following");
+        assertNull(index.health().status().notFollowing(), "sweeps keep following");
         assertIndexed("swept.slice/found.service");
     }
 
@@ -102,8 +102,8 @@ class IndexFaultKernelTest {
         Await.until(Duration.ofSeconds(10), () -> ids.stream().allMatch(id -> !index.byId(id).orElseThrow().isLive()),
                 () -> "still live");
         assertEquals(cgroups.parentPath() + "/gone.slice/sub.slice/leaf.service", index.pathOf(ids.get(2)));
-        assertEquals(0, index.stats().readerRestarts.sum());
-        assertEquals(0, index.stats().malformedEvents.sum());
+        assertEquals(0, index.health().get(IndexHealth.Counter.READER_RESTARTS));
+        assertEquals(0, index.health().get(IndexHealth.Counter.MALFORMED_EVENTS));
         assertIndexed("gone.slice"); // the same path again: a new id, both resolve
         assertEquals(2, index.byPath(cgroups.parentPath() + "/gone.slice").size());
     }

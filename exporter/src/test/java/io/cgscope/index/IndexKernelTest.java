@@ -99,7 +99,7 @@ class IndexKernelTest {
         watch(true);
         assertEquals(tree(), indexed(), "right after start(), without waiting");
         assertEquals("/", index.pathOf(fs.rootId()));
-        assertEquals("fanotify", index.stats().mode.get());
+        assertEquals("fanotify", index.health().status().mode().label());
     }
 
     @Test
@@ -178,10 +178,10 @@ class IndexKernelTest {
         } finally {
             release.countDown();
         }
-        Await.until(Duration.ofSeconds(30), () -> index.stats().resyncs.sum() >= 1,
-                () -> "no re-sync; overflows " + index.stats().overflows.sum() + ", creates "
-                        + index.stats().createEvents.sum() + ", deletes " + index.stats().deleteEvents.sum());
-        assertTrue(index.stats().overflows.sum() >= 1, "a real FAN_Q_OVERFLOW was read");
+        Await.until(Duration.ofSeconds(30), () -> index.health().get(IndexHealth.Counter.RESYNCS) >= 1,
+                () -> "no re-sync; overflows " + index.health().get(IndexHealth.Counter.OVERFLOWS) + ", creates "
+                        + index.health().get(IndexHealth.Counter.CREATE_EVENTS) + ", deletes " + index.health().get(IndexHealth.Counter.DELETE_EVENTS));
+        assertTrue(index.health().get(IndexHealth.Counter.OVERFLOWS) >= 1, "a real FAN_Q_OVERFLOW was read");
         awaitIndexEqualsTree();
         assertEquals(State.DEAD, index.byId(doomedId).orElseThrow().state(), "the re-sync found it gone");
         assertEquals(Source.RESYNC, index.byPath(cgroups.parentPath() + "/after7.slice/x.service").getFirst().source());
@@ -191,7 +191,7 @@ class IndexKernelTest {
     void sweepModeKeepsTheIndexRight() throws Exception {
         sweeps = new SweepLoop(fs, index, Duration.ofMillis(200));
         sweeps.start("test");
-        assertEquals("sweep", index.stats().mode.get());
+        assertEquals("sweep", index.health().status().mode().label());
         Path stays = cgroups.create("sweep.slice/stays.service");
         Path goes = cgroups.create("sweep.slice/goes.service");
         long goesId = TestCgroups.id(goes);
@@ -226,7 +226,7 @@ class IndexKernelTest {
         watch(true);
         Path burst = cgroups.create("burst.slice");
         awaitIndexEqualsTree();
-        long listedBefore = index.stats().childIdsListed.sum();
+        long listedBefore = index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED);
         Map<Long, String> gone = new LinkedHashMap<>();
         List<String> odd = List.of("with space", "quote\"d", "back\\slash", "k=v", "host:port", "Grüße", "日本語.service");
         CountDownLatch release = new CountDownLatch(1);
@@ -254,16 +254,16 @@ class IndexKernelTest {
         for (Map.Entry<Long, String> e : gone.entrySet()) {
             assertEquals(e.getValue(), index.byId(e.getKey()).orElseThrow().path());
         }
-        assertTrue(index.stats().childIdsListed.sum() - listedBefore >= 200,
+        assertTrue(index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED) - listedBefore >= 200,
                 "the 300 CREATEs (100 merged away) were answered by listing burst.slice, not name by name: "
-                        + (index.stats().childIdsListed.sum() - listedBefore) + " listed, "
-                        + index.stats().childIdsLookedUp.sum() + " looked up");
+                        + (index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED) - listedBefore) + " listed, "
+                        + index.health().get(IndexHealth.Counter.CHILD_IDS_LOOKED_UP) + " looked up");
     }
 
     @Test
     void aNewParentsBurstIsListedThroughItsId() throws Exception {
         watch(true);
-        long listedBefore = index.stats().childIdsListed.sum();
+        long listedBefore = index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED);
         CountDownLatch release = new CountDownLatch(1);
         watcher.holdReader(release); // the parent's CREATE and its children's arrive in one read
         try {
@@ -275,8 +275,8 @@ class IndexKernelTest {
         }
         awaitIndexEqualsTree();
         // The index had no path for fresh.slice when the batch was prepared: it was opened by its id.
-        assertTrue(index.stats().childIdsListed.sum() - listedBefore >= 30,
-                "listed " + (index.stats().childIdsListed.sum() - listedBefore));
+        assertTrue(index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED) - listedBefore >= 30,
+                "listed " + (index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED) - listedBefore));
     }
 
     @Test
@@ -286,7 +286,7 @@ class IndexKernelTest {
             cgroups.create("big.slice/unit" + i + ".service");
         }
         awaitIndexEqualsTree();
-        long lookedUpBefore = index.stats().childIdsLookedUp.sum();
+        long lookedUpBefore = index.health().get(IndexHealth.Counter.CHILD_IDS_LOOKED_UP);
         CountDownLatch release = new CountDownLatch(1);
         watcher.holdReader(release);
         Path stays;
@@ -305,8 +305,8 @@ class IndexKernelTest {
         assertEquals(cgroups.parentPath() + "/big.slice/new.service", index.pathOf(TestCgroups.id(stays)));
         // 2 CREATEs in a directory of about 120 entries, more than 16 per CREATE: the listing stops at its
         // budget, so it may answer a name it happened to reach, but never says "gone": the removed one is looked up.
-        assertTrue(index.stats().childIdsLookedUp.sum() - lookedUpBefore >= 1,
-                "looked up " + (index.stats().childIdsLookedUp.sum() - lookedUpBefore));
+        assertTrue(index.health().get(IndexHealth.Counter.CHILD_IDS_LOOKED_UP) - lookedUpBefore >= 1,
+                "looked up " + (index.health().get(IndexHealth.Counter.CHILD_IDS_LOOKED_UP) - lookedUpBefore));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.cgscope.lifecycle;
 import io.cgscope.cgroupfs.CgroupFs;
 import io.cgscope.index.Cgroup;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.Source;
 import io.cgscope.index.State;
 import io.cgscope.testing.Await;
@@ -90,7 +91,7 @@ class LifecycleKernelTest {
         watch(1 << 20);
         assertEquals(tree(), indexed(), "right after start(), without waiting");
         assertEquals("/", index.pathOf(fs.rootId()));
-        assertEquals("bpf", index.stats().mode.get());
+        assertEquals(io.cgscope.index.IndexHealth.Mode.BPF, index.health().status().mode());
 
         Path made = cgroups.create("later.slice/x.service");
         long id = TestCgroups.id(made);
@@ -145,8 +146,8 @@ class LifecycleKernelTest {
             }
         }
         assertEquals(List.of(), wrong.stream().limit(10).toList());
-        assertEquals(0, index.stats().overflows.sum(), "no record lost");
-        assertEquals(0, index.stats().malformedEvents.sum());
+        assertEquals(0, index.health().get(IndexHealth.Counter.OVERFLOWS), "no record lost");
+        assertEquals(0, index.health().get(IndexHealth.Counter.MALFORMED_EVENTS));
     }
 
     @Test
@@ -180,9 +181,10 @@ class LifecycleKernelTest {
         }
         release.countDown();
         Path late = cgroups.create("late.slice");
-        Await.until(Duration.ofSeconds(30), () -> index.stats().resyncs.sum() > 0 && index.byId(TestCgroups.id(late))
-                .isPresent(), () -> "no re-sync: overflows " + index.stats().overflows.sum());
-        assertTrue(index.stats().overflows.sum() > 0, "the loss was counted");
+        Await.until(Duration.ofSeconds(30), () -> index.health().get(IndexHealth.Counter.RESYNCS) > 0 && index.byId(TestCgroups.id(late))
+                .isPresent(), () -> "no re-sync: overflows " + index.health().get(IndexHealth.Counter.OVERFLOWS));
+        assertTrue(index.health().get(IndexHealth.Counter.OVERFLOWS) > 0, "the loss was counted");
+        assertEquals(watcher.lost(), index.health().get(IndexHealth.Counter.LOST_RECORDS));
         assertTrue(watcher.lost() > 0, "records lost: " + watcher.lost());
         Await.until(Duration.ofSeconds(10), () -> {
             try {
