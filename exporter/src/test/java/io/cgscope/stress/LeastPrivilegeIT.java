@@ -160,8 +160,9 @@ class LeastPrivilegeIT {
                      "--cgroup.sweep-interval=1s")) {
             awaitDropped(agent);
             assertEquals(1, agent.metric("cgscope_index_info{mode=\"bpf\"}"));
-            assertTrue(agent.log().lines().anyMatch(l -> l.contains("fanotify refused: fanotify_")
-                    && l.contains("EPERM") && l.contains("trying the BPF lifecycle programs")), agent.log());
+            assertTrue(agent.log().lines().anyMatch(l -> l.contains(
+                    "fanotify refused, falling back to the BPF lifecycle programs: fanotify_") && l.contains("EPERM")),
+                    agent.log());
             assertTrue(agent.log().contains("mode bpf (cgroup_mkdir/cgroup_rmdir tracepoints"), agent.log());
             for (String p : PROGRAMS) {
                 assertEquals(1, agent.metric("cgscope_bpf_program_up{program=\"" + p + "\"}"), p);
@@ -181,7 +182,7 @@ class LeastPrivilegeIT {
              AgentProcess agent = AgentProcess.start(setpriv(without("sys_admin", "bpf")), "--run-as=nobody",
                      "--cgroup.sweep-interval=1s")) {
             awaitDropped(agent);
-            assertTrue(agent.log().contains("trying the BPF lifecycle programs"), agent.log());
+            assertTrue(agent.log().contains("fanotify refused, falling back to the BPF lifecycle programs"), agent.log());
             assertTrue(agent.log().contains("BPF lifecycle programs refused, falling back to sweeps"), agent.log());
             for (String p : PROGRAMS) {
                 assertEquals(0, agent.metric("cgscope_bpf_program_up{program=\"" + p + "\"}"), p);
