@@ -43,14 +43,57 @@ char LICENSE[] SEC("license") = "GPL";
  * flags as constants and drops the code of disabled features.
  */
 struct cgscope_config {
-	__u8 cpu;      /* feature cpu */
-	__u8 switches; /* feature switches */
-	__u8 runqlat;  /* feature runqlat */
-	__u8 pad[5];
+	__u8 cpu;          /* feature cpu */
+	__u8 switches;     /* feature switches */
+	__u8 runqlat;      /* feature runqlat */
+	__u8 hierarchy;    /* whose cgroup counts: enum hierarchy_kind (--cgroup.hierarchy) */
+	__u8 controller;   /* HIERARCHY_CONTROLLER: enum cgroup_subsys_id___cgscope of the hierarchy */
+	__u8 pad[3];
+	__u32 hierarchy_id; /* HIERARCHY_NAMED: its cgroup_root.hierarchy_id */
+	__u32 pad2;
 };
 const volatile struct cgscope_config cgscope_config SEC(".rodata.config") = {};
 
 #define MAX_CGROUPS 16384 /* default; userspace overrides with bpf_map__set_max_entries */
+
+/*
+ * Which cgroup of a task the counters are keyed by (--cgroup.hierarchy; Java:
+ * BpfHierarchy). A task has one cgroup in each hierarchy; the ids of v1
+ * hierarchies are numbered apart from the unified one's, and the index that
+ * names them is that hierarchy's.
+ */
+enum hierarchy_kind {
+	HIERARCHY_UNIFIED = 0,    /* cgroup2: bpf_get_current_cgroup_id(), css_set.dfl_cgrp */
+	HIERARCHY_CONTROLLER = 1, /* a v1 hierarchy with a controller: css_set.subsys[that controller] */
+	HIERARCHY_NAMED = 2,      /* a v1 hierarchy without one (name=systemd): css_set.cgrp_links */
+};
+
+/*
+ * The kernel's enum cgroup_subsys_id, under a name of our own: CO-RE relocates
+ * each value by its name to the running kernel's number (which depends on the
+ * kernel's config: 6.1 has misc and rdma, this build's kernel not), and a
+ * controller the kernel lacks only poisons a branch that is never taken. The
+ * order is userspace's code for them (BpfHierarchy.CONTROLLERS).
+ */
+enum cgroup_subsys_id___cgscope {
+	cpuset_cgrp_id___cgscope,
+	cpu_cgrp_id___cgscope,
+	cpuacct_cgrp_id___cgscope,
+	io_cgrp_id___cgscope, /* "blkio" in v1 */
+	memory_cgrp_id___cgscope,
+	devices_cgrp_id___cgscope,
+	freezer_cgrp_id___cgscope,
+	net_cls_cgrp_id___cgscope,
+	perf_event_cgrp_id___cgscope,
+	net_prio_cgrp_id___cgscope,
+	hugetlb_cgrp_id___cgscope,
+	pids_cgrp_id___cgscope,
+	rdma_cgrp_id___cgscope,
+	misc_cgrp_id___cgscope,
+};
+
+/* A css_set links one cgroup per hierarchy: at most this many to look through. */
+#define MAX_HIERARCHIES 16
 #define TASK_RUNNING 0
 #define EEXIST 17
 
@@ -138,6 +181,71 @@ struct {
 static const struct cgroup_counters zero_counters = {};
 static const struct runq_hist zero_hist = {};
 
+/* css_set.subsys[] index of the chosen controller: a constant once relocated, so the verifier sees a fixed offset. */
+static __always_inline int chosen_ssid(void)
+{
+	switch (cgscope_config.controller) {
+	case 0: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpuset_cgrp_id___cgscope);
+	case 1: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpu_cgrp_id___cgscope);
+	case 2: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpuacct_cgrp_id___cgscope);
+	case 3: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, io_cgrp_id___cgscope);
+	case 4: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, memory_cgrp_id___cgscope);
+	case 5: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, devices_cgrp_id___cgscope);
+	case 6: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, freezer_cgrp_id___cgscope);
+	case 7: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, net_cls_cgrp_id___cgscope);
+	case 8: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, perf_event_cgrp_id___cgscope);
+	case 9: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, net_prio_cgrp_id___cgscope);
+	case 10: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, hugetlb_cgrp_id___cgscope);
+	case 11: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, pids_cgrp_id___cgscope);
+	case 12: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, rdma_cgrp_id___cgscope);
+	case 13: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, misc_cgrp_id___cgscope);
+	}
+	return -1;
+}
+
+/*
+ * The task's cgroup in a named v1 hierarchy (no controller, so no subsys[]
+ * slot): the css_set's list of its cgroups, one per hierarchy, read with
+ * fault-safe probe reads (a list walk needs container_of, which the verifier
+ * allows only on plain numbers). Costs a few reads per hierarchy mounted. The
+ * kfunc bpf_task_get_cgroup1() (6.8+) answers the same but takes the global
+ * css_set_lock and a reference each call: not on every context switch.
+ */
+static __always_inline __u64 named_cgroup_id(struct task_struct *t)
+{
+	struct css_set *cset = BPF_CORE_READ(t, cgroups);
+	__u64 head = (__u64)cset + bpf_core_field_offset(struct css_set, cgrp_links);
+	__u64 pos = (__u64)BPF_CORE_READ(cset, cgrp_links.next);
+	__u64 off = bpf_core_field_offset(struct cgrp_cset_link, cgrp_link);
+	struct cgrp_cset_link *link;
+	struct cgroup *cgrp;
+	int i;
+
+	for (i = 0; i < MAX_HIERARCHIES && pos && pos != head; i++) {
+		link = (struct cgrp_cset_link *)(pos - off);
+		cgrp = BPF_CORE_READ(link, cgrp);
+		if (BPF_CORE_READ(cgrp, root, hierarchy_id) == (int)cgscope_config.hierarchy_id)
+			return BPF_CORE_READ(cgrp, kn, id);
+		pos = (__u64)BPF_CORE_READ((struct list_head *)pos, next);
+	}
+	return 0;
+}
+
+/* The task's cgroup id in the chosen hierarchy; `current` says t is the running task. */
+static __always_inline __u64 cgroup_of(struct task_struct *t, bool current)
+{
+	if (cgscope_config.hierarchy == HIERARCHY_CONTROLLER) {
+		int ssid = chosen_ssid();
+
+		if (ssid < 0 || ssid >= MAX_HIERARCHIES)
+			return 0;
+		return t->cgroups->subsys[ssid]->cgroup->kn->id;
+	}
+	if (cgscope_config.hierarchy == HIERARCHY_NAMED)
+		return named_cgroup_id(t);
+	return current ? bpf_get_current_cgroup_id() : t->cgroups->dfl_cgrp->kn->id;
+}
+
 static __always_inline void count_failure(__u32 which)
 {
 	__u64 *n = bpf_map_lookup_elem(&update_failures, &which);
@@ -210,7 +318,7 @@ int cpu_tick(struct bpf_perf_event_data *ctx)
 	__u64 delta = cpu_delta(curr, idle, curr);
 
 	if (delta) {
-		c = counters_of(bpf_get_current_cgroup_id());
+		c = counters_of(cgroup_of(curr, true));
 		if (c)
 			c->cpu_ns += delta;
 	}
@@ -225,7 +333,7 @@ int sample(struct bpf_perf_event_data *ctx)
 
 	if (bpf_get_current_pid_tgid() == 0)
 		return 0;
-	c = counters_of(bpf_get_current_cgroup_id());
+	c = counters_of(cgroup_of(bpf_get_current_task_btf(), true));
 	if (c)
 		c->samples += 1;
 	return 0;
@@ -294,7 +402,7 @@ static __always_inline void runq_switch(struct task_struct *prev, struct task_st
 		return;
 	us = delta / 1000;
 	slot = us ? log2_u64(us) + 1 : 0;
-	cgid = next->cgroups->dfl_cgrp->kn->id;
+	cgid = cgroup_of(next, false);
 	h = lookup_or_insert(&runqlat, &cgid, &zero_hist, MAP_RUNQLAT);
 	if (!h)
 		return;
@@ -322,7 +430,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		delta = cpu_delta(prev, idle, next);
 	/* prev's cpu time and its switch: one entry, one lookup */
 	if (!idle && (delta || cgscope_config.switches)) {
-		c = counters_of(bpf_get_current_cgroup_id());
+		c = counters_of(cgroup_of(prev, true));
 		if (c) {
 			c->cpu_ns += delta;
 			if (cgscope_config.switches)

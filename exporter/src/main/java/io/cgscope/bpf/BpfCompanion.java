@@ -35,6 +35,7 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
     private static final int BATCH = 1024;
 
     private final Set<Feature> wanted;
+    private final BpfHierarchy hierarchy;
     private final int maxCgroups;
     private final int sampleHz;
     private final Map<Feature, Status> status = new EnumMap<>(Feature.class);
@@ -62,6 +63,12 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
     private boolean closed;
 
     public BpfCompanion(Set<Feature> wanted, int maxCgroups, int sampleHz) {
+        this(wanted, maxCgroups, sampleHz, BpfHierarchy.unified());
+    }
+
+    /** @param hierarchy whose cgroup of a task its counts go to (--cgroup.hierarchy) */
+    public BpfCompanion(Set<Feature> wanted, int maxCgroups, int sampleHz, BpfHierarchy hierarchy) {
+        this.hierarchy = hierarchy;
         this.wanted = Collections.unmodifiableSet(wanted.isEmpty() ? Set.of() : java.util.EnumSet.copyOf(wanted));
         this.maxCgroups = maxCgroups;
         this.sampleHz = sampleHz;
@@ -84,7 +91,7 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
         Map<Feature, String> failed = new EnumMap<>(Feature.class);
         try {
             cpus = possibleCpus();
-            obj = BpfLoader.load(bundledObject(), wanted, maxCgroups, failed);
+            obj = BpfLoader.load(bundledObject(), wanted, maxCgroups, hierarchy, failed);
             if (obj != null) {
                 failures = obj.openMap(BpfMaps.UPDATE_FAILURES);
                 failureValues = scratch.allocate(8L * cpus, 8);
@@ -316,6 +323,11 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** Whose cgroup of a task the counters are keyed by. */
+    public BpfHierarchy hierarchy() {
+        return hierarchy;
     }
 
     @Override

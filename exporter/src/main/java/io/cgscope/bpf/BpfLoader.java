@@ -23,13 +23,14 @@ final class BpfLoader {
      * @param failed receives each feature that cannot load, with the reason
      * @return the loaded object (programs of the features not in {@code failed}), or null when none loads
      */
-    static BpfObject load(byte[] elf, Set<Feature> wanted, int maxCgroups, Map<Feature, String> failed)
+    static BpfObject load(byte[] elf, Set<Feature> wanted, int maxCgroups, BpfHierarchy hierarchy,
+            Map<Feature, String> failed)
             throws BpfException {
         if (wanted.isEmpty()) {
             return null;
         }
         try {
-            return attempt(elf, wanted, maxCgroups);
+            return attempt(elf, wanted, maxCgroups, hierarchy);
         } catch (BpfException first) {
             if (!LibBpf.available()) {
                 throw first;
@@ -42,7 +43,7 @@ final class BpfLoader {
         }
         Set<Feature> ok = EnumSet.noneOf(Feature.class);
         for (Feature f : wanted) {
-            try (BpfObject probe = attempt(elf, EnumSet.of(f), maxCgroups)) {
+            try (BpfObject probe = attempt(elf, EnumSet.of(f), maxCgroups, hierarchy)) {
                 ok.add(f);
             } catch (BpfException e) {
                 failed.put(f, e.getMessage());
@@ -52,7 +53,7 @@ final class BpfLoader {
             return null;
         }
         try {
-            return attempt(elf, ok, maxCgroups);
+            return attempt(elf, ok, maxCgroups, hierarchy);
         } catch (BpfException e) {
             for (Feature f : ok) {
                 failed.put(f, e.getMessage());
@@ -65,7 +66,8 @@ final class BpfLoader {
      * Opens a fresh object, sizes the per-cgroup maps (the unused ones to one entry), keeps only
      * these features' programs, loads.
      */
-    private static BpfObject attempt(byte[] elf, Set<Feature> features, int maxCgroups) throws BpfException {
+    private static BpfObject attempt(byte[] elf, Set<Feature> features, int maxCgroups, BpfHierarchy hierarchy)
+            throws BpfException {
         BpfObject obj = BpfObject.open(elf);
         try {
             // A map no selected feature fills still gets created: one entry keeps its memory nil.
@@ -81,6 +83,12 @@ final class BpfLoader {
                 if (f.configOffset() >= 0) {
                     obj.setInitialByte(BpfMaps.CONFIG, f.configOffset(), (byte) (features.contains(f) ? 1 : 0));
                 }
+            }
+            obj.setInitialByte(BpfMaps.CONFIG, BpfHierarchy.KIND_OFFSET, (byte) hierarchy.kind());
+            obj.setInitialByte(BpfMaps.CONFIG, BpfHierarchy.CONTROLLER_OFFSET, (byte) hierarchy.controller());
+            for (int i = 0; i < 4; i++) { // u32, little-endian (x86-64, arm64)
+                obj.setInitialByte(BpfMaps.CONFIG, BpfHierarchy.HIERARCHY_ID_OFFSET + i,
+                        (byte) (hierarchy.hierarchyId() >>> (8 * i)));
             }
             obj.load();
             return obj;

@@ -20,6 +20,8 @@ import java.util.Optional;
 public final class CgroupFs implements AutoCloseable {
     /** {@code CGROUP2_SUPER_MAGIC} from {@code <linux/magic.h>}. */
     public static final long CGROUP2_SUPER_MAGIC = 0x63677270L;
+    /** {@code CGROUP_SUPER_MAGIC} from {@code <linux/magic.h>}: a cgroup v1 hierarchy. */
+    public static final long CGROUP_SUPER_MAGIC = 0x27e0ebL;
     /** The root cgroup's kernfs id. */
     public static final long ROOT_ID = 1;
 
@@ -71,10 +73,22 @@ public final class CgroupFs implements AutoCloseable {
             }
             mountPoint = wanted;
         }
+        return mount(mountPoint, CGROUP2_SUPER_MAGIC, "cgroup2");
+    }
+
+    /**
+     * Opens a cgroup v1 hierarchy at its mount point (found by {@link Hierarchies#v1}): kernfs too,
+     * with the same ids, file handles and directory layout, so the same sources and sweeps keep it.
+     */
+    public static CgroupFs openV1(Path mountPoint) throws CgroupFsException {
+        return mount(mountPoint, CGROUP_SUPER_MAGIC, "cgroup (v1)");
+    }
+
+    private static CgroupFs mount(Path mountPoint, long magic, String what) throws CgroupFsException {
         try {
             Libc.Statfs st = Libc.statfs(mountPoint.toString());
-            if (st.type() != CGROUP2_SUPER_MAGIC) {
-                throw new CgroupFsException(mountPoint + " is not cgroup2 (statfs f_type 0x"
+            if (st.type() != magic) {
+                throw new CgroupFsException(mountPoint + " is not " + what + " (statfs f_type 0x"
                         + Long.toHexString(st.type()) + ")", null);
             }
             Fd root = Libc.open(mountPoint.toString(), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
