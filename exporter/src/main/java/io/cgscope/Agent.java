@@ -2,7 +2,9 @@ package io.cgscope;
 
 import io.cgscope.config.Config;
 import io.cgscope.http.HttpComponent;
+import io.cgscope.bpf.BpfHierarchy;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.metrics.BuildInfoCollector;
 import io.cgscope.metrics.CgroupCollector;
 import io.cgscope.metrics.IndexCollector;
@@ -25,31 +27,45 @@ public final class Agent {
     private final Deque<Component> started = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final CgroupIndex index;
+    private final HierarchyIndexes hierarchies;
     private final IndexComponent indexComponent;
     private final BpfComponent bpfComponent;
     private final Config config;
 
-    public Agent(Config config, BuildInfo build) {
+    /**
+     * Wires the components; reads which cgroup hierarchies are mounted ({@link HierarchySetup}).
+     *
+     * @throws StartupException when {@code --cgroup.hierarchy} names no mounted hierarchy (status 2)
+     */
+    public Agent(Config config, BuildInfo build) throws StartupException {
         this.config = config;
-        index = new CgroupIndex(config.retention(), config.maxRetained(),
-                com.github.benmanes.caffeine.cache.Ticker.systemTicker(), java.time.Clock.systemUTC());
+        hierarchies = HierarchySetup.create(config, () -> new CgroupIndex(config.retention(), config.maxRetained(),
+                com.github.benmanes.caffeine.cache.Ticker.systemTicker(), java.time.Clock.systemUTC()));
+        index = hierarchies.inUse().index();
         DefaultExports.register(registry);
         new BuildInfoCollector(build).register(registry);
-        new IndexCollector(index).register(registry);
-        indexComponent = new IndexComponent(config, index);
+        new IndexCollector(index, hierarchies.inUse().name()).register(registry);
+        indexComponent = new IndexComponent(config, hierarchies);
         components.add(indexComponent);
         if (indexComponent.crossCheck() != null) {
             new io.cgscope.metrics.CrossCheckCollector(indexComponent.crossCheck(), indexComponent::crossCheckLost)
                     .register(registry);
         }
-        bpfComponent = new BpfComponent(config);
+        HierarchyIndexes.Indexed inUse = hierarchies.inUse();
+        bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
+                : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
         new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
         components.add(bpfComponent);
-        components.add(new HttpComponent(config, registry, build, index));
+        components.add(new HttpComponent(config, registry, build, index).hierarchies(hierarchies));
     }
 
+    /** The index of the hierarchy in use (--cgroup.hierarchy): it names the metrics and answers the API by default. */
     public CgroupIndex index() {
         return index;
+    }
+
+    public HierarchyIndexes hierarchies() {
+        return hierarchies;
     }
 
     public IndexComponent indexComponent() {

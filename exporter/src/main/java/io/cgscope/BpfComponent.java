@@ -1,6 +1,7 @@
 package io.cgscope;
 
 import io.cgscope.bpf.BpfCompanion;
+import io.cgscope.bpf.BpfHierarchy;
 import io.cgscope.bpf.CounterSource;
 import io.cgscope.bpf.Feature;
 import io.cgscope.config.Config;
@@ -20,11 +21,16 @@ public final class BpfComponent implements Component {
     private final BpfCompanion companion;
 
     public BpfComponent(Config config) {
+        this(config, BpfHierarchy.unified());
+    }
+
+    /** @param hierarchy whose cgroup of a task the counts go to (--cgroup.hierarchy) */
+    public BpfComponent(Config config, BpfHierarchy hierarchy) {
         Set<Feature> wanted = EnumSet.noneOf(Feature.class);
         for (String p : config.bpfPrograms()) {
             wanted.add(Feature.of(p));
         }
-        this.companion = new BpfCompanion(wanted, config.maxCgroups(), config.sampleFrequency());
+        this.companion = new BpfCompanion(wanted, config.maxCgroups(), config.sampleFrequency(), hierarchy);
     }
 
     @Override
@@ -52,6 +58,9 @@ public final class BpfComponent implements Component {
                 sb.append("; ").append(f.label()).append(" down");
             }
         });
+        if (companion.hierarchy().kind() != 0) {
+            sb.append("; counting by the cgroup in the v1 hierarchy ").append(companion.hierarchy().describe());
+        }
         sb.append("; max ").append(companion.maxEntries()).append(" cgroups per map, sampling at ")
                 .append(companion.sampleFrequency()).append(" Hz, in ")
                 .append((System.nanoTime() - t0) / 1_000_000).append(" ms");

@@ -55,7 +55,13 @@ public final class Main {
             return 1;
         }
         Logging.configure(config.logLevel(), config.logFormat());
-        Agent agent = new Agent(config, BuildInfo.load());
+        Agent agent;
+        try {
+            agent = new Agent(config, BuildInfo.load());
+        } catch (StartupException e) {
+            err.println("cgscope: " + e.getMessage());
+            return e.exitCode();
+        }
         try {
             agent.start();
         } catch (StartupException e) {

@@ -22,6 +22,7 @@ public record Config(
         Duration sweepInterval,
         IndexMode indexMode,
         int bpfRingBytes,
+        String hierarchy,
         boolean unlimitedQueue,
         int maxDepth,
         Pattern include,
@@ -109,6 +110,7 @@ public record Config(
                 integer(v, "cgroup.max-retained", v.get("cgroup.max-retained"), 0, 100_000_000),
                 sweep, mode,
                 ringBytes(v, "cgroup.bpf-ring-size"),
+                hierarchy(v, "cgroup.hierarchy"),
                 bool(v, "fanotify.unlimited-queue"),
                 integer(v, "cgroup.max-depth", v.get("cgroup.max-depth"), 0, 10_000),
                 regex(v, "cgroup.include"),
@@ -142,6 +144,15 @@ public record Config(
         } catch (NumberFormatException e) {
             throw bad(flag, v.get(flag), "not a number");
         }
+    }
+
+    /** {@code unified}, {@code auto}, a controller or {@code name=X}; whether it is mounted is checked at start. */
+    static String hierarchy(Map<String, String> v, String flag) throws ConfigException {
+        String text = v.get(flag).strip();
+        if (!text.matches("[a-z0-9_]+|name=[^,:\\s]+")) {
+            throw bad(flag, text, "expected unified, auto, a controller (memory) or name=NAME (name=systemd)");
+        }
+        return text;
     }
 
     /** {@code 4MiB}, {@code 512KiB} or bytes; a power of 2 from a page (4 KiB) to 1 GiB, as the kernel's ring buffers are. */

@@ -3,6 +3,7 @@ package io.cgscope.http;
 import io.cgscope.BuildInfo;
 import io.cgscope.config.WebConfig;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.HierarchyIndexes;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -20,7 +21,7 @@ import java.util.logging.Logger;
 final class Api {
     private static final Logger LOG = Logger.getLogger(Api.class.getName());
     /** Paths the API owns; the telemetry path may not take one of them. */
-    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/events");
+    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/events", "/hierarchies");
     /** No endpoint takes a request body; a client announcing a big one is refused before it is read. */
     static final long MAX_BODY = 64 * 1024;
     /**
@@ -34,6 +35,7 @@ final class Api {
     private final String telemetryPath;
     private final MetricsHandler metrics;
     private final CgroupHandlers cgroups;
+    private HierarchyIndexes hierarchies;
     private final StatusPages pages;
     private final EventStreams streams;
     private final WebConfig web;
@@ -52,6 +54,12 @@ final class Api {
         this.streams = streams;
     }
 
+    /** Every hierarchy's index: {@code ?hierarchy=} and {@code /hierarchies}. */
+    void hierarchies(HierarchyIndexes all) {
+        this.hierarchies = all;
+        cgroups.hierarchies(all);
+    }
+
     Router router(Vertx vertx) {
         Router r = Router.router(vertx);
         Errors.install(r);
@@ -65,6 +73,10 @@ final class Api {
         get(r, "/cgroup/:id", cgroups::byId);
         get(r, "/cgroup", cgroups::byPath);
         get(r, "/cgroups", cgroups::list);
+        get(r, "/hierarchies", ctx -> {
+            Query.of(ctx, java.util.Set.of());
+            Responses.json(ctx, Json.hierarchies(hierarchies));
+        });
         get(r, "/events", streams::handle);
         String benchId = System.getProperty(BENCH_PROPERTY);
         if (benchId != null) {

@@ -2,6 +2,7 @@ package io.cgscope.http;
 
 import io.cgscope.index.Cgroup;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.HierarchyIndexes;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
@@ -14,9 +15,28 @@ final class CgroupHandlers {
     static final int LIST_MAX = 10_000;
 
     private final CgroupIndex index;
+    private HierarchyIndexes hierarchies;
 
     CgroupHandlers(CgroupIndex index) {
         this.index = index;
+    }
+
+    void hierarchies(HierarchyIndexes all) {
+        this.hierarchies = all;
+    }
+
+    /**
+     * The index {@code ?hierarchy=} asks for (by name, {@code memory}, {@code name=systemd}, or by
+     * a controller of it), else the one in use: ids are unique only within a hierarchy.
+     */
+    private CgroupIndex index(Query q) {
+        String name = q.get("hierarchy");
+        if (name == null || hierarchies == null) {
+            return index;
+        }
+        return hierarchies.byName(name).map(HierarchyIndexes.Indexed::index).orElseThrow(() -> Errors.badRequest(
+                "hierarchy=\"" + Errors.echo(name) + "\": not an indexed hierarchy; known: " + String.join(", ",
+                        hierarchies.all().stream().map(HierarchyIndexes.Indexed::name).toList())));
     }
 
     /**
@@ -25,7 +45,7 @@ final class CgroupHandlers {
      */
     void byId(RoutingContext ctx) {
         long id = CgroupIds.parse(ctx.pathParam("id"));
-        Query.of(ctx, Set.of());
+        CgroupIndex index = index(Query.of(ctx, Set.of("hierarchy")));
         Optional<Cgroup> known = index.byId(id);
         if (known.isPresent()) {
             Responses.json(ctx, Json.cgroup(known.get()));
@@ -45,7 +65,9 @@ final class CgroupHandlers {
 
     /** {@code GET /cgroup?path=system.slice/nginx.service}: every id with that path, newest first. */
     void byPath(RoutingContext ctx) {
-        String path = Query.of(ctx, Set.of("path")).get("path");
+        Query q = Query.of(ctx, Set.of("path", "hierarchy"));
+        CgroupIndex index = index(q);
+        String path = q.get("path");
         if (path == null || path.isEmpty()) {
             throw Errors.badRequest("missing path: expected /cgroup?path=system.slice/nginx.service or /cgroup/<id>");
         }
@@ -71,7 +93,8 @@ final class CgroupHandlers {
      * whole index, so it runs off the event loop.
      */
     void list(RoutingContext ctx) {
-        Query q = Query.of(ctx, Set.of("prefix", "state", "limit"));
+        Query q = Query.of(ctx, Set.of("prefix", "state", "limit", "hierarchy"));
+        CgroupIndex index = index(q);
         String prefix = q.get("prefix");
         String state = q.get("state");
         CgroupIndex.StateFilter filter = switch (state == null ? "all" : state) {

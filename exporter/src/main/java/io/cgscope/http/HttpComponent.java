@@ -5,6 +5,7 @@ import io.cgscope.Component;
 import io.cgscope.StartupException;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.HierarchyIndexes;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -51,6 +52,7 @@ public final class HttpComponent implements Component {
     private final CgroupIndex index;
     private final EventStreams streams;
     private final HttpCollector collector;
+    private HierarchyIndexes hierarchies;
     private Vertx vertx;
     private HttpServer server;
     private boolean registered;
@@ -68,6 +70,12 @@ public final class HttpComponent implements Component {
         this.index = index;
         this.streams = new EventStreams(index.changes(), config.maxStreams(), heartbeat, stallLimit);
         this.collector = new HttpCollector(streams);
+    }
+
+    /** The index of every hierarchy, for {@code ?hierarchy=} and {@code /hierarchies} (default: the one index). */
+    public HttpComponent hierarchies(HierarchyIndexes all) {
+        this.hierarchies = all;
+        return this;
     }
 
     @Override
@@ -115,6 +123,7 @@ public final class HttpComponent implements Component {
                     .setKeyValue(Buffer.buffer(web.keyPem())));
         }
         Api api = new Api(index, registry, build, telemetryPath, streams, web, collector.authRefused);
+        api.hierarchies(hierarchies != null ? hierarchies : HierarchyIndexes.unified(index, ""));
         try {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
@@ -147,7 +156,7 @@ public final class HttpComponent implements Component {
                             : "no basic auth"));
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
-                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz");
+                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /hierarchies, /healthz");
     }
 
     private void beforeHttp(Throwable failure) {

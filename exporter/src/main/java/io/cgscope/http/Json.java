@@ -100,4 +100,38 @@ final class Json {
         }
         return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
     }
+
+    /**
+     * {@code /hierarchies}: the one in use (it names the metrics and answers {@code /cgroup/<id>}
+     * by default) and why, and each indexed hierarchy with its mode and size.
+     */
+    static String hierarchies(io.cgscope.index.HierarchyIndexes all) {
+        StringBuilder sb = new StringBuilder(256).append("{\"in_use\":");
+        string(sb, all.inUse().name());
+        sb.append(",\"why\":");
+        string(sb, all.why());
+        sb.append(",\"hierarchies\":[");
+        boolean first = true;
+        for (io.cgscope.index.HierarchyIndexes.Indexed h : all.all()) {
+            if (!first) {
+                sb.append(',');
+            }
+            first = false;
+            io.cgscope.index.IndexHealth.Status st = h.index().health().status();
+            sb.append("{\"id\":").append(h.id()).append(",\"name\":");
+            string(sb, h.name());
+            sb.append(",\"mount\":");
+            string(sb, h.mountPoint());
+            sb.append(",\"mode\":");
+            string(sb, st.mode().label());
+            sb.append(",\"following\":").append(st.following());
+            if (!st.following()) {
+                sb.append(",\"not_following\":");
+                string(sb, st.notFollowing());
+            }
+            sb.append(",\"live\":").append(h.index().liveCount()).append(",\"dead\":").append(h.index().deadCount())
+                    .append('}');
+        }
+        return sb.append("]}\n").toString();
+    }
 }

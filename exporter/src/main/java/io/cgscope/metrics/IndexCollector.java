@@ -15,8 +15,16 @@ import java.util.List;
 public final class IndexCollector extends Collector implements Collector.Describable {
     private final CgroupIndex index;
 
+    private final String hierarchy;
+
     public IndexCollector(CgroupIndex index) {
+        this(index, "unified");
+    }
+
+    /** @param hierarchy the name of the index's hierarchy, the label of {@code cgscope_index_info} */
+    public IndexCollector(CgroupIndex index, String hierarchy) {
         this.index = index;
+        this.hierarchy = hierarchy;
     }
 
     @Override
@@ -25,10 +33,11 @@ public final class IndexCollector extends Collector implements Collector.Describ
         IndexHealth.Status status = h.status();
         List<MetricFamilySamples> out = new ArrayList<>();
         GaugeMetricFamily info = new GaugeMetricFamily("cgscope_index_info",
-                "How the index follows the cgroup tree: mode is fanotify (fanotify events), bpf (the cgroup tracepoints through"
-                        + " BPF) or sweep (periodic sweeps).",
-                List.of("mode"));
-        info.addMetric(List.of(status.mode().label()), 1);
+                "How the index follows the cgroup tree: mode is fanotify (fanotify events), bpf (the cgroup tracepoints"
+                        + " through BPF) or sweep (periodic sweeps); hierarchy is the one whose cgroups name the metrics"
+                        + " (--cgroup.hierarchy), which the other cgscope_index_* describe.",
+                List.of("mode", "hierarchy"));
+        info.addMetric(List.of(status.mode().label(), hierarchy), 1);
         out.add(info);
         GaugeMetricFamily following = new GaugeMetricFamily("cgscope_index_following",
                 "1 while the index follows the kernel (what /healthz reports), 0 otherwise.",

@@ -49,7 +49,8 @@ public final class ServerProcess implements AutoCloseable {
             throw new IllegalStateException("CGSCOPE_JAR names no jar (" + jar + "): run through `mvn verify`");
         }
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseShenandoahGC", "-Xmx256m", "-jar", jar, "--web.listen-address=127.0.0.1:0"));
+                "-XX:+UseShenandoahGC", "-Xmx256m", "-jar", jar, "--web.listen-address=127.0.0.1:0",
+                "--cgroup.hierarchy=unified")); // its cgroups are in the unified hierarchy (auto may pick a v1 one)
         command.addAll(List.of(flags));
         Path log = dir.resolve("cgscope.log");
         Process p = start(command, log);

@@ -36,7 +36,7 @@ class IndexModesIT {
              AgentProcess agent = AgentProcess.start("--cgroup.index-mode=bpf", "--bpf.programs=")) {
             JsonObject health = new JsonObject(agent.get("/healthz").body());
             assertEquals("bpf", health.getString("index_mode"), health.encode());
-            assertEquals(1, agent.metric("cgscope_index_info{mode=\"bpf\"}"));
+            assertEquals(1, agent.metric("cgscope_index_info{mode=\"bpf\",hierarchy=\"unified\"}"));
             assertTrue(agent.log().contains("mode bpf (cgroup_mkdir/cgroup_rmdir tracepoints, ring 4096 KiB)"),
                     agent.log());
             Map<Long, String> made = new java.util.LinkedHashMap<>();

@@ -149,7 +149,7 @@ class LeastPrivilegeIT {
             for (String p : PROGRAMS) {
                 assertEquals(1, agent.metric("cgscope_bpf_program_up{program=\"" + p + "\"}"), p);
             }
-            assertEquals(1, agent.metric("cgscope_index_info{mode=\"fanotify\"}"));
+            assertEquals(1, agent.metric("cgscope_index_info{mode=\"fanotify\",hierarchy=\"unified\"}"));
         }
     }
 
@@ -159,7 +159,7 @@ class LeastPrivilegeIT {
              AgentProcess agent = AgentProcess.start(setpriv(without("sys_admin")), "--run-as=nobody",
                      "--cgroup.sweep-interval=1s")) {
             awaitDropped(agent);
-            assertEquals(1, agent.metric("cgscope_index_info{mode=\"bpf\"}"));
+            assertEquals(1, agent.metric("cgscope_index_info{mode=\"bpf\",hierarchy=\"unified\"}"));
             assertTrue(agent.log().lines().anyMatch(l -> l.contains(
                     "fanotify refused, falling back to the BPF lifecycle programs: fanotify_") && l.contains("EPERM")),
                     agent.log());
@@ -188,7 +188,7 @@ class LeastPrivilegeIT {
                 assertEquals(0, agent.metric("cgscope_bpf_program_up{program=\"" + p + "\"}"), p);
             }
             assertEquals(200, agent.status("/healthz"));
-            assertEquals(1, agent.metric("cgscope_index_info{mode=\"sweep\"}"));
+            assertEquals(1, agent.metric("cgscope_index_info{mode=\"sweep\",hierarchy=\"unified\"}"));
             assertFoundBySweeps(agent, cgroups);
             assertEquals(0, agent.metric("cgscope_scrape_errors_total"));
         }

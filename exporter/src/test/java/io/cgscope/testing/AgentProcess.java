@@ -50,7 +50,10 @@ public final class AgentProcess implements AutoCloseable {
         Path log = Files.createTempFile("cgscope-agent", ".log");
         List<String> cmd = new ArrayList<>(launcher);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:+UseShenandoahGC", "-Xmx512m", "-jar", jar, "--web.listen-address=127.0.0.1:" + port));
+                "-XX:+UseShenandoahGC", "-Xmx512m", "-jar", jar, "--web.listen-address=127.0.0.1:" + port,
+                // The tests make their cgroups in the unified hierarchy; on a hybrid host --cgroup.hierarchy=auto
+                // may name the metrics by a v1 hierarchy instead. A test's own flag comes later and wins.
+                "--cgroup.hierarchy=unified"));
         cmd.addAll(List.of(flags));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         AgentProcess agent = new AgentProcess(p, port, log);
