@@ -24,7 +24,15 @@ public final class TestCgroups implements AutoCloseable {
     private final Path parent;
 
     public TestCgroups() {
-        this.mount = hierarchyRoot().orElseThrow(() -> new IllegalStateException("no cgroup2 hierarchy"));
+        this(hierarchyRoot().orElseThrow(() -> new IllegalStateException("no cgroup2 hierarchy")));
+    }
+
+    /**
+     * Test cgroups in the hierarchy mounted at {@code mount}: a v1 one too ({@code /sys/fs/cgroup/cpu},
+     * {@code /sys/fs/cgroup/systemd}). Never the v1 memory hierarchy: the machine's own processes live there.
+     */
+    public TestCgroups(Path mount) {
+        this.mount = mount;
         this.parent = mount.resolve("cgscope-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         try {
             Files.createDirectory(parent);
