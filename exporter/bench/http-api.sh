@@ -39,7 +39,7 @@ stat -c %i "$parent"/svc-*.service > "$work/ids"
 constant_id="$(head -1 "$work/ids")"
 
 "$java" -XX:+UseShenandoahGC -Xmx256m "-Dcgscope.bench.constant-id=$constant_id" -jar "$jar" \
-  --web.listen-address=127.0.0.1:0 --bpf.programs= 2> "$work/log" &
+  --web.listen-address=127.0.0.1:0 --bpf.programs= --cgroup.hierarchy=unified 2> "$work/log" &
 pid=$!
 for _ in $(seq 100); do
   port="$(grep -o 'listening on [^,]*' "$work/log" | grep -o '[0-9]*$' || true)"

@@ -107,12 +107,13 @@ proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # (proc_ticks) is exact either way: the kernel scales it to the group's runtime.
 # Values below are in clock ticks (1/HZ s), like proc_ticks, for the same arithmetic.
 sched_ticks() { awk -v hz="$HZ" '{printf "%.3f\n", $1 * hz / 1e9}' "$1/schedstat"; }
-reader_ticks() {  # the index's reader thread, fanotify or BPF (comm is cut to 15 characters)
-    local t
+reader_ticks() {  # the index's reader threads, fanotify or BPF (comm is cut to 15 characters), summed: each
+    # v1 hierarchy has a fanotify reader of its own, idle while the churn is in the unified hierarchy
+    local t s=0
     for t in /proc/"$1"/task/*; do
-        [ "$(cat "$t/comm")" = "$READER_COMM" ] && { sched_ticks "$t"; return; }
+        [ "$(cat "$t/comm")" = "$READER_COMM" ] && s=$(echo "$s + $(sched_ticks "$t")" | bc)
     done
-    echo 0
+    echo $s
 }
 gc_ticks() {  # the collector's threads (ZGC: Z*, G1: G1*/GC*, Shenandoah*, and the VM thread)
     local t s=0 c
@@ -135,7 +136,8 @@ warm_scrapes() {
 start_cgscope() {  # start_cgscope [flags]; sets CGS_PID, START_S (launch to following)
     local t0; t0=$(now)
     # shellcheck disable=SC2086
-    "$JAVA" $JAVA_OPTS -jar "$JAR" --bpf.programs= --cgroup.index-mode="$INDEX_MODE" \
+    # --cgroup.hierarchy=unified: the churn is in the unified hierarchy, whose index the metrics must describe
+    "$JAVA" $JAVA_OPTS -jar "$JAR" --bpf.programs= --cgroup.index-mode="$INDEX_MODE" --cgroup.hierarchy=unified \
         --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} "$@" \
         >"$WORK/cgscope.log" 2>&1 &
     CGS_PID=$!
@@ -253,7 +255,7 @@ start_cgscope_paired() {
     rm -f "$WORK/ctl" && mkfifo "$WORK/ctl"
     # shellcheck disable=SC2086
     "$JAVA" $JAVA_OPTS --enable-native-access=ALL-UNNAMED -cp "$JAR:$WORK/cls" io.cgscope.bench.IndexBench serve \
-        --bpf.programs= --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} \
+        --bpf.programs= --cgroup.hierarchy=unified --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} \
         <"$WORK/ctl" >"$WORK/serve.out" 2>"$WORK/cgscope.log" &
     CGS_PID=$!
     exec 7>"$WORK/ctl"

@@ -69,7 +69,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mb() { awk '/^VmRSS:/ {printf "%.1f\n", $2 / 1024}' "/proc/$1/status"; }
 
 start_cgscope() {  # flags...
-    LC_ALL=C.UTF-8 "$JAVA_HOME/bin/java" $JAVA_OPTS -jar "$JAR" --web.listen-address=127.0.0.1:$PORT --run-as=nobody "$@" \
+    LC_ALL=C.UTF-8 "$JAVA_HOME/bin/java" $JAVA_OPTS -jar "$JAR" --web.listen-address=127.0.0.1:$PORT --run-as=nobody --cgroup.hierarchy=unified "$@" \
         >"$WORK/cgscope.log" 2>&1 &
     CGS_PID=$!
     for _ in $(seq 600); do
