@@ -1,6 +1,7 @@
 package io.cgscope.deploy;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,11 +11,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The deployment files are checked by the tools that will read them: systemd and the Kubernetes schemas. */
 class DeploymentFilesTest {
     private static final Path DEPLOY = Path.of("deploy").toAbsolutePath();
+    private static final Path LAUNCHER = Path.of("src/main/dist/cgscope").toAbsolutePath();
+    private static final Path JVM_OPTIONS = Path.of("src/main/dist/jvm.options").toAbsolutePath();
 
     private static String run(Path dir, long timeoutSeconds, String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
@@ -28,16 +32,35 @@ class DeploymentFilesTest {
         return out;
     }
 
+    /**
+     * systemd-analyze checks the unit in a root of its own: the units it depends on (copied from this
+     * machine), the launcher where the unit runs it, and the unit itself.
+     */
     @Test
-    void systemdUnitVerifies() throws Exception {
-        String out = run(DEPLOY, 60, "systemd-analyze", "verify", DEPLOY.resolve("systemd/cgscope.service").toString());
+    void systemdUnitVerifies(@TempDir Path root) throws Exception {
+        Path units = Files.createDirectories(root.resolve("usr/lib/systemd"));
+        run(DEPLOY, 60, "cp", "-a", "/usr/lib/systemd/system", units.toString());
+        Files.copy(LAUNCHER, Files.createDirectories(root.resolve("opt/cgscope")).resolve("cgscope"));
+        Path unitFile = Files.createDirectories(root.resolve("etc/systemd/system")).resolve("cgscope.service");
+        Files.copy(DEPLOY.resolve("systemd/cgscope.service"), unitFile);
+        String out = run(DEPLOY, 60, "systemd-analyze", "verify", "--root=" + root, "/etc/systemd/system/cgscope.service");
         assertEquals("", out.strip(), "systemd-analyze verify reports nothing");
-        String unit = Files.readString(DEPLOY.resolve("systemd/cgscope.service"));
-        for (String must : List.of("ProtectSystem=strict", "NoNewPrivileges=yes", "--run-as=nobody",
+        String unit = Files.readString(unitFile);
+        for (String must : List.of("ProtectSystem=strict", "NoNewPrivileges=yes",
+                "ExecStart=/opt/cgscope/cgscope --web.listen-address=:9486 --run-as=nobody",
                 "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_BPF CAP_PERFMON CAP_DAC_READ_SEARCH CAP_SETUID CAP_SETGID",
-                "MemoryMax=", "-XX:+UseShenandoahGC")) {
+                "MemoryMax=")) {
             assertTrue(unit.contains(must), "the unit has " + must);
         }
+        assertFalse(unit.contains("-XX:"), "the JVM flags live in jvm.options, which the launcher passes");
+    }
+
+    @Test
+    void jvmFlagsLiveInJvmOptions() throws Exception {
+        List<String> flags = JvmOptions.read(JVM_OPTIONS);
+        assertTrue(flags.contains("-XX:+UseShenandoahGC"), flags.toString());
+        assertTrue(flags.contains("-XX:+ExitOnOutOfMemoryError"), flags.toString());
+        assertTrue(Files.readString(LAUNCHER).contains("@$dir/jvm.options"), "the launcher passes the file to java");
     }
 
     @Test
