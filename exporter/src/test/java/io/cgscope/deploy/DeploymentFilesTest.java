@@ -1,13 +1,16 @@
 package io.cgscope.deploy;
 
+import io.cgscope.BuildInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +22,8 @@ class DeploymentFilesTest {
     private static final Path DEPLOY = Path.of("deploy").toAbsolutePath();
     private static final Path LAUNCHER = Path.of("src/main/dist/cgscope").toAbsolutePath();
     private static final Path JVM_OPTIONS = Path.of("src/main/dist/jvm.options").toAbsolutePath();
+    private static final Path IMAGE_SH = Path.of("scripts/image.sh").toAbsolutePath();
+    private static final String IMAGE_REPOSITORY = "ghcr.io/cgscope/cgscope";
 
     private static String run(Path dir, long timeoutSeconds, String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
@@ -61,6 +66,37 @@ class DeploymentFilesTest {
         assertTrue(flags.contains("-XX:+UseShenandoahGC"), flags.toString());
         assertTrue(flags.contains("-XX:+ExitOnOutOfMemoryError"), flags.toString());
         assertTrue(Files.readString(LAUNCHER).contains("@$dir/jvm.options"), "the launcher passes the file to java");
+    }
+
+    /**
+     * The DaemonSet runs the image that image.sh builds, by its entrypoint (which carries the JVM
+     * flags), with the same cgscope flags as the image's default command.
+     */
+    @Test
+    void daemonSetRunsTheImageByItsEntrypoint() throws Exception {
+        Map<String, Object> container = daemonSetContainer();
+        assertEquals(IMAGE_REPOSITORY + ":" + BuildInfo.load().version(), container.get("image"),
+                "the image image.sh builds, under the name a release pushes");
+        assertFalse(container.containsKey("command"), "the image's entrypoint runs java with the JVM flags");
+        assertEquals(imageCommand(), container.get("args"), "the same flags as the image's default command");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> daemonSetContainer() throws IOException {
+        Map<String, Object> ds = new Yaml().load(Files.readString(DEPLOY.resolve("kubernetes/daemonset.yaml")));
+        Map<String, Object> spec = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) ds.get("spec"))
+                .get("template")).get("spec");
+        return ((List<Map<String, Object>>) spec.get("containers")).getFirst();
+    }
+
+    /** The {@code cmd=(...)} line of image.sh: the image's default command. */
+    private static List<String> imageCommand() throws IOException {
+        for (String line : Files.readAllLines(IMAGE_SH)) {
+            if (line.startsWith("cmd=(") && line.endsWith(")")) {
+                return List.of(line.substring(5, line.length() - 1).split(" "));
+            }
+        }
+        throw new AssertionError("image.sh has no cmd=(...) line");
     }
 
     @Test
