@@ -13,9 +13,14 @@
 #   exporter/target/image/oci                        the OCI image layout (tag: the version)
 #   exporter/target/image/cgscope-VERSION.oci.tar    the same as an OCI archive
 #   exporter/target/image/digests                    the manifest's and each layer's digest
+#   exporter/target/image/cgscope.aot                the AOT cache (an input of --aot-cache)
 #   podman's image store (containers-storage)        ghcr.io/cgscope/cgscope:VERSION (--no-load: not)
 # Needs root (chroot, mounts, cgroups, BPF for the training run) and Debian's package archive.
-# Usage: exporter/scripts/image.sh [--aot-cache FILE] [--out DIR] [--no-load] [--keep-work]
+# Usage: exporter/scripts/image.sh [--aot-cache FILE] [--training-events N] [--out DIR] [--no-load]
+#        [--keep-work]
+# --aot-cache FILE: use this cache (from an earlier build with the same inputs) instead of training
+# one: a training run measures a running program, so no two caches are the same bytes; with the same
+# cache, the same inputs give the same image. --training-events N: the training's length (200,000).
 # Env: SOURCE_DATE_EPOCH (default: the time of the last commit), SUITE (default bookworm).
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -33,10 +38,11 @@ MODULES=java.base,java.logging,java.management,java.naming,jdk.jfr,jdk.managemen
 PACKAGES=libc6,libbpf1,libc-bin
 SUITE=${SUITE:-bookworm}
 
-aot_input="" out="$top/exporter/target/image" load=1 keep=0
+aot_input="" out="$top/exporter/target/image" load=1 keep=0 training=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --aot-cache) aot_input=$(readlink -f "$2"); shift 2 ;;
+        --training-events) training=(--events "$2"); shift 2 ;;
         --out) out=$(readlink -m "$2"); shift 2 ;;
         --no-load) load=0; shift ;;
         --keep-work) keep=1; shift ;;
@@ -146,7 +152,7 @@ else
     # The entrypoint's flags, writing the cache as the JVM exits; the agent drops to nobody first,
     # so the cache goes to /tmp (1777).
     if ! "$JAVA_HOME/bin/java" "$top/exporter/scripts/training/Training.java" --cgroup2 "$cgroup2" \
-            --log "$work/training.log" -- "${in_chroot[@]}" \
+            --log "$work/training.log" "${training[@]}" -- "${in_chroot[@]}" \
             /opt/java/bin/java "${jvm_flags[@]}" -XX:AOTCacheOutput=/tmp/cgscope.aot -jar /opt/cgscope/cgscope.jar \
             --web.listen-address=127.0.0.1:{port} --cgroup.root=/host/cgroup --run-as=65534 >&2; then
         tail -n 20 "$work/training.log" >&2
@@ -201,6 +207,7 @@ umoci gc --layout "$oci"
 
 rm -rf "$out" && mkdir -p "$out"
 cp -a "$oci" "$out/oci"
+cp "$work/cgscope.aot" "$out/cgscope.aot"
 archive="$out/cgscope-$version.oci.tar"
 (cd "$oci" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort >"$work/archive.list")
 tar --create --file="$archive" --directory="$oci" --no-recursion --files-from="$work/archive.list" \
