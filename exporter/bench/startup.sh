@@ -74,6 +74,7 @@ proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 threads_ticks() {
     local t s=0
     for t in /proc/"$1"/task/*; do
+        # shellcheck disable=SC2254 # $2 is a pattern
         case $(cat "$t/comm" 2>/dev/null) in $2) s=$(awk -v s="$s" -v hz="$HZ" '{printf "%.3f", s + $1 * hz / 1e9}' "$t/schedstat") ;; esac
     done
     echo "$s"
@@ -161,7 +162,7 @@ case " $CONFIGS " in *" cds "*)
         mkdir -p "$WORK/cds" && chown 65534 "$WORK/cds"  # written at exit, after the drop to nobody
         "$JAVA" "$top/exporter/scripts/training/Training.java" --log "$WORK/cds-training.log" -- \
             "$JAVA" "@$OPTIONS" -XX:ArchiveClassesAtExit="$WORK/cds/cds.jsa" -jar "$JAR" \
-            --web.listen-address=127.0.0.1:{port} --run-as=nobody || exit 1
+            --web.listen-address='127.0.0.1:{port}' --run-as=nobody || exit 1
         mv "$WORK/cds/cds.jsa" "$WORK/cds.jsa"
     fi ;;
 esac

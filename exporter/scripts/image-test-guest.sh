@@ -88,4 +88,4 @@ fact stop.finished_at "$(podman inspect --format '{{.State.FinishedAt}}' cgscope
 podman logs cgscope >"$results/agent.log" 2>&1 || true
 podman rm cgscope >/dev/null
 rmdir "$cg"
-fact done true
+fact finished true

@@ -90,11 +90,11 @@ mmdebstrap --quiet --mode=root --variant=extract --include="$PACKAGES" \
 # Keep the libraries, glibc's C.UTF-8 locale, the copyright files and the package list (one file per
 # package in /var/lib/dpkg/status.d, as distroless images keep it, for scanners); drop every
 # executable (libc-bin's tools, ldconfig), the device nodes, dpkg's, apt's and the host's files.
-rm -rf "$base"/dev/* "$base"/etc/apt "$base"/etc/dpkg "$base"/etc/resolv.conf "$base"/etc/hostname \
+rm -rf "${base:?}"/dev/* "$base"/etc/apt "$base"/etc/dpkg "$base"/etc/resolv.conf "$base"/etc/hostname \
     "$base"/etc/fstab "$base"/var/cache/* "$base"/var/lib/apt "$base"/var/log/* "$base"/sbin/* \
     "$base"/var/lib/dpkg/{arch,updates,status,triggers,alternatives,info,available,lock*,diversions,statoverride} \
     "$base"/usr/share/man "$base"/usr/share/locale "$base"/usr/share/lintian "$base"/usr/share/info \
-    "$base"/usr/share/i18n "$base"/usr/lib/x86_64-linux-gnu/gconv "$base"/usr/libexec "$base"/usr/bin/* \
+    "$base"/usr/share/i18n "$base"/usr/lib/x86_64-linux-gnu/gconv "$base"/usr/libexec "${base:?}"/usr/bin/* \
     "$base"/usr/sbin/* "$base"/usr/lib/x86_64-linux-gnu/audit "$base"/usr/share/bug
 find "$base/usr/share/doc" -type f ! -name copyright -delete
 find "$base/usr/lib/locale" -mindepth 1 -maxdepth 1 ! -name C.utf8 -exec rm -rf {} +
@@ -154,7 +154,7 @@ else
     if ! "$JAVA_HOME/bin/java" "$top/exporter/scripts/training/Training.java" --cgroup2 "$cgroup2" \
             --log "$work/training.log" "${training[@]}" -- "${in_chroot[@]}" \
             /opt/java/bin/java "${jvm_flags[@]}" -XX:AOTCacheOutput=/tmp/cgscope.aot -jar /opt/cgscope/cgscope.jar \
-            --web.listen-address=127.0.0.1:{port} --cgroup.root=/host/cgroup --run-as=65534 >&2; then
+            --web.listen-address='127.0.0.1:{port}' --cgroup.root=/host/cgroup --run-as=65534 >&2; then
         tail -n 20 "$work/training.log" >&2
         cgscope_die "the training run failed (log: $work/training.log with --keep-work)"
     fi
@@ -191,14 +191,14 @@ add_layer "$aot_layer" "cgscope.aot"
 config_args=(--created="$created" --author="cgscope" --os=linux --architecture=amd64 --config.user=0:0
     --config.workingdir=/ --config.stopsignal=SIGTERM --config.exposedports=9486/tcp
     --config.env=PATH=/opt/java/bin:/usr/bin:/bin --config.env=JAVA_HOME=/opt/java --config.env=LC_ALL=C.UTF-8
-    --config.label=org.opencontainers.image.source=$SOURCE_URL
-    --config.label=org.opencontainers.image.version=$version
-    --config.label=org.opencontainers.image.revision=$revision
+    "--config.label=org.opencontainers.image.source=$SOURCE_URL"
+    "--config.label=org.opencontainers.image.version=$version"
+    "--config.label=org.opencontainers.image.revision=$revision"
     --config.label=org.opencontainers.image.title=cgscope
-    --config.label="org.opencontainers.image.description=Names every cgroup and measures it"
+    "--config.label=org.opencontainers.image.description=Names every cgroup and measures it"
     --config.label=org.opencontainers.image.licenses=Apache-2.0
-    --config.label=org.opencontainers.image.created=$created
-    --config.label=org.opencontainers.image.base.name=debian:$SUITE
+    "--config.label=org.opencontainers.image.created=$created"
+    "--config.label=org.opencontainers.image.base.name=debian:$SUITE"
     --history.created="$created" --history.created_by="image.sh: entrypoint, cmd, labels")
 for a in "${entrypoint[@]}"; do config_args+=(--config.entrypoint="$a"); done
 for a in "${cmd[@]}"; do config_args+=(--config.cmd="$a"); done
