@@ -29,6 +29,11 @@
  *   are as long as their name, so the ring holds about 60,000 of them per
  *   MiB of short names instead of 3,500 of the longest.
  *
+ * cgroup_release (the cgroup freed, when its last reference goes, long after
+ * rmdir) and cgroup_rename (v1 only: cgroup2 refuses renames) are not
+ * attached: rmdir is a cgroup's death for the index, and the index keeps a
+ * cgroup's name for its life (a renamed v1 cgroup keeps its old name there).
+ *
  * Loss is never silent: a record the ring has no room for is counted in
  * `lost` (in .bss, which userspace maps and reads without a system call); any
  * increase makes the reader re-sync the index with a sweep, as a fanotify
