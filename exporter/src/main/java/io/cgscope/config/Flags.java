@@ -34,6 +34,18 @@ public final class Flags {
                     "Export only cgroups whose whole path matches (after the roll-up). Empty: all."),
             Flag.value("cgroup.exclude", "REGEX", "",
                     "Do not export cgroups whose whole path matches (after the roll-up). Empty: none."),
+            Flag.value("cgroup.roll-up", "none|container|pod", "none",
+                    "Sum every cgroup of a container (across its restarts) or of a pod into one series per"
+                            + " container or pod; with container, --metrics.workload-labels must name container."),
+            Flag.value("metrics.workload-labels", "LIST", "namespace,pod,container",
+                    "Workload labels copied onto every per-cgroup series (where they have a value): any of"
+                            + " kind, namespace, pod, container, pod_uid, container_id, qos_class, runtime, unit,"
+                            + " image; empty for none (cgscope_cgroup_info always has them all)."),
+            Flag.value("workload.runtime-dirs", "LIST",
+                    "/run/containerd/io.containerd.runtime.v2.task,/run/containers/storage/overlay-containers",
+                    "Directories of the container runtimes' OCI bundles (containerd's task bundles, CRI-O's and"
+                            + " podman's containers/storage run root), read for pod and container names; empty: names"
+                            + " from cgroup paths only."),
             Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat",
                     "BPF programs to load: any of cpu, samples, switches, runqlat; empty for none."),
             Flag.value("bpf.sample-frequency", "HZ", "99", "CPU sampling frequency per CPU (perf cpu-clock)."),
