@@ -1,5 +1,6 @@
 package io.cgscope.http;
 
+import io.cgscope.index.Cgroup;
 import io.cgscope.index.ChangeLog;
 import io.cgscope.index.IndexChange;
 import io.vertx.core.Context;
@@ -132,7 +133,8 @@ final class EventStream {
             StringBuilder sb = new StringBuilder(BATCH * 256);
             for (IndexChange c : batch) {
                 sb.append("id: ").append(c.seq()).append("\nevent: ").append(c.type().label()).append("\ndata: ");
-                Json.cgroup(sb, c.cgroup(), c.time()).append("\n\n");
+                Cgroup cgroup = c.cgroup();
+                Json.cgroup(sb, cgroup, owner.workloads().of(cgroup.id(), cgroup.path()), c.time()).append("\n\n");
             }
             position = batch.getLast().seq();
             write(sb);

@@ -5,6 +5,7 @@ import io.cgscope.Component;
 import io.cgscope.StartupException;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -49,24 +50,32 @@ public final class HttpComponent implements Component {
     private final CollectorRegistry registry;
     private final BuildInfo build;
     private final CgroupIndex index;
+    private final WorkloadResolver workloads;
     private final EventStreams streams;
     private final HttpCollector collector;
     private Vertx vertx;
     private HttpServer server;
     private boolean registered;
 
-    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index) {
-        this(config, registry, build, index, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT);
+    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                         WorkloadResolver workloads) {
+        this(config, registry, build, index, workloads, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT);
     }
 
-    /** Tests shorten the event streams' heartbeat and stall limit. */
+    /** Tests shorten the event streams' heartbeat and stall limit; workloads from {@code --workload.runtime-dirs}. */
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
                   java.time.Duration heartbeat, java.time.Duration stallLimit) {
+        this(config, registry, build, index, WorkloadResolver.of(config.runtimeDirs()), heartbeat, stallLimit);
+    }
+
+    HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                  WorkloadResolver workloads, java.time.Duration heartbeat, java.time.Duration stallLimit) {
         this.config = config;
         this.registry = registry;
         this.build = build;
         this.index = index;
-        this.streams = new EventStreams(index.changes(), config.maxStreams(), heartbeat, stallLimit);
+        this.workloads = workloads;
+        this.streams = new EventStreams(index.changes(), workloads, config.maxStreams(), heartbeat, stallLimit);
         this.collector = new HttpCollector(streams);
     }
 
@@ -114,7 +123,7 @@ public final class HttpComponent implements Component {
                     .setCertValue(Buffer.buffer(web.certPem()))
                     .setKeyValue(Buffer.buffer(web.keyPem())));
         }
-        Api api = new Api(index, registry, build, telemetryPath, streams, web, collector.authRefused);
+        Api api = new Api(index, workloads, registry, build, telemetryPath, streams, web, collector.authRefused);
         try {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
@@ -147,7 +156,7 @@ public final class HttpComponent implements Component {
                             : "no basic auth"));
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
-                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz");
+                + " /cgroup?path=, /cgroups, /pods, /events (at most " + config.maxStreams() + " streams), /healthz");
     }
 
     private void beforeHttp(Throwable failure) {
