@@ -52,6 +52,11 @@ public final class IndexChange {
         return CgroupNames.decode(entry.name());
     }
 
+    /** The length in bytes of the cgroup's own name: a filter that costs no decoding. */
+    public int nameLength() {
+        return entry.name().length;
+    }
+
     /** The cgroup as it was at the change; its path is resolved now (an ancestor may have been learned since). */
     public Cgroup cgroup() {
         return type == Type.CREATE

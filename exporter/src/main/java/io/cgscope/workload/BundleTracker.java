@@ -16,7 +16,8 @@ import java.util.logging.Logger;
  * removes the bundle when the container is deleted, so a container that lives shorter than a
  * scrape interval would otherwise keep no name. One thread of its own follows the index's change
  * history (signalled by the index's writer, which never waits for it), looks only at the names of
- * created cgroups ({@link PathClassifier#containerIdOfName}: one pass over a name, no path built),
+ * created cgroups ({@link PathClassifier#containerIdOfName}, for names long enough to hold an id: no
+ * path built, most names not even decoded),
  * and reads the bundles of the containers among them. When it falls behind the history, the
  * bundles it missed are read by whoever asks first (a scrape, the API). Now and then it forgets
  * bundles whose cgroups all left the index.
@@ -37,11 +38,15 @@ public final class BundleTracker implements AutoCloseable {
      * A container whose cgroup lives shorter than this may lose its bundle before it is read.
      */
     private static final long MIN_TURN_MILLIS = 100;
+    /** How often the tracker looks whether a runtime directory exists (a runtime started later). */
+    private static final long DIRS_CHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final CgroupIndex index;
     private final WorkloadResolver resolver;
     private final long pruneIntervalNanos;
     private volatile boolean stop;
+    private boolean anyDir;
+    private long dirsCheckedAt;
     private Thread thread;
     private AutoCloseable subscription;
 
@@ -102,9 +107,13 @@ public final class BundleTracker implements AutoCloseable {
         }
     }
 
-    /** Handles the changes after {@code position}; returns the new position. */
+    /**
+     * Handles the changes after {@code position}; returns the new position. Without bundles to read
+     * (no runtime directory configured, or none exists on this host: no container runtime) it
+     * skips them: following the history costs about 0.1 us per change under full churn.
+     */
     private long follow(long position) {
-        if (!resolver.bundles().enabled()) {
+        if (!resolver.bundles().enabled() || !anyRuntimeDir()) {
             return index.changes().lastSeq();
         }
         while (!stop) {
@@ -116,7 +125,8 @@ public final class BundleTracker implements AutoCloseable {
                 return position;
             }
             for (IndexChange c : batch) {
-                if (c.type() == IndexChange.Type.CREATE) {
+                // a container's cgroup name holds its 64-digit id: shorter names are not decoded
+                if (c.type() == IndexChange.Type.CREATE && c.nameLength() >= 64) {
                     String id = PathClassifier.containerIdOfName(c.name());
                     if (id != null) {
                         resolver.readEarly(id, c.cgroup().id());
@@ -126,6 +136,15 @@ public final class BundleTracker implements AutoCloseable {
             position = batch.getLast().seq();
         }
         return position;
+    }
+
+    private boolean anyRuntimeDir() {
+        long now = System.nanoTime();
+        if (dirsCheckedAt == 0 || now - dirsCheckedAt >= DIRS_CHECK_NANOS) {
+            dirsCheckedAt = now;
+            anyDir = resolver.bundles().dirs().stream().anyMatch(java.nio.file.Files::isDirectory);
+        }
+        return anyDir;
     }
 
     private static String leaf(String path) {
