@@ -132,7 +132,9 @@ public final class Flags {
         sb.append("usage: cgscope [flags]\n\n")
                 .append("cgscope names every cgroup and measures it: a live index of cgroup id -> path fed by\n")
                 .append("fanotify, per-cgroup CPU time, samples, context switches and run-queue latency from BPF,\n")
-                .append("exported for Prometheus with the cgroup path as the label, and an HTTP lookup API.\n\n")
+                .append("exported for Prometheus with the cgroup path as the label, and an HTTP lookup API.\n")
+                .append("Each cgroup is named as what it runs (pod, container, systemd unit) from its path and the\n")
+                .append("container runtimes' OCI bundles.\n\n")
                 .append("Flags:\n");
         sb.append(String.format("  %-44s %s%n", "-h, --help", "Show this help and exit."));
         sb.append(String.format("  %-44s %s%n", "--version", "Show the version and exit."));

@@ -68,6 +68,7 @@ final class StatusPages {
         link(h, telemetryPath, "Prometheus metrics");
         link(h, "/cgroups?state=live&limit=100", "live cgroups (JSON)");
         link(h, "/cgroup?path=/", "the root cgroup, by path (JSON); by id: /cgroup/&lt;id&gt;");
+        link(h, "/pods?state=live", "Kubernetes pods and their containers (JSON)");
         link(h, "/events", "create and delete events (Server-Sent Events)");
         link(h, "/healthz", "health");
         h.append("</ul>\n</body></html>\n");
