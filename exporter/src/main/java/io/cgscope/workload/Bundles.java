@@ -114,6 +114,11 @@ public final class Bundles {
         return new Entry(info, nanoTime.getAsLong());
     }
 
+    /** Whether asking for this container's bundle would read a file (never read yet, and reading is on). */
+    public boolean unread(String containerId) {
+        return reader != null && BundleReader.isId(containerId) && !byContainer.containsKey(containerId);
+    }
+
     /** The names of a pod, from any bundle of it read so far, or null. */
     public PodNames podNames(String podUid) {
         return podUid == null ? null : pods.get(podUid);

@@ -50,6 +50,15 @@ public final class WorkloadResolver {
         return w;
     }
 
+    /**
+     * Whether {@link #of} for this path would read a file (its container's bundle was never read):
+     * callers on an event loop read it elsewhere first ({@link #readEarly}).
+     */
+    public boolean wouldRead(String path) {
+        String id = PathClassifier.classify(path).containerId();
+        return id != null && bundles.unread(id);
+    }
+
     /** Reads a container's bundle now if it never was (the tracker, as the index learns the cgroup). */
     public void readEarly(String containerId, long cgroupId) {
         bundles.get(containerId, cgroupId);
