@@ -21,5 +21,9 @@ public @interface KernelTest {
     /** What the test needs. */
     Requirement[] value() default {Requirement.ROOT, Requirement.CGROUP2};
 
-    enum Requirement { ROOT, CGROUP2, BPF }
+    enum Requirement {
+        ROOT, CGROUP2, BPF,
+        /** QEMU and busybox-static for {@link GuestVm}, and apt to fetch the guest's kernel. */
+        QEMU
+    }
 }
