@@ -353,9 +353,9 @@ cmd_matrix() {
     local kernels=("$@")
     [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
     local jar="$top/exporter/target/cgscope.jar" classes="$top/exporter/target/test-classes"
-    local guest="$classes/kernel-matrix/agent-checks.sh"
+    local guest="$scripts/kernel-matrix-checks.sh"
     [ -f "$jar" ] || die "$jar not built (mvn -B -DskipITs verify)"
-    [ -x "$guest" ] || die "$guest not built (mvn -B -DskipITs verify)"
+    [ -f "$classes/io/cgscope/kernels/GuestChecks.class" ] || die "test classes not built in $classes (mvn -B -DskipITs verify)"
     local k out status=0
     for k in "${kernels[@]}"; do
         out=$(mktemp -d "/tmp/cgscope-kernel-matrix-$k.XXXXXX")
