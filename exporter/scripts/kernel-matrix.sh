@@ -22,7 +22,7 @@ Commands:
                             process's); the script's output and the kernel's go to stdout
   matrix [KERNEL...]        run the matrix's agent checks (the script KernelMatrixIT runs) on
                             each KERNEL (default: 6.1 6.12) and print where the results are;
-                            needs the built jar and test classes (mvn -DskipITs verify)
+                            needs the built jar and test classes (mvn -DskipTests package)
 
 KERNEL is a series (6.1, 6.12: the newest package available from apt) or a package name
 (linux-image-6.1.0-57-amd64).
@@ -354,8 +354,8 @@ cmd_matrix() {
     [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
     local jar="$top/exporter/target/cgscope.jar" classes="$top/exporter/target/test-classes"
     local guest="$scripts/kernel-matrix-checks.sh"
-    [ -f "$jar" ] || die "$jar not built (mvn -B -DskipITs verify)"
-    [ -f "$classes/io/cgscope/kernels/GuestChecks.class" ] || die "test classes not built in $classes (mvn -B -DskipITs verify)"
+    [ -f "$jar" ] || die "$jar not built (mvn -B -DskipTests package)"
+    [ -f "$classes/io/cgscope/kernels/GuestChecks.class" ] || die "test classes not built in $classes (mvn -B -DskipTests package)"
     local k out status=0
     for k in "${kernels[@]}"; do
         out=$(mktemp -d "/tmp/cgscope-kernel-matrix-$k.XXXXXX")
