@@ -197,6 +197,7 @@ prepare() {
     [ -f "$dir/release" ] || unpack_kernel "$pkg" "$version" "$dir"
     build_initrd "$dir"
     flock -u 9
+    exec 9>&- # QEMU is exec'd from this shell: it must not inherit the lock file
 }
 
 qemu_kernel_args() {
