@@ -42,9 +42,8 @@ public final class GuestChecks {
     /** One cgroup of a {@code /cgroups} listing: id and path (paths here need no JSON escapes). */
     private static final Pattern LISTED = Pattern.compile("\\{\"id\":(\\d+),\"path\":\"([^\"]*)\"[^}]*\"state\":\"dead\"");
     private static final Pattern MODE = Pattern.compile("\"index_mode\":\"([a-z]+)\"");
-    private static final Pattern JAVA_OPTS = Pattern.compile("Environment=\"CGSCOPE_JAVA_OPTS=([^\"]*)\"");
-    /** The flags after the jar in the unit's ExecStart (continuation lines joined). */
-    private static final Pattern EXEC_START = Pattern.compile("(?m)^ExecStart=.*?-jar \\S+(.*)$");
+    /** The flags after the command in the unit's ExecStart (continuation lines joined). */
+    private static final Pattern EXEC_START = Pattern.compile("(?m)^ExecStart=\\S+(.*)$");
     private static final String PORT = "9486";
 
     private final Path results;
@@ -86,20 +85,21 @@ public final class GuestChecks {
     }
 
     /**
-     * The jar as the deployment's systemd unit starts it: its JVM flags and its flags (so
-     * {@code --run-as=nobody} too), listening on loopback instead.
+     * cgscope as the deployment's systemd unit starts it: the launcher beside the jar (it passes
+     * jvm.options, the deployment's JVM flags) with the unit's flags (so {@code --run-as=nobody}
+     * too), listening on loopback instead. The launcher execs java: its PID is the JVM's.
      */
     private void startAgent(Path jar, Path top) throws Exception {
         String unit = Files.readString(top.resolve("exporter/deploy/systemd/cgscope.service")).replace("\\\n", " ");
-        Matcher m = JAVA_OPTS.matcher(unit);
         Matcher exec = EXEC_START.matcher(unit);
-        if (!m.find() || !exec.find()) {
-            throw new IllegalStateException("no CGSCOPE_JAVA_OPTS or ExecStart=... -jar JAR in the systemd unit");
+        if (!exec.find()) {
+            throw new IllegalStateException("no ExecStart= in the systemd unit");
         }
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of(m.group(1).trim().split("\\s+")));
-        cmd.addAll(List.of("-jar", jar.toString(), "--web.listen-address=127.0.0.1:" + PORT));
+        Path launcher = jar.resolveSibling("cgscope");
+        if (!Files.isExecutable(launcher)) {
+            throw new IllegalStateException("no launcher " + launcher + " beside the jar (mvn package builds it)");
+        }
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "--web.listen-address=127.0.0.1:" + PORT));
         for (String flag : exec.group(1).trim().split("\\s+")) {
             if (!flag.startsWith("--web.listen-address")) {
                 cmd.add(flag);
