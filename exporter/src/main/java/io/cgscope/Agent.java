@@ -41,7 +41,7 @@ public final class Agent {
         bpfComponent = new BpfComponent(config);
         new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
         components.add(bpfComponent);
-        components.add(new HttpComponent(config, registry, build, index));
+        components.add(new HttpComponent(config, registry, build, index, bpfComponent.counters()));
     }
 
     public CgroupIndex index() {

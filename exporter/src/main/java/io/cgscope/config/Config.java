@@ -32,7 +32,8 @@ public record Config(
         String runAs,
         String logLevel,
         String logFormat,
-        WebConfig webConfig) {
+        WebConfig webConfig,
+        String grafanaUrl) { // "" or an http(s) URL without a trailing slash
 
     public enum IndexMode { AUTO, FANOTIFY, SWEEP }
 
@@ -114,7 +115,32 @@ public record Config(
                 buckets,
                 v.get("run-as"),
                 level, format,
-                v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))));
+                v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
+                grafanaUrl(v.get("web.grafana-url")));
+    }
+
+    /** {@code --web.grafana-url}: an absolute http(s) URL with a host, no query or fragment; no trailing slash. */
+    private static String grafanaUrl(String text) throws ConfigException {
+        if (text.isEmpty()) {
+            return "";
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(text);
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException("invalid value \"" + text + "\" for --web.grafana-url: not a URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
+                || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw new ConfigException("invalid value \"" + text + "\" for --web.grafana-url: expected http(s)://HOST[:PORT][/PATH]"
+                    + " without credentials, query or fragment, e.g. https://grafana.example.com");
+        }
+        String url = text;
+        while (url.endsWith("/")) {
+            url = url.substring(0, url.length() - 1);
+        }
+        return url;
     }
 
     /** The listen address as given, for logs: {@code :9486}. */

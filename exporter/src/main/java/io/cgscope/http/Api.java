@@ -3,6 +3,7 @@ package io.cgscope.http;
 import io.cgscope.BuildInfo;
 import io.cgscope.config.WebConfig;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.top.TopSampler;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -20,7 +21,7 @@ import java.util.logging.Logger;
 final class Api {
     private static final Logger LOG = Logger.getLogger(Api.class.getName());
     /** Paths the API owns; the telemetry path may not take one of them. */
-    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/events");
+    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/events", "/api/top", "/static");
     /** No endpoint takes a request body; a client announcing a big one is refused before it is read. */
     static final long MAX_BODY = 64 * 1024;
     /**
@@ -38,10 +39,18 @@ final class Api {
     private final EventStreams streams;
     private final WebConfig web;
     private final LongAdder authRefused;
+    private final TopSampler sampler;
+    private final String grafanaUrl;
+    private final java.time.Duration retention;
+    private final BuildInfo build;
 
     /** {@code web}: null, or the web config whose {@code basic_auth_users} guard every route. */
     Api(CgroupIndex index, CollectorRegistry registry, BuildInfo build, String telemetryPath, EventStreams streams,
-        WebConfig web, LongAdder authRefused) {
+        WebConfig web, LongAdder authRefused, TopSampler sampler, java.time.Duration retention, String grafanaUrl) {
+        this.sampler = sampler;
+        this.retention = retention;
+        this.grafanaUrl = grafanaUrl;
+        this.build = build;
         this.index = index;
         this.web = web;
         this.authRefused = authRefused;
@@ -55,12 +64,17 @@ final class Api {
     Router router(Vertx vertx) {
         Router r = Router.router(vertx);
         Errors.install(r);
+        r.route().handler(SecurityHeaders::add);
         r.route().handler(Api::refuseBodies);
         if (web != null && web.basicAuth()) {
             r.route().handler(new BasicAuth(vertx, web, authRefused)::handle);
         }
         get(r, telemetryPath, metrics::handle);
-        get(r, "/", pages::home);
+        PageFiles page = new PageFiles();
+        TopHandler top = new TopHandler(vertx, index, sampler, build, retention, grafanaUrl, telemetryPath);
+        get(r, "/", page::index);
+        get(r, "/static/:file", page::file);
+        get(r, "/api/top", top::handle);
         get(r, "/healthz", pages::health);
         get(r, "/cgroup/:id", cgroups::byId);
         get(r, "/cgroup", cgroups::byPath);

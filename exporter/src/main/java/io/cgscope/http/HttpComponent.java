@@ -3,6 +3,8 @@ package io.cgscope.http;
 import io.cgscope.BuildInfo;
 import io.cgscope.Component;
 import io.cgscope.StartupException;
+import io.cgscope.bpf.CounterSource;
+import io.cgscope.top.TopSampler;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
 import io.prometheus.client.CollectorRegistry;
@@ -51,17 +53,25 @@ public final class HttpComponent implements Component {
     private final CgroupIndex index;
     private final EventStreams streams;
     private final HttpCollector collector;
+    private final TopSampler sampler;
     private Vertx vertx;
     private HttpServer server;
     private boolean registered;
 
     public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index) {
-        this(config, registry, build, index, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT);
+        this(config, registry, build, index, null);
+    }
+
+    /** {@code counters}: what the live page's rates are read from (null: no BPF, no rates). */
+    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                         CounterSource counters) {
+        this(config, registry, build, index, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT, counters);
     }
 
     /** Tests shorten the event streams' heartbeat and stall limit. */
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
-                  java.time.Duration heartbeat, java.time.Duration stallLimit) {
+                  java.time.Duration heartbeat, java.time.Duration stallLimit, CounterSource counters) {
+        this.sampler = new TopSampler(counters);
         this.config = config;
         this.registry = registry;
         this.build = build;
@@ -84,7 +94,8 @@ public final class HttpComponent implements Component {
     public void start() throws StartupException {
         String telemetryPath = config.telemetryPath();
         if (!telemetryPath.matches("/[A-Za-z0-9._~/-]+") || Api.PATHS.contains(telemetryPath)
-                || telemetryPath.startsWith("/cgroup/") || telemetryPath.startsWith("/bench/")) {
+                || telemetryPath.startsWith("/cgroup/") || telemetryPath.startsWith("/bench/")
+                || telemetryPath.startsWith("/static/") || telemetryPath.startsWith("/api/")) {
             throw new StartupException("invalid value \"" + telemetryPath + "\" for --web.telemetry-path: "
                     + "expected a plain path (letters, digits, . _ ~ - /) that is not one of the API's "
                     + String.join(" ", Api.PATHS), 2, null);
@@ -114,7 +125,8 @@ public final class HttpComponent implements Component {
                     .setCertValue(Buffer.buffer(web.certPem()))
                     .setKeyValue(Buffer.buffer(web.keyPem())));
         }
-        Api api = new Api(index, registry, build, telemetryPath, streams, web, collector.authRefused);
+        Api api = new Api(index, registry, build, telemetryPath, streams, web, collector.authRefused, sampler,
+                config.retention(), config.grafanaUrl());
         try {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
@@ -147,7 +159,8 @@ public final class HttpComponent implements Component {
                             : "no basic auth"));
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
-                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz");
+                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz, /api/top;"
+                + " the live page at /");
     }
 
     private void beforeHttp(Throwable failure) {

@@ -87,6 +87,7 @@ public final class KernelTestExtension
                         reasons.add("needs BPF with BTF (/sys/kernel/btf/vmlinux)");
                     }
                 }
+                case BROWSER -> Browser.missing().ifPresent(reasons::add);
             }
         }
         return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", reasons));
