@@ -57,7 +57,7 @@ final class Api {
         this.telemetryPath = telemetryPath;
         this.metrics = new MetricsHandler(registry);
         this.cgroups = new CgroupHandlers(index);
-        this.pages = new StatusPages(index, build, telemetryPath);
+        this.pages = new StatusPages(index);
         this.streams = streams;
     }
 
