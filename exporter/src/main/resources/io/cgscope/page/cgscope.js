@@ -194,11 +194,14 @@
     return kids;
   }
 
+  /** Busiest first; the idle by name; the dead after the live, the last removed first. */
   function byCpu(a, b) {
     const ca = a.tot.cpu || 0;
     const cb = b.tot.cpu || 0;
     if (ca !== cb) return cb - ca;
-    if ((a.state === 'dead') !== (b.state === 'dead')) return a.state === 'dead' ? 1 : -1;
+    const da = a.state === 'dead';
+    if (da !== (b.state === 'dead')) return da ? 1 : -1;
+    if (da && a.deleted !== b.deleted) return (b.deleted || 0) - (a.deleted || 0);
     return a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id;
   }
 
@@ -392,9 +395,11 @@
     $('mode').textContent = 'index: ' + snap.index_mode + (snap.following ? '' : ' (not following the kernel)')
       + (snap.window_seconds === null ? '' : ' · window ' + snap.window_seconds.toFixed(1) + ' s')
       + (snap.features.length ? '' : ' · BPF off: no rates');
-    const m = document.querySelector('.links a');
-    if (m && snap.telemetry_path) m.setAttribute('href', snap.telemetry_path.replace(/^\//, ''));
-    if (m && snap.telemetry_path) m.textContent = snap.telemetry_path;
+    const m = $('metrics-link');
+    if (snap.telemetry_path && m.textContent !== snap.telemetry_path) {
+      m.href = api(snap.telemetry_path.replace(/^\//, ''));
+      m.textContent = snap.telemetry_path;
+    }
   }
 
   function setConn(cls, text) {
@@ -641,6 +646,11 @@
     put(p, 'runq', p.runq, latency(n.own.p99));
     p.runq.classList.toggle('zero', n.own.p99 === null || n.own.p99 === undefined);
     put(p, 'life', p.life, life(n));
+    const lived = n.state === 'dead' && n.created && n.deleted ? 'lived ' + duration(n.deleted - n.created) : '';
+    if (p.last.lived !== lived) {
+      p.last.lived = lived;
+      p.life.title = lived;
+    }
     return e;
   }
 
@@ -814,6 +824,7 @@
     p.metrics.replaceChildren(m);
     const kids = sortedChildren(n);
     p.kidsHead.textContent = 'Children (' + kids.length + ')';
+    p.kidsHead.hidden = kids.length === 0;
     const items = [];
     for (const c of kids.slice(0, 40)) {
       const li = el('li', c.state === 'dead' ? 'dead' : null);
