@@ -7,6 +7,8 @@
 // until asked for more), rebuilt at most once per animation frame and reused by id.
 // Every name from the kernel goes in with textContent, never as HTML; the page has no inline
 // script or style (the Content-Security-Policy forbids both).
+// One file in sections (model, data, header, formatting, rendering, details, input) rather than
+// modules: about 900 lines that share the page's state, served as they are, with no bundler.
 'use strict';
 
 (() => {
