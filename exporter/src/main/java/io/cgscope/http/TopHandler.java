@@ -52,6 +52,9 @@ final class TopHandler {
     private final String grafanaUrl;
     private final String telemetryPath;
     private final int cpus = io.cgscope.top.OnlineCpus.count();
+    /** When this process started: a page that sees it change knows cgscope restarted (event ids start again). */
+    private final Instant started = Instant.ofEpochMilli(
+            java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime());
     private final WorkerExecutor worker;
     private final AtomicInteger pending = new AtomicInteger();
 
@@ -101,6 +104,9 @@ final class TopHandler {
                 return;
             }
             pending.decrementAndGet();
+            if (ctx.response().closed()) {
+                return; // the client went away while we worked
+            }
             if (ar.failed()) {
                 ctx.fail(ar.cause());
                 return;
@@ -141,6 +147,8 @@ final class TopHandler {
         sb.append(",\"short_lived_last_minute\":").append(s.shortLived.shortLived());
         sb.append(",\"short_lived_complete\":").append(s.shortLived.complete());
         sb.append(",\"last_event_id\":").append(s.lastEventId);
+        sb.append(",\"started_at\":");
+        Json.time(sb, started);
         sb.append(",\"active_only\":").append(request.active);
         sb.append(",\"truncated\":").append(s.truncated);
         sb.append(",\"retention_seconds\":").append(retention.toSeconds());

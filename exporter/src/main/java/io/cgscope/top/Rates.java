@@ -53,6 +53,9 @@ public final class Rates {
         long[] slots = new long[CounterSample.SLOTS];
         for (int i = 0; i < newer.ids.length; i++) {
             int j = older.indexOf(newer.ids[i]);
+            if (j >= 0 && newer.cpuNs[i] < older.cpuNs[j]) {
+                j = -1; // its entries were deleted and made again in between: everything it has is new
+            }
             long cpuNs = newer.cpuNs[i] - (j < 0 ? 0 : older.cpuNs[j]);
             long sampled = delta32(newer.samples[i], j < 0 ? 0 : older.samples[j]);
             long switched = delta32(newer.switches[i], j < 0 ? 0 : older.switches[j]);

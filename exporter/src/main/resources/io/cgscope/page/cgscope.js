@@ -42,9 +42,11 @@
   let renderQueued = false;
   let source = null;
   let needTree = true;
+  let loads = 0;                // tree loads started; only the latest one's snapshot is applied
   let overflowed = false;
   let skewMs = 0;               // server clock - local clock, from the snapshots' time
   let refreshTimer = null;
+  let started = null;           // the agent's start time, from the tree snapshot: a new one means a restart
   let visibleIds = [];
   const deadQueue = [];         // ids in the order they died, to drop the longest dead first
   let deadHead = 0;
@@ -234,13 +236,16 @@
 
   /** The whole tree, then the events that arrived meanwhile. */
   async function loadTree() {
+    const gen = ++loads;
     syncing = true;
     needTree = false;
     overflowed = false;
     let snap;
     try {
       snap = await getJson('api/top?window=' + encodeURIComponent(windowParam));
+      if (gen !== loads) return; // a later load is under way: its snapshot is the one to use
     } catch (e) {
+      if (gen !== loads) return;
       notice('Could not load the cgroups: ' + e.message + '. Retrying.');
       needTree = true;
       setTimeout(() => { if (needTree) loadTree(); }, 3000);
@@ -255,6 +260,7 @@
     for (const c of snap.cgroups) upsert(c);
     deadQueue.sort((a, b) => (nodes.get(a).deleted || 0) - (nodes.get(b).deleted || 0));
     if (rootId !== null && expanded.size === 0) expanded.add(rootId);
+    started = snap.started_at;
     header(snap);
     const after = snap.last_event_id;
     const queued = pending;
@@ -283,7 +289,10 @@
     }
     try {
       const snap = await getJson('api/top?active=true&window=' + encodeURIComponent(windowParam));
-      if (!syncing) {
+      if (!syncing && snap.started_at !== started) {
+        // cgscope restarted: its event ids began again, a resumed stream cannot say what we missed.
+        loadTree();
+      } else if (!syncing) {
         const idle = snap.window_seconds === null ? {cpu: null, samples: null, switches: null, p99: null} : ZERO;
         for (const n of nodes.values()) n.own = idle;
         for (const c of snap.cgroups) {

@@ -59,6 +59,7 @@ class PageBrowserIT {
     static final Cleanup cleanup = new Cleanup();
     static AgentProcess agent;
     static TestCgroups cgroups;
+    static String[] flags;
     static Browser browser;
     static String pageUrl;
     static long parentId;
@@ -68,8 +69,9 @@ class PageBrowserIT {
     static void start() throws Exception {
         Files.writeString(dir.resolve("web-config.yml"),
                 "basic_auth_users:\n  prom: '" + TestTls.PROM_S3CRET_2Y + "'\n");
-        agent = AgentProcess.start("--web.config.file=" + dir.resolve("web-config.yml"), "--web.grafana-url=" + GRAFANA);
-        cleanup.push(agent);
+        flags = new String[] {"--web.config.file=" + dir.resolve("web-config.yml"), "--web.grafana-url=" + GRAFANA};
+        agent = AgentProcess.start(flags);
+        cleanup.push(() -> agent.close()); // the agent of the moment: a test restarts it
         cgroups = new TestCgroups();
         cleanup.push(cgroups);
         parentId = TestCgroups.id(cgroups.parent());
@@ -226,9 +228,26 @@ class PageBrowserIT {
     }
 
     @Test
+    void thePageFollowsTheAgentThroughARestart() throws Exception {
+        openWithParentExpanded();
+        awaitChild("busy.service");
+        int port = agent.port();
+        agent.close();
+        Await.until(Duration.ofSeconds(10), () -> !"live".equals(connection()), () -> "the page did not notice");
+        cgroups.create("while-down.service"); // no agent sees it happen: only the new one's start-up sweep
+        agent = AgentProcess.startOn(port, flags);
+        Await.until(Duration.ofSeconds(30), () -> childNames(parentId).contains("while-down.service"),
+                () -> "the tree was not read again after the restart: " + childNames(parentId));
+        Await.until(Duration.ofSeconds(10), () -> "live".equals(connection()), () -> "stream: " + connection());
+        cgroups.create("after-restart.service");
+        Await.until(Duration.ofSeconds(5), () -> childNames(parentId).contains("after-restart.service"),
+                () -> "not live after the restart: " + childNames(parentId));
+    }
+
+    @Test
     void onlyExpandedLevelsAreInTheDom() {
         Path many = cgroups.create("many.slice");
-        for (int i = 0; i < PAGE + 50; i++) {
+        for (int i = 0; i < PAGE + 5; i++) {
             cgroups.create("many.slice/unit-" + i + ".service");
         }
         long manyId = TestCgroups.id(many);
@@ -240,9 +259,9 @@ class PageBrowserIT {
         Await.until(Duration.ofSeconds(5), () -> childNames(manyId).size() == PAGE,
                 () -> "rows of the expanded level: " + childNames(manyId).size());
         WebElement more = browser.driver().findElement(By.cssSelector("#rows .row.more"));
-        assertTrue(more.getText().contains("50 more"), more.getText());
+        assertTrue(more.getText().contains("5 more"), more.getText());
         more.click();
-        Await.until(Duration.ofSeconds(5), () -> childNames(manyId).size() == PAGE + 50,
+        Await.until(Duration.ofSeconds(5), () -> childNames(manyId).size() == PAGE + 5,
                 () -> "rows after \"more\": " + childNames(manyId).size());
         browser.driver().findElement(By.cssSelector(".row[data-id='" + manyId + "'] .twisty")).click();
         Await.until(Duration.ofSeconds(5), () -> childNames(manyId).isEmpty(), () -> "folded again");
@@ -310,6 +329,10 @@ class PageBrowserIT {
     private static String text(long id, String selector) {
         return String.valueOf(browser.js("const r = document.querySelector(\".row[data-id='" + id + "'] " + selector
                 + "\"); return r && r.textContent;"));
+    }
+
+    private static String connection() {
+        return String.valueOf(browser.js("return document.getElementById('conn').textContent;"));
     }
 
     private static Long seenAt(String name) {
