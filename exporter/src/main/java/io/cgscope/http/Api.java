@@ -1,9 +1,7 @@
 package io.cgscope.http;
 
-import io.cgscope.BuildInfo;
 import io.cgscope.config.WebConfig;
 import io.cgscope.index.CgroupIndex;
-import io.cgscope.top.TopSampler;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -39,18 +37,12 @@ final class Api {
     private final EventStreams streams;
     private final WebConfig web;
     private final LongAdder authRefused;
-    private final TopSampler sampler;
-    private final String grafanaUrl;
-    private final java.time.Duration retention;
-    private final BuildInfo build;
+    private final TopHandler top;
 
     /** {@code web}: null, or the web config whose {@code basic_auth_users} guard every route. */
-    Api(CgroupIndex index, CollectorRegistry registry, BuildInfo build, String telemetryPath, EventStreams streams,
-        WebConfig web, LongAdder authRefused, TopSampler sampler, java.time.Duration retention, String grafanaUrl) {
-        this.sampler = sampler;
-        this.retention = retention;
-        this.grafanaUrl = grafanaUrl;
-        this.build = build;
+    Api(CgroupIndex index, CollectorRegistry registry, String telemetryPath, EventStreams streams,
+        WebConfig web, LongAdder authRefused, TopHandler top) {
+        this.top = top;
         this.index = index;
         this.web = web;
         this.authRefused = authRefused;
@@ -71,7 +63,6 @@ final class Api {
         }
         get(r, telemetryPath, metrics::handle);
         PageFiles page = new PageFiles();
-        TopHandler top = new TopHandler(vertx, index, sampler, build, retention, grafanaUrl, telemetryPath);
         get(r, "/", page::index);
         get(r, "/static/:file", page::file);
         get(r, "/api/top", top::handle);

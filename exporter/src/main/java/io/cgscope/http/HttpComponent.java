@@ -125,8 +125,9 @@ public final class HttpComponent implements Component {
                     .setCertValue(Buffer.buffer(web.certPem()))
                     .setKeyValue(Buffer.buffer(web.keyPem())));
         }
-        Api api = new Api(index, registry, build, telemetryPath, streams, web, collector.authRefused, sampler,
-                config.retention(), config.grafanaUrl());
+        TopHandler top = new TopHandler(vertx, index, sampler, build, config.retention(), config.grafanaUrl(),
+                telemetryPath);
+        Api api = new Api(index, registry, telemetryPath, streams, web, collector.authRefused, top);
         try {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))

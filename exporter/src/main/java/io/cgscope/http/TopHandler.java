@@ -5,6 +5,7 @@ import io.cgscope.bpf.Feature;
 import io.cgscope.config.Durations;
 import io.cgscope.index.Cgroup;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.top.OnlineCpus;
 import io.cgscope.top.Rates;
 import io.cgscope.top.ShortLived;
 import io.cgscope.top.TopSampler;
@@ -17,6 +18,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,10 +53,9 @@ final class TopHandler {
     private final Duration retention;
     private final String grafanaUrl;
     private final String telemetryPath;
-    private final int cpus = io.cgscope.top.OnlineCpus.count();
+    private final int cpus = OnlineCpus.count();
     /** When this process started: a page that sees it change knows cgscope restarted (event ids start again). */
-    private final Instant started = Instant.ofEpochMilli(
-            java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime());
+    private final Instant started = Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
     private final WorkerExecutor worker;
     private final AtomicInteger pending = new AtomicInteger();
 

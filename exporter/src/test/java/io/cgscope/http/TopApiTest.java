@@ -121,8 +121,8 @@ class TopApiTest {
         assertEquals("live", nginx.getString("state"));
         assertEquals(50, nginx.getLong("samples"), "exactly one step of samples");
         double cpu = nginx.getDouble("cpu");
-        assertEquals(0.5 / window, cpu, 0.0002, "half a core");
-        assertEquals(100 / window, nginx.getDouble("switches"), 0.1);
+        assertEquals(0.5 / window, cpu, 0.002, "half a core (the window is rounded to ms)");
+        assertEquals(100 / window, nginx.getDouble("switches"), 0.5);
         double p99 = nginx.getDouble("runq_p99");
         assertTrue(p99 >= 16e-6 && p99 <= 32e-6, "p99 in the 16-32 us slot: " + p99);
 
