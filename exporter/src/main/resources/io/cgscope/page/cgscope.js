@@ -93,6 +93,7 @@
       if (old) old.children.delete(n.id);
     }
     n.parent = c.parent_id;
+    n.placeholder = false;
     n.path = c.path;
     n.name = nameOf(c.path, c.id);
     if (c.state === 'dead' && n.state !== 'dead') {
