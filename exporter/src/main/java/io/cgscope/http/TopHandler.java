@@ -22,7 +22,9 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPOutputStream;
@@ -36,7 +38,10 @@ import java.util.zip.GZIPOutputStream;
  * that serve scrapes: a snapshot of 10,000 cgroups is milliseconds of work, and a burst of page
  * loads waits for that thread (at most {@link #MAX_PENDING} requests; more get 503) instead of
  * delaying {@code /metrics}. The body is gzipped on that thread too when the client accepts it
- * (the server's own compression would run on the event loop).
+ * (the server's own compression would run on the event loop). An answer is reused for the same
+ * parameters for up to {@link TopSampler#MIN_SPACING} (its rates cannot change sooner, and its
+ * {@code last_event_id} keeps it consistent with the event stream), so any number of pages, or a
+ * client asking back to back, cost at most one snapshot a second per kind of request.
  */
 final class TopHandler {
     static final Duration DEFAULT_WINDOW = Duration.ofSeconds(5);
@@ -58,6 +63,11 @@ final class TopHandler {
     private final Instant started = Instant.ofEpochMilli(ManagementFactory.getRuntimeMXBean().getStartTime());
     private final WorkerExecutor worker;
     private final AtomicInteger pending = new AtomicInteger();
+    /** Recent answers by request; touched on the worker thread only. */
+    private final Map<Request, Answer> recent = new HashMap<>();
+
+    private record Answer(long nanos, Buffer body) {
+    }
 
     TopHandler(Vertx vertx, CgroupIndex index, TopSampler sampler, BuildInfo build, Duration retention,
                String grafanaUrl, String telemetryPath) {
@@ -93,11 +103,21 @@ final class TopHandler {
      */
     private void answer(RoutingContext ctx, Request request, boolean mayWait) {
         worker.executeBlocking(() -> {
+            long now = System.nanoTime();
+            Answer last = recent.get(request);
+            if (last != null && now - last.nanos < TopSampler.MIN_SPACING.toNanos()) {
+                return last.body;
+            }
             Rates rates = sampler.rates(request.window);
             if (!rates.known() && sampler.enabled() && mayWait) {
                 return null;
             }
-            return render(request, rates);
+            Buffer body = render(request, rates);
+            if (recent.size() >= 16) {
+                recent.clear(); // many kinds of request: the cache is only for repeats
+            }
+            recent.put(request, new Answer(now, body));
+            return body;
         }, false).onComplete(ar -> {
             if (ar.succeeded() && ar.result() == null) {
                 long delay = Math.max(1, sampler.untilNextRead().toMillis() + 10);
