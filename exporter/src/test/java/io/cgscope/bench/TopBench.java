@@ -8,6 +8,7 @@ import io.cgscope.config.Config;
 import io.cgscope.config.Flags;
 import io.cgscope.http.HttpComponent;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.Source;
 import io.cgscope.metrics.CgroupCollector;
 import io.prometheus.client.CollectorRegistry;
@@ -44,8 +45,7 @@ public final class TopBench {
         int reps = Integer.parseInt(args[1]);
         CgroupIndex index = new CgroupIndex(Duration.ofMinutes(15));
         index.root(1);
-        index.stats().mode.set("bench");
-        index.stats().notFollowing.set(null);
+        index.health().following(IndexHealth.Mode.FANOTIFY);
         long base = 1L << 32;
         for (int s = 0; s < n / 100; s++) {
             index.created(base + s, 1, ("tenant-" + s + ".slice").getBytes(StandardCharsets.UTF_8), Source.SWEEP);

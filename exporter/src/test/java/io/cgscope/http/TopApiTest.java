@@ -5,6 +5,7 @@ import io.cgscope.bpf.CounterSource;
 import io.cgscope.bpf.Feature;
 import io.cgscope.bpf.MapTable;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.FakeTicker;
 import io.cgscope.index.Source;
 import io.vertx.core.json.JsonArray;
@@ -64,8 +65,7 @@ class TopApiTest {
         index.created(14, 10, n("gone.service"), Source.EVENT);
         index.deleted(14, 10, n("gone.service"), Source.EVENT);
         index.flush();
-        index.stats().mode.set("fanotify");
-        index.stats().notFollowing.set(null);
+        index.health().following(IndexHealth.Mode.FANOTIFY);
     }
 
     private static JsonObject json(HttpResponse<String> r) {
