@@ -40,9 +40,10 @@ import java.util.zip.GZIPOutputStream;
  * loads waits for that thread (at most {@link #MAX_PENDING} requests; more get 503) instead of
  * delaying {@code /metrics}. The body is gzipped on that thread too when the client accepts it
  * (the server's own compression would run on the event loop). An answer is reused for the same
- * parameters for up to {@link TopSampler#MIN_SPACING} (its rates cannot change sooner, and its
- * {@code last_event_id} keeps it consistent with the event stream), so any number of pages, or a
- * client asking back to back, cost at most one snapshot a second per kind of request.
+ * parameters for up to {@link TopSampler#MIN_SPACING} (its rates cannot change sooner), so any
+ * number of pages, or a client asking back to back, cost at most one refresh a second. A tree is
+ * reused only while the index has not changed: a page takes it after opening its event stream and
+ * applies the events after its {@code last_event_id}, so that id may not be older than the stream.
  */
 final class TopHandler {
     static final Duration DEFAULT_WINDOW = Duration.ofSeconds(5);
@@ -67,7 +68,7 @@ final class TopHandler {
     /** Recent answers by request; touched on the worker thread only. */
     private final Map<Request, Answer> recent = new HashMap<>();
 
-    private record Answer(long nanos, Buffer body) {
+    private record Answer(long nanos, long lastEventId, Buffer body) {
     }
 
     TopHandler(Vertx vertx, CgroupIndex index, TopSampler sampler, BuildInfo build, Duration retention,
@@ -105,8 +106,10 @@ final class TopHandler {
     private void answer(RoutingContext ctx, Request request, boolean mayWait) {
         worker.executeBlocking(() -> {
             long now = System.nanoTime();
+            long lastEventId = index.changes().lastSeq();
             Answer last = recent.get(request);
-            if (last != null && now - last.nanos < TopSampler.MIN_SPACING.toNanos()) {
+            if (last != null && now - last.nanos < TopSampler.MIN_SPACING.toNanos()
+                    && (request.active || last.lastEventId == lastEventId)) {
                 return last.body;
             }
             Rates rates = sampler.rates(request.window);
@@ -117,7 +120,7 @@ final class TopHandler {
             if (recent.size() >= 16) {
                 recent.clear(); // many kinds of request: the cache is only for repeats
             }
-            recent.put(request, new Answer(now, body));
+            recent.put(request, new Answer(now, lastEventId, body));
             return body;
         }, false).onComplete(ar -> {
             if (ar.succeeded() && ar.result() == null) {

@@ -297,9 +297,9 @@
         const idle = snap.window_seconds === null ? {cpu: null, samples: null, switches: null, p99: null} : ZERO;
         for (const n of nodes.values()) n.own = idle;
         for (const c of snap.cgroups) {
+          // Only the rates: the tree itself comes from the snapshot and the event stream.
           const n = nodes.get(c.id);
           if (n) n.own = metricsOf(c);
-          else if (c.state === 'live') upsert(c);
         }
         totalsDirty = true;
         header(snap);

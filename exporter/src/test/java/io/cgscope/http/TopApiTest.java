@@ -155,6 +155,19 @@ class TopApiTest {
     }
 
     @Test
+    void aTreeIsNeverOlderThanTheIndexChangesItMissed() {
+        smallTree();
+        Client c = server(new SteppingCounters()).client;
+        JsonObject first = json(c.get("/api/top"));
+        index.created(20, 10, n("new.service"), Source.EVENT);
+        index.flush();
+        // Within the second an answer may be reused: not a tree the index has moved past.
+        JsonObject second = json(c.get("/api/top"));
+        assertTrue(second.getLong("last_event_id") > first.getLong("last_event_id"));
+        assertNotNull(byId(second.getJsonArray("cgroups"), 20), "the cgroup created in between");
+    }
+
+    @Test
     void withoutBpfTheTreeHasNoRates() {
         smallTree();
         Client c = server(null).client;
