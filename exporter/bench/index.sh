@@ -28,8 +28,8 @@
 #   heap      heap bytes per indexed cgroup: IndexBench heap 100k and 200k (fresh JVM, full GC, class
 #             histogram), with the deployment's Shenandoah and with ZGC and G1 for comparison.
 # Env: REPS (default 3), SECS (default 5), MODES (default "a b c d"), CGSCOPE_FLAGS (extra flags for
-# cgscope, e.g. --cgroup.retention=5s to keep the index small), PORT (default 19486), JAVA_OPTS (default: the flags of
-# exporter/scripts/run.sh). Output: raw lines on stdout and in $OUT (default /tmp/cgscope-bench/raw.txt).
+# cgscope, e.g. --cgroup.retention=5s to keep the index small), PORT (default 19486), JAVA_OPTS (default: the deployment's flags,
+# @exporter/src/main/dist/jvm.options). Output: raw lines on stdout and in $OUT (default /tmp/cgscope-bench/raw.txt).
 # Every cgroup is created below <cgroup2>/benchlimit.slice and removed on exit (churn -m clean -x).
 set -u
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -42,7 +42,7 @@ SECS=${SECS:-5}
 PORT=${PORT:-19486}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA="$JAVA_HOME/bin/java"
-JAVA_OPTS=${JAVA_OPTS:--XX:+UseShenandoahGC -Xms64m -Xmx384m -XX:SoftMaxHeapSize=192m -XX:+UnlockExperimentalVMOptions -XX:ShenandoahControlIntervalMin=50 -XX:ShenandoahControlIntervalMax=100 -XX:-ShenandoahPacing -XX:+ExitOnOutOfMemoryError}
+JAVA_OPTS=${JAVA_OPTS:-@$top/exporter/src/main/dist/jvm.options}  # the deployment's flags
 WORK=${WORK:-/tmp/cgscope-bench}
 OUT=${OUT:-$WORK/raw.txt}
 JAR="$top/exporter/target/cgscope.jar"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds cgscope if needed and runs it in the foreground with the given flags (defaults otherwise).
+# Builds cgscope if needed, trains its AOT cache once per build, and runs it in the foreground through
+# the launcher (exporter/target/cgscope) with the given flags (defaults otherwise).
 # Installs missing Debian packages first (as root). Usage: exporter/scripts/run.sh [flags]
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,7 +18,12 @@ if [ ! -f "$jar" ] || [ -n "$(find "$top/pom.xml" "$top/exporter/pom.xml" "$top/
     (cd "$top" && mvn -q -B -DskipTests package) || cgscope_die "build failed"
 fi
 
-# The JVM flags of the deployment files (exporter/deploy): see README, "JVM and GC".
-# shellcheck disable=SC2086
-exec "$JAVA_HOME/bin/java" ${CGSCOPE_JAVA_OPTS:--XX:+UseShenandoahGC -Xms64m -Xmx384m -XX:SoftMaxHeapSize=192m -XX:+UnlockExperimentalVMOptions -XX:ShenandoahControlIntervalMin=50 -XX:ShenandoahControlIntervalMax=100 -XX:-ShenandoahPacing -XX:+ExitOnOutOfMemoryError} \
-    -jar "$jar" "$@"
+# The AOT cache, once per build (README, "Start-up and the AOT cache"); CGSCOPE_TRAIN=0 skips it.
+aot="$top/exporter/target/cgscope.aot"
+if [ "${CGSCOPE_TRAIN:-1}" != 0 ] && { [ ! -f "$aot" ] || [ "$jar" -nt "$aot" ]; }; then
+    "$top/exporter/scripts/train.sh" || echo "cgscope: training failed: running without the AOT cache" >&2
+fi
+
+# The launcher: the JVM flags of exporter/src/main/dist/jvm.options (CGSCOPE_JAVA_OPTS replaces
+# them), and the AOT cache when it was made for this jar and this java.
+exec "$top/exporter/target/cgscope" "$@"

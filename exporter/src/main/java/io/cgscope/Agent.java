@@ -6,6 +6,8 @@ import io.cgscope.index.CgroupIndex;
 import io.cgscope.metrics.BuildInfoCollector;
 import io.cgscope.metrics.CgroupCollector;
 import io.cgscope.metrics.IndexCollector;
+import io.cgscope.metrics.WorkloadCollector;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.hotspot.DefaultExports;
 
@@ -38,10 +40,13 @@ public final class Agent {
         new IndexCollector(index).register(registry);
         indexComponent = new IndexComponent(config, index);
         components.add(indexComponent);
+        WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs());
+        components.add(new WorkloadComponent(index, workloads));
+        new WorkloadCollector(workloads.bundles()).register(registry);
         bpfComponent = new BpfComponent(config);
-        new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
+        new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
         components.add(bpfComponent);
-        components.add(new HttpComponent(config, registry, build, index, bpfComponent.counters()));
+        components.add(new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters()));
     }
 
     public CgroupIndex index() {

@@ -33,9 +33,21 @@ public record Config(
         String logLevel,
         String logFormat,
         WebConfig webConfig,
+        // workload identity (issue 16)
+        RollUp rollUp,
+        List<String> workloadLabels,
+        List<Path> runtimeDirs,
+        // the live page (issue 21)
         String grafanaUrl) { // "" or an http(s) URL without a trailing slash
 
     public enum IndexMode { AUTO, FANOTIFY, SWEEP }
+
+    /** {@code --cgroup.roll-up}: what one per-cgroup series stands for. */
+    public enum RollUp { NONE, CONTAINER, POD }
+
+    /** The labels {@code --metrics.workload-labels} may name, in the order they are exported. */
+    public static final List<String> WORKLOAD_LABELS = List.of("kind", "namespace", "pod", "container", "pod_uid",
+            "container_id", "qos_class", "runtime", "unit", "image");
 
     public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
 
@@ -98,6 +110,29 @@ public record Config(
         if (!format.equals("logfmt") && !format.equals("json")) {
             throw bad("log.format", format, "expected logfmt or json");
         }
+        RollUp rollUp = switch (v.get("cgroup.roll-up")) {
+            case "none" -> RollUp.NONE;
+            case "container" -> RollUp.CONTAINER;
+            case "pod" -> RollUp.POD;
+            default -> throw bad("cgroup.roll-up", v.get("cgroup.roll-up"), "expected none, container or pod");
+        };
+        List<String> workloadLabels = workloadLabels(v.get("metrics.workload-labels"));
+        if (rollUp == RollUp.CONTAINER && !workloadLabels.contains("container")) {
+            throw bad("cgroup.roll-up", "container", "--metrics.workload-labels must name container (the series of"
+                    + " one pod's containers differ only by it)");
+        }
+        List<Path> runtimeDirs = new java.util.ArrayList<>();
+        for (String d : v.get("workload.runtime-dirs").split(",")) {
+            String dir = d.strip();
+            if (dir.isEmpty()) {
+                continue;
+            }
+            if (!dir.startsWith("/")) {
+                throw bad("workload.runtime-dirs", v.get("workload.runtime-dirs"), "\"" + dir
+                        + "\" is not an absolute path");
+            }
+            runtimeDirs.add(Path.of(dir));
+        }
         return new Config(host, port, telemetryPath,
                 integer(v, "web.max-streams", v.get("web.max-streams"), 0, 100_000),
                 path(v.get("web.config.file")),
@@ -116,7 +151,25 @@ public record Config(
                 v.get("run-as"),
                 level, format,
                 v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
+                rollUp, workloadLabels, List.copyOf(runtimeDirs),
                 grafanaUrl(v.get("web.grafana-url")));
+    }
+
+    private static List<String> workloadLabels(String text) throws ConfigException {
+        Set<String> named = new LinkedHashSet<>();
+        for (String l : text.split(",")) {
+            String name = l.strip();
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (!WORKLOAD_LABELS.contains(name)) {
+                throw bad("metrics.workload-labels", text, "unknown label \"" + name + "\"; known: "
+                        + String.join(",", WORKLOAD_LABELS));
+            }
+            named.add(name);
+        }
+        // exported in one fixed order, whatever order they were named in
+        return WORKLOAD_LABELS.stream().filter(named::contains).toList();
     }
 
     /** {@code --web.grafana-url}: an absolute http(s) URL with a host, no query or fragment; no trailing slash. */

@@ -2,6 +2,7 @@ package io.cgscope.http;
 
 import io.cgscope.config.WebConfig;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -19,7 +20,8 @@ import java.util.logging.Logger;
 final class Api {
     private static final Logger LOG = Logger.getLogger(Api.class.getName());
     /** Paths the API owns; the telemetry path may not take one of them. */
-    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/events", "/api/top", "/static");
+    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events", "/api/top",
+            "/static");
     /** No endpoint takes a request body; a client announcing a big one is refused before it is read. */
     static final long MAX_BODY = 64 * 1024;
     /**
@@ -30,6 +32,7 @@ final class Api {
     static final String BENCH_PROPERTY = "cgscope.bench.constant-id";
 
     private final CgroupIndex index;
+    private final WorkloadResolver workloads;
     private final String telemetryPath;
     private final MetricsHandler metrics;
     private final CgroupHandlers cgroups;
@@ -40,15 +43,16 @@ final class Api {
     private final TopHandler top;
 
     /** {@code web}: null, or the web config whose {@code basic_auth_users} guard every route. */
-    Api(CgroupIndex index, CollectorRegistry registry, String telemetryPath, EventStreams streams,
-        WebConfig web, LongAdder authRefused, TopHandler top) {
+    Api(CgroupIndex index, WorkloadResolver workloads, CollectorRegistry registry, String telemetryPath,
+        EventStreams streams, WebConfig web, LongAdder authRefused, TopHandler top) {
         this.top = top;
         this.index = index;
+        this.workloads = workloads;
         this.web = web;
         this.authRefused = authRefused;
         this.telemetryPath = telemetryPath;
         this.metrics = new MetricsHandler(registry);
-        this.cgroups = new CgroupHandlers(index);
+        this.cgroups = new CgroupHandlers(index, workloads);
         this.pages = new StatusPages(index);
         this.streams = streams;
     }
@@ -70,6 +74,7 @@ final class Api {
         get(r, "/cgroup/:id", cgroups::byId);
         get(r, "/cgroup", cgroups::byPath);
         get(r, "/cgroups", cgroups::list);
+        get(r, "/pods", cgroups::pods);
         get(r, "/events", streams::handle);
         String benchId = System.getProperty(BENCH_PROPERTY);
         if (benchId != null) {
@@ -138,8 +143,8 @@ final class Api {
         Buffer[] body = new Buffer[1];
         return ctx -> {
             if (body[0] == null) {
-                body[0] = Buffer.buffer(Json.cgroup(index.byId(id).orElseThrow(
-                        () -> Errors.notFound("bench: no cgroup " + idText))));
+                var c = index.byId(id).orElseThrow(() -> Errors.notFound("bench: no cgroup " + idText));
+                body[0] = Buffer.buffer(Json.cgroup(c, workloads.of(c.id(), c.path())));
             }
             Responses.send(ctx, Json.CONTENT_TYPE, body[0]);
         };

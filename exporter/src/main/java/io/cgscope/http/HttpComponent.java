@@ -7,6 +7,7 @@ import io.cgscope.bpf.CounterSource;
 import io.cgscope.top.TopSampler;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -51,6 +52,7 @@ public final class HttpComponent implements Component {
     private final CollectorRegistry registry;
     private final BuildInfo build;
     private final CgroupIndex index;
+    private final WorkloadResolver workloads;
     private final EventStreams streams;
     private final HttpCollector collector;
     private final TopSampler sampler;
@@ -58,25 +60,29 @@ public final class HttpComponent implements Component {
     private HttpServer server;
     private boolean registered;
 
-    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index) {
-        this(config, registry, build, index, null);
-    }
-
     /** {@code counters}: what the live page's rates are read from (null: no BPF, no rates). */
     public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
-                         CounterSource counters) {
-        this(config, registry, build, index, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT, counters);
+                         WorkloadResolver workloads, CounterSource counters) {
+        this(config, registry, build, index, workloads, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT, counters);
     }
 
-    /** Tests shorten the event streams' heartbeat and stall limit. */
+    /** Tests shorten the event streams' heartbeat and stall limit; workloads from {@code --workload.runtime-dirs}. */
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
                   java.time.Duration heartbeat, java.time.Duration stallLimit, CounterSource counters) {
+        this(config, registry, build, index, WorkloadResolver.of(config.runtimeDirs()), heartbeat, stallLimit,
+                counters);
+    }
+
+    HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                  WorkloadResolver workloads, java.time.Duration heartbeat, java.time.Duration stallLimit,
+                  CounterSource counters) {
         this.sampler = new TopSampler(counters);
         this.config = config;
         this.registry = registry;
         this.build = build;
         this.index = index;
-        this.streams = new EventStreams(index.changes(), config.maxStreams(), heartbeat, stallLimit);
+        this.workloads = workloads;
+        this.streams = new EventStreams(index.changes(), workloads, config.maxStreams(), heartbeat, stallLimit);
         this.collector = new HttpCollector(streams);
     }
 
@@ -125,9 +131,9 @@ public final class HttpComponent implements Component {
                     .setCertValue(Buffer.buffer(web.certPem()))
                     .setKeyValue(Buffer.buffer(web.keyPem())));
         }
-        TopHandler top = new TopHandler(vertx, index, sampler, build, config.retention(), config.grafanaUrl(),
-                telemetryPath);
-        Api api = new Api(index, registry, telemetryPath, streams, web, collector.authRefused, top);
+        TopHandler top = new TopHandler(vertx, index, workloads, sampler, build, config.retention(),
+                config.grafanaUrl(), telemetryPath);
+        Api api = new Api(index, workloads, registry, telemetryPath, streams, web, collector.authRefused, top);
         try {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
@@ -160,8 +166,8 @@ public final class HttpComponent implements Component {
                             : "no basic auth"));
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
-                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /healthz, /api/top;"
-                + " the live page at /");
+                + " /cgroup?path=, /cgroups, /pods, /events (at most " + config.maxStreams() + " streams), /healthz,"
+                + " /api/top; the live page at /");
     }
 
     private void beforeHttp(Throwable failure) {

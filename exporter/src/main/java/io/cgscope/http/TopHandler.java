@@ -11,6 +11,7 @@ import io.cgscope.top.Rates;
 import io.cgscope.top.ShortLived;
 import io.cgscope.top.TopSampler;
 import io.cgscope.top.TopSnapshot;
+import io.cgscope.workload.WorkloadResolver;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -32,8 +33,9 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * {@code GET /api/top?window=5s[&active=true][&limit=N]}: the live page's data, as JSON. Per
- * cgroup its index object (as {@code /cgroup/<id>}) plus its rates over the window
- * ({@link TopSampler}); the counts of the index; the event id the snapshot is consistent with.
+ * cgroup its object as {@code /cgroup/<id>} has it (its workload included) plus its rates over
+ * the window ({@link TopSampler}); the counts of the index; the event id the snapshot is
+ * consistent with.
  *
  * <p>Everything runs on one worker thread of its own, never on the event loop nor on the workers
  * that serve scrapes: a snapshot of 10,000 cgroups is milliseconds of work, and a burst of page
@@ -54,6 +56,7 @@ final class TopHandler {
     static final int MAX_PENDING = 8;
 
     private final CgroupIndex index;
+    private final WorkloadResolver workloads;
     private final TopSampler sampler;
     private final ShortLived shortLived;
     private final BuildInfo build;
@@ -71,10 +74,11 @@ final class TopHandler {
     private record Answer(long nanos, long lastEventId, Buffer body) {
     }
 
-    TopHandler(Vertx vertx, CgroupIndex index, TopSampler sampler, BuildInfo build, Duration retention,
-               String grafanaUrl, String telemetryPath) {
+    TopHandler(Vertx vertx, CgroupIndex index, WorkloadResolver workloads, TopSampler sampler, BuildInfo build,
+               Duration retention, String grafanaUrl, String telemetryPath) {
         this.telemetryPath = telemetryPath;
         this.index = index;
+        this.workloads = workloads;
         this.sampler = sampler;
         this.shortLived = new ShortLived(index);
         this.build = build;
@@ -195,7 +199,8 @@ final class TopHandler {
             if (i > 0) {
                 sb.append(',');
             }
-            Json.cgroup(sb, c, null);
+            // Its workload may read its container's bundle once: this thread may block.
+            Json.cgroup(sb, c, workloads.of(c.id(), c.path()), null);
             sb.setLength(sb.length() - 1); // the object's '}': the rates go inside
             sb.append(',');
             rowMetrics(sb, rates, rates.row(c.id()));

@@ -11,6 +11,7 @@ import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.IndexHealth;
 import io.cgscope.index.Source;
 import io.cgscope.metrics.CgroupCollector;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 
 import java.net.URI;
@@ -67,8 +68,10 @@ public final class TopBench {
             index.flush();
             Config config = ((Flags.Run) Flags.parse("--web.listen-address=127.0.0.1:0")).config();
             CollectorRegistry registry = new CollectorRegistry();
-            new CgroupCollector(index, bpf, config).register(registry);
-            HttpComponent http = new HttpComponent(config, registry, new BuildInfo("bench", "bench"), index, bpf);
+            WorkloadResolver workloads = WorkloadResolver.pathsOnly();
+            new CgroupCollector(index, bpf, config, workloads).register(registry);
+            HttpComponent http = new HttpComponent(config, registry, new BuildInfo("bench", "bench"), index, workloads,
+                    bpf);
             http.start();
             try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                  HttpClient other = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {

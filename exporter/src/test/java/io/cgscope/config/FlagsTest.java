@@ -82,6 +82,31 @@ class FlagsTest {
     }
 
     @Test
+    void workloadFlags() throws ConfigException {
+        Config d = run();
+        assertEquals(Config.RollUp.NONE, d.rollUp());
+        assertEquals(java.util.List.of("namespace", "pod", "container"), d.workloadLabels());
+        assertEquals(java.util.List.of(java.nio.file.Path.of("/run/containerd/io.containerd.runtime.v2.task"),
+                java.nio.file.Path.of("/run/containers/storage/overlay-containers")), d.runtimeDirs());
+        Config c = run("--cgroup.roll-up=pod", "--metrics.workload-labels=image, kind,pod", "--workload.runtime-dirs=");
+        assertEquals(Config.RollUp.POD, c.rollUp());
+        assertEquals(java.util.List.of("kind", "pod", "image"), c.workloadLabels(), "in the exported order");
+        assertEquals(java.util.List.of(), c.runtimeDirs());
+        assertEquals(java.util.List.of(), run("--metrics.workload-labels=").workloadLabels());
+        assertEquals(Config.RollUp.CONTAINER, run("--cgroup.roll-up=container").rollUp());
+        String[][] bad = {
+            {"--cgroup.roll-up=namespace"}, {"--metrics.workload-labels=pod,cgroup"}, {"--metrics.workload-labels=slice"},
+            {"--cgroup.roll-up=container", "--metrics.workload-labels=namespace,pod"},
+            {"--workload.runtime-dirs=run/containerd"},
+        };
+        for (String[] args : bad) {
+            ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse(args), String.join(" ", args));
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("invalid value"), e.getMessage());
+        }
+    }
+
+    @Test
     void durationsRoundTrip() {
         assertEquals(Duration.ofMillis(1500), Durations.parse("1s500ms"));
         assertEquals("1h30m", Durations.format(Duration.ofMinutes(90)));
