@@ -634,7 +634,7 @@
     }
     put(p, 'label', p.label, n.name);
     put(p, 'kids', p.kids, leaf ? '' : String(n.children.size));
-    put(p, 'chip', p.chip, n.wtext || '');
+    put(p, 'chip', p.chip, n.wtext && n.wtext !== n.name ? n.wtext : ''); // a unit's own row says it already
     const title = (n.path === null || n.path === undefined ? '(path not known yet)' : n.path)
       + (n.state === 'dead' ? ' (removed)' : '');
     if (p.last.title !== title) {

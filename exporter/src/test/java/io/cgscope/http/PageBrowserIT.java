@@ -49,6 +49,9 @@ class PageBrowserIT {
     static final String IMG_PAYLOAD = "<img src=x onerror=alert(1)>";
     static final String SVG_PAYLOAD = "<svg onload=window.cgscopePwned=1>";
     static final String LATE_PAYLOAD = "<img src=y onerror=window.cgscopePwned=2>";
+    static final String CONTAINER_ID = "4f1e9c2ab7d3" + "0".repeat(52);
+    static final String CONTAINER = "kubepods.slice/kubepods-burstable.slice/"
+            + "kubepods-burstable-pod3f2a1b4c_5d6e_4f70_8a9b_0c1d2e3f4a5b.slice/cri-containerd-" + CONTAINER_ID + ".scope";
     static final Path SCREENSHOT = Path.of("target", "page-screenshot.png");
     static final Path SCREENSHOT_DARK = Path.of("target", "page-screenshot-dark.png");
     /** Children of one cgroup the page renders before a "more" row (PAGE in cgscope.js). */
@@ -79,6 +82,7 @@ class PageBrowserIT {
         cgroups.create("web.slice/idle.service");
         cgroups.create(IMG_PAYLOAD);
         cgroups.create(SVG_PAYLOAD);
+        cgroups.create(CONTAINER);
         Process spin = Workloads.spin(busy, -1);
         cleanup.push(spin::destroyForcibly);
         browser = new Browser(1400, 820);
@@ -169,6 +173,16 @@ class PageBrowserIT {
         filter.sendKeys(Keys.ESCAPE);
         Await.until(Duration.ofSeconds(5), () -> visibleNames().contains("web.slice") && visibleNames().contains("busy.service"),
                 () -> "rows after Escape: " + visibleNames());
+    }
+
+    @Test
+    void aContainerShowsItsWorkload() {
+        openWithParentExpanded();
+        browser.driver().findElement(By.id("filter")).sendKeys(CONTAINER_ID.substring(0, 12));
+        Await.until(Duration.ofSeconds(10), () -> String.valueOf(browser.js(
+                "const r = [...document.querySelectorAll('#rows .row')].find(r => r.querySelector('.name').textContent"
+                        + " === 'cri-containerd-' + arguments[0] + '.scope'); return r && r.querySelector('.chip').textContent;",
+                CONTAINER_ID)).equals("containerd 4f1e9c2ab7d3"), () -> "the container's workload chip: " + visibleNames());
     }
 
     @Test
@@ -299,8 +313,8 @@ class PageBrowserIT {
     /** The names of the rows shown, in order. */
     @SuppressWarnings("unchecked")
     private static List<String> visibleNames() {
-        return (List<String>) browser.js(
-                "return [...document.querySelectorAll('#rows .row[data-id] .name')].map(n => n.textContent);");
+        return (List<String>) browser.js( // the first 40: enough to say what went wrong
+                "return [...document.querySelectorAll('#rows .row[data-id] .name')].slice(0, 40).map(n => n.textContent);");
     }
 
     /** The names of the rows right below a row (its children as shown), in order. */
