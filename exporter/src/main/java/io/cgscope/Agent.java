@@ -46,7 +46,7 @@ public final class Agent {
         bpfComponent = new BpfComponent(config);
         new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
         components.add(bpfComponent);
-        components.add(new HttpComponent(config, registry, build, index, workloads));
+        components.add(new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters()));
     }
 
     public CgroupIndex index() {

@@ -36,7 +36,9 @@ public record Config(
         // workload identity (issue 16)
         RollUp rollUp,
         List<String> workloadLabels,
-        List<Path> runtimeDirs) {
+        List<Path> runtimeDirs,
+        // the live page (issue 21)
+        String grafanaUrl) { // "" or an http(s) URL without a trailing slash
 
     public enum IndexMode { AUTO, FANOTIFY, SWEEP }
 
@@ -149,7 +151,8 @@ public record Config(
                 v.get("run-as"),
                 level, format,
                 v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
-                rollUp, workloadLabels, List.copyOf(runtimeDirs));
+                rollUp, workloadLabels, List.copyOf(runtimeDirs),
+                grafanaUrl(v.get("web.grafana-url")));
     }
 
     private static List<String> workloadLabels(String text) throws ConfigException {
@@ -167,6 +170,30 @@ public record Config(
         }
         // exported in one fixed order, whatever order they were named in
         return WORKLOAD_LABELS.stream().filter(named::contains).toList();
+    }
+
+    /** {@code --web.grafana-url}: an absolute http(s) URL with a host, no query or fragment; no trailing slash. */
+    private static String grafanaUrl(String text) throws ConfigException {
+        if (text.isEmpty()) {
+            return "";
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(text);
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException("invalid value \"" + text + "\" for --web.grafana-url: not a URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
+                || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw new ConfigException("invalid value \"" + text + "\" for --web.grafana-url: expected http(s)://HOST[:PORT][/PATH]"
+                    + " without credentials, query or fragment, e.g. https://grafana.example.com");
+        }
+        String url = text;
+        while (url.endsWith("/")) {
+            url = url.substring(0, url.length() - 1);
+        }
+        return url;
     }
 
     /** The listen address as given, for logs: {@code :9486}. */

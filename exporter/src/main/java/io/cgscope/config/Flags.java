@@ -13,6 +13,10 @@ public final class Flags {
             Flag.value("web.max-streams", "N", "16", "Most concurrent /events streams; more get 503."),
             Flag.value("web.config.file", "FILE", "",
                     "Prometheus exporter-toolkit web config (TLS, basic auth). Empty: plain HTTP, no auth."),
+            // The live page (/)
+            Flag.value("web.grafana-url", "URL", "",
+                    "Grafana's base URL (http or https): the page at / links each cgroup to the cgscope dashboards"
+                            + " there. Empty: no links."),
             Flag.value("cgroup.root", "PATH", "",
                     "Mount point of the cgroup2 hierarchy root. Empty: found in /proc/self/mountinfo."),
             Flag.value("cgroup.retention", "DURATION", "15m",

@@ -1,6 +1,5 @@
 package io.cgscope.http;
 
-import io.cgscope.BuildInfo;
 import io.cgscope.config.WebConfig;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.workload.WorkloadResolver;
@@ -21,7 +20,8 @@ import java.util.logging.Logger;
 final class Api {
     private static final Logger LOG = Logger.getLogger(Api.class.getName());
     /** Paths the API owns; the telemetry path may not take one of them. */
-    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events");
+    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events", "/api/top",
+            "/static");
     /** No endpoint takes a request body; a client announcing a big one is refused before it is read. */
     static final long MAX_BODY = 64 * 1024;
     /**
@@ -40,10 +40,12 @@ final class Api {
     private final EventStreams streams;
     private final WebConfig web;
     private final LongAdder authRefused;
+    private final TopHandler top;
 
     /** {@code web}: null, or the web config whose {@code basic_auth_users} guard every route. */
-    Api(CgroupIndex index, WorkloadResolver workloads, CollectorRegistry registry, BuildInfo build,
-        String telemetryPath, EventStreams streams, WebConfig web, LongAdder authRefused) {
+    Api(CgroupIndex index, WorkloadResolver workloads, CollectorRegistry registry, String telemetryPath,
+        EventStreams streams, WebConfig web, LongAdder authRefused, TopHandler top) {
+        this.top = top;
         this.index = index;
         this.workloads = workloads;
         this.web = web;
@@ -51,19 +53,23 @@ final class Api {
         this.telemetryPath = telemetryPath;
         this.metrics = new MetricsHandler(registry);
         this.cgroups = new CgroupHandlers(index, workloads);
-        this.pages = new StatusPages(index, build, telemetryPath);
+        this.pages = new StatusPages(index);
         this.streams = streams;
     }
 
     Router router(Vertx vertx) {
         Router r = Router.router(vertx);
         Errors.install(r);
+        r.route().handler(SecurityHeaders::add);
         r.route().handler(Api::refuseBodies);
         if (web != null && web.basicAuth()) {
             r.route().handler(new BasicAuth(vertx, web, authRefused)::handle);
         }
         get(r, telemetryPath, metrics::handle);
-        get(r, "/", pages::home);
+        PageFiles page = new PageFiles();
+        get(r, "/", page::index);
+        get(r, "/static/:file", page::file);
+        get(r, "/api/top", top::handle);
         get(r, "/healthz", pages::health);
         get(r, "/cgroup/:id", cgroups::byId);
         get(r, "/cgroup", cgroups::byPath);

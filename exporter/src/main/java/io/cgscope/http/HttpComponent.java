@@ -3,6 +3,8 @@ package io.cgscope.http;
 import io.cgscope.BuildInfo;
 import io.cgscope.Component;
 import io.cgscope.StartupException;
+import io.cgscope.bpf.CounterSource;
+import io.cgscope.top.TopSampler;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.workload.WorkloadResolver;
@@ -53,23 +55,28 @@ public final class HttpComponent implements Component {
     private final WorkloadResolver workloads;
     private final EventStreams streams;
     private final HttpCollector collector;
+    private final TopSampler sampler;
     private Vertx vertx;
     private HttpServer server;
     private boolean registered;
 
+    /** {@code counters}: what the live page's rates are read from (null: no BPF, no rates). */
     public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
-                         WorkloadResolver workloads) {
-        this(config, registry, build, index, workloads, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT);
+                         WorkloadResolver workloads, CounterSource counters) {
+        this(config, registry, build, index, workloads, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT, counters);
     }
 
     /** Tests shorten the event streams' heartbeat and stall limit; workloads from {@code --workload.runtime-dirs}. */
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
-                  java.time.Duration heartbeat, java.time.Duration stallLimit) {
-        this(config, registry, build, index, WorkloadResolver.of(config.runtimeDirs()), heartbeat, stallLimit);
+                  java.time.Duration heartbeat, java.time.Duration stallLimit, CounterSource counters) {
+        this(config, registry, build, index, WorkloadResolver.of(config.runtimeDirs()), heartbeat, stallLimit,
+                counters);
     }
 
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
-                  WorkloadResolver workloads, java.time.Duration heartbeat, java.time.Duration stallLimit) {
+                  WorkloadResolver workloads, java.time.Duration heartbeat, java.time.Duration stallLimit,
+                  CounterSource counters) {
+        this.sampler = new TopSampler(counters);
         this.config = config;
         this.registry = registry;
         this.build = build;
@@ -93,7 +100,8 @@ public final class HttpComponent implements Component {
     public void start() throws StartupException {
         String telemetryPath = config.telemetryPath();
         if (!telemetryPath.matches("/[A-Za-z0-9._~/-]+") || Api.PATHS.contains(telemetryPath)
-                || telemetryPath.startsWith("/cgroup/") || telemetryPath.startsWith("/bench/")) {
+                || telemetryPath.startsWith("/cgroup/") || telemetryPath.startsWith("/bench/")
+                || telemetryPath.startsWith("/static/") || telemetryPath.startsWith("/api/")) {
             throw new StartupException("invalid value \"" + telemetryPath + "\" for --web.telemetry-path: "
                     + "expected a plain path (letters, digits, . _ ~ - /) that is not one of the API's "
                     + String.join(" ", Api.PATHS), 2, null);
@@ -123,7 +131,9 @@ public final class HttpComponent implements Component {
                     .setCertValue(Buffer.buffer(web.certPem()))
                     .setKeyValue(Buffer.buffer(web.keyPem())));
         }
-        Api api = new Api(index, workloads, registry, build, telemetryPath, streams, web, collector.authRefused);
+        TopHandler top = new TopHandler(vertx, index, workloads, sampler, build, config.retention(),
+                config.grafanaUrl(), telemetryPath);
+        Api api = new Api(index, workloads, registry, telemetryPath, streams, web, collector.authRefused, top);
         try {
             server = vertx.createHttpServer(options)
                     .requestHandler(api.router(vertx))
@@ -156,7 +166,8 @@ public final class HttpComponent implements Component {
                             : "no basic auth"));
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
-                + " /cgroup?path=, /cgroups, /pods, /events (at most " + config.maxStreams() + " streams), /healthz");
+                + " /cgroup?path=, /cgroups, /pods, /events (at most " + config.maxStreams() + " streams), /healthz,"
+                + " /api/top; the live page at /");
     }
 
     private void beforeHttp(Throwable failure) {

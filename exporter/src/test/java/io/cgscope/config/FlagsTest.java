@@ -30,6 +30,13 @@ class FlagsTest {
         assertEquals(99, c.sampleFrequency());
         assertEquals(16384, c.maxCgroups());
         assertEquals(16, c.maxStreams());
+        assertEquals("", c.grafanaUrl());
+    }
+
+    @Test
+    void grafanaUrl() throws ConfigException {
+        assertEquals("https://grafana.example.com", run("--web.grafana-url=https://grafana.example.com/").grafanaUrl());
+        assertEquals("http://10.0.0.5:3000/grafana", run("--web.grafana-url=http://10.0.0.5:3000/grafana").grafanaUrl());
     }
 
     @Test
@@ -64,6 +71,8 @@ class FlagsTest {
             {"--nope"}, {"--web.listen-address=9486"}, {"--web.listen-address=:70000"}, {"--cgroup.retention=5 min"},
             {"--cgroup.index-mode=magic"}, {"--bpf.programs=cpu,gpu"}, {"--cgroup.include=("}, {"--log.level=loud"},
             {"--fanotify.unlimited-queue=maybe"}, {"--cgroup.sweep-interval=10ms"}, {"positional"}, {"--web.max-streams"},
+            {"--web.grafana-url=grafana:3000"}, {"--web.grafana-url=ftp://grafana"}, {"--web.grafana-url=https://u:p@grafana"},
+            {"--web.grafana-url=https://grafana/?orgId=1"}, {"--web.grafana-url=http://gra fana"},
         };
         for (String[] args : bad) {
             ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse(args), String.join(" ", args));

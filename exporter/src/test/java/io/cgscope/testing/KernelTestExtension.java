@@ -93,6 +93,7 @@ public final class KernelTestExtension
                         reasons.add(qemu);
                     }
                 }
+                case BROWSER -> Browser.missing().ifPresent(reasons::add);
             }
         }
         return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", reasons));
