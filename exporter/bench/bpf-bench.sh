@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # BPF and metrics benchmarks (not tests; they never fail a build on timing). As root, from anywhere:
-#   exporter/bench/bpf-bench.sh [switch] [mapread] [scrape]     (default: all three)
+#   exporter/bench/bpf-bench.sh [switch] [mapread] [scrape] [top]     (default: all four)
 # Builds the C reference (../shared/reference, copied to a scratch dir) and cgscope (mvn -o package
 # + test-compile), then runs each pair in the same invocation so the ratios compare like with like.
 # Output: results on stdout, raw lines also in $OUT (default /tmp/cgscope-bpf-bench.txt).
@@ -16,7 +16,7 @@ OUT="${OUT:-/tmp/cgscope-bpf-bench.txt}"
 ROUNDTRIPS="${ROUNDTRIPS:-50000}"
 REPEATS="${REPEATS:-11}"
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(switch mapread scrape)
+[ ${#sections[@]} -gt 0 ] || sections=(switch mapread scrape top)
 
 mkdir -p "$SCRATCH"
 rm -rf "$SCRATCH/ref" && cp -r "$REF_SRC" "$SCRATCH/ref" && chmod -R u+w "$SCRATCH/ref"
@@ -46,6 +46,10 @@ for s in "${sections[@]}"; do
         echo "## cgscope: ScrapeBench 10000 15"
         # Serial GC here: System.gc() is then a full, synchronous collection, so heap deltas are exact.
         "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx1g -cp "$CP" io.cgscope.bench.ScrapeBench 10000 15
+        ;;
+    top)
+        echo "## cgscope: TopBench 10000 $REPEATS (the live page's /api/top against /metrics, same server)"
+        "${JAVA[@]}" io.cgscope.bench.TopBench 10000 "$REPEATS"
         ;;
     *) echo "unknown section $s" >&2; exit 2 ;;
     esac

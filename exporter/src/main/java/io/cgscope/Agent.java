@@ -8,6 +8,8 @@ import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.metrics.BuildInfoCollector;
 import io.cgscope.metrics.CgroupCollector;
 import io.cgscope.metrics.IndexCollector;
+import io.cgscope.metrics.WorkloadCollector;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.hotspot.DefaultExports;
 
@@ -51,12 +53,16 @@ public final class Agent {
             new io.cgscope.metrics.CrossCheckCollector(indexComponent.crossCheck(), indexComponent::crossCheckLost)
                     .register(registry);
         }
+        WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs());
+        components.add(new WorkloadComponent(index, workloads));
+        new WorkloadCollector(workloads.bundles()).register(registry);
         HierarchyIndexes.Indexed inUse = hierarchies.inUse();
         bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
-        new CgroupCollector(index, bpfComponent.counters(), config).register(registry);
+        new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
         components.add(bpfComponent);
-        components.add(new HttpComponent(config, registry, build, index).hierarchies(hierarchies));
+        components.add(new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
+                .hierarchies(hierarchies));
     }
 
     /** The index of the hierarchy in use (--cgroup.hierarchy): it names the metrics and answers the API by default. */

@@ -187,12 +187,30 @@ public final class BpfCompanion implements CounterSource, AutoCloseable {
         if (closed || obj == null) {
             return new Counters(Set.of(), Map.of(), Map.of());
         }
-        readAll();
+        readAll(tables);
         return new Counters(Collections.unmodifiableSet(up), Collections.unmodifiableMap(tables), readFailures());
     }
 
-    /** Reads every per-cgroup map into its table, in parallel; returns when all reads ended. */
-    private void readAll() throws BpfException {
+    @Override
+    public CounterSource.Reader newReader() {
+        Map<String, MapTable> own = new LinkedHashMap<>();
+        return () -> {
+            synchronized (this) {
+                if (closed || obj == null) {
+                    return new Counters(Set.of(), Map.of(), Map.of());
+                }
+                for (String map : readers.keySet()) {
+                    own.computeIfAbsent(map, m -> new MapTable(BpfMaps.words(m), 256));
+                }
+                readAll(own);
+                return new Counters(Collections.unmodifiableSet(up),
+                        Collections.unmodifiableMap(own), readFailures());
+            }
+        };
+    }
+
+    /** Reads every per-cgroup map into its table in {@code tables}, in parallel; returns when all reads ended. */
+    private void readAll(Map<String, MapTable> tables) throws BpfException {
         List<Future<?>> others = new ArrayList<>(readers.size());
         PerCpuReader first = null;
         MapTable firstTable = null;

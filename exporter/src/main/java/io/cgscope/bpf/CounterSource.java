@@ -34,6 +34,19 @@ public interface CounterSource {
     /** Reads every up feature's map. The tables are reused: valid until the next read. */
     Counters read() throws BpfException;
 
+    /**
+     * A second reader of the same maps with tables of its own (the live page's sampler): its reads
+     * are serialized with {@link #read()}, but never overwrite the tables {@link #read()} handed
+     * to the metrics, which use them after the read returned.
+     */
+    Reader newReader();
+
+    /** Reads the maps into tables only this reader uses: valid until its next read. */
+    @FunctionalInterface
+    interface Reader {
+        Counters read() throws BpfException;
+    }
+
     /** Removes a cgroup's entries from every per-cgroup map (after its values were folded). */
     void delete(long cgroupId) throws BpfException;
 

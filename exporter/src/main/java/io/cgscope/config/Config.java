@@ -34,9 +34,22 @@ public record Config(
         String runAs,
         String logLevel,
         String logFormat,
-        WebConfig webConfig) {
+        WebConfig webConfig,
+        // workload identity (issue 16)
+        RollUp rollUp,
+        List<String> workloadLabels,
+        List<Path> runtimeDirs,
+        // the live page (issue 21)
+        String grafanaUrl) { // "" or an http(s) URL without a trailing slash
 
     public enum IndexMode { AUTO, FANOTIFY, BPF, SWEEP, CROSSCHECK }
+
+    /** {@code --cgroup.roll-up}: what one per-cgroup series stands for. */
+    public enum RollUp { NONE, CONTAINER, POD }
+
+    /** The labels {@code --metrics.workload-labels} may name, in the order they are exported. */
+    public static final List<String> WORKLOAD_LABELS = List.of("kind", "namespace", "pod", "container", "pod_uid",
+            "container_id", "qos_class", "runtime", "unit", "image");
 
     public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
 
@@ -102,6 +115,29 @@ public record Config(
         if (!format.equals("logfmt") && !format.equals("json")) {
             throw bad("log.format", format, "expected logfmt or json");
         }
+        RollUp rollUp = switch (v.get("cgroup.roll-up")) {
+            case "none" -> RollUp.NONE;
+            case "container" -> RollUp.CONTAINER;
+            case "pod" -> RollUp.POD;
+            default -> throw bad("cgroup.roll-up", v.get("cgroup.roll-up"), "expected none, container or pod");
+        };
+        List<String> workloadLabels = workloadLabels(v.get("metrics.workload-labels"));
+        if (rollUp == RollUp.CONTAINER && !workloadLabels.contains("container")) {
+            throw bad("cgroup.roll-up", "container", "--metrics.workload-labels must name container (the series of"
+                    + " one pod's containers differ only by it)");
+        }
+        List<Path> runtimeDirs = new java.util.ArrayList<>();
+        for (String d : v.get("workload.runtime-dirs").split(",")) {
+            String dir = d.strip();
+            if (dir.isEmpty()) {
+                continue;
+            }
+            if (!dir.startsWith("/")) {
+                throw bad("workload.runtime-dirs", v.get("workload.runtime-dirs"), "\"" + dir
+                        + "\" is not an absolute path");
+            }
+            runtimeDirs.add(Path.of(dir));
+        }
         return new Config(host, port, telemetryPath,
                 integer(v, "web.max-streams", v.get("web.max-streams"), 0, 100_000),
                 path(v.get("web.config.file")),
@@ -121,7 +157,50 @@ public record Config(
                 buckets,
                 v.get("run-as"),
                 level, format,
-                v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))));
+                v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
+                rollUp, workloadLabels, List.copyOf(runtimeDirs),
+                grafanaUrl(v.get("web.grafana-url")));
+    }
+
+    private static List<String> workloadLabels(String text) throws ConfigException {
+        Set<String> named = new LinkedHashSet<>();
+        for (String l : text.split(",")) {
+            String name = l.strip();
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (!WORKLOAD_LABELS.contains(name)) {
+                throw bad("metrics.workload-labels", text, "unknown label \"" + name + "\"; known: "
+                        + String.join(",", WORKLOAD_LABELS));
+            }
+            named.add(name);
+        }
+        // exported in one fixed order, whatever order they were named in
+        return WORKLOAD_LABELS.stream().filter(named::contains).toList();
+    }
+
+    /** {@code --web.grafana-url}: an absolute http(s) URL with a host, no query or fragment; no trailing slash. */
+    private static String grafanaUrl(String text) throws ConfigException {
+        if (text.isEmpty()) {
+            return "";
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(text);
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException("invalid value \"" + text + "\" for --web.grafana-url: not a URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null
+                || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw new ConfigException("invalid value \"" + text + "\" for --web.grafana-url: expected http(s)://HOST[:PORT][/PATH]"
+                    + " without credentials, query or fragment, e.g. https://grafana.example.com");
+        }
+        String url = text;
+        while (url.endsWith("/")) {
+            url = url.substring(0, url.length() - 1);
+        }
+        return url;
     }
 
     /** The listen address as given, for logs: {@code :9486}. */

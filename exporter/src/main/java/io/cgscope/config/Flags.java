@@ -13,6 +13,10 @@ public final class Flags {
             Flag.value("web.max-streams", "N", "16", "Most concurrent /events streams; more get 503."),
             Flag.value("web.config.file", "FILE", "",
                     "Prometheus exporter-toolkit web config (TLS, basic auth). Empty: plain HTTP, no auth."),
+            // The live page (/)
+            Flag.value("web.grafana-url", "URL", "",
+                    "Grafana's base URL (http or https): the page at / links each cgroup to the cgscope dashboards"
+                            + " there. Empty: no links."),
             Flag.value("cgroup.root", "PATH", "",
                     "Mount point of the cgroup2 hierarchy root. Empty: found in /proc/self/mountinfo."),
             Flag.value("cgroup.retention", "DURATION", "15m",
@@ -43,6 +47,18 @@ public final class Flags {
                     "Export only cgroups whose whole path matches (after the roll-up). Empty: all."),
             Flag.value("cgroup.exclude", "REGEX", "",
                     "Do not export cgroups whose whole path matches (after the roll-up). Empty: none."),
+            Flag.value("cgroup.roll-up", "none|container|pod", "none",
+                    "Sum every cgroup of a container (across its restarts) or of a pod into one series per"
+                            + " container or pod; with container, --metrics.workload-labels must name container."),
+            Flag.value("metrics.workload-labels", "LIST", "namespace,pod,container",
+                    "Workload labels copied onto every per-cgroup series (where they have a value): any of"
+                            + " kind, namespace, pod, container, pod_uid, container_id, qos_class, runtime, unit,"
+                            + " image; empty for none (cgscope_cgroup_info always has them all)."),
+            Flag.value("workload.runtime-dirs", "LIST",
+                    "/run/containerd/io.containerd.runtime.v2.task,/run/containers/storage/overlay-containers",
+                    "Directories of the container runtimes' OCI bundles (containerd's task bundles, CRI-O's and"
+                            + " podman's containers/storage run root), read for pod and container names; empty: names"
+                            + " from cgroup paths only."),
             Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat",
                     "BPF programs to load: any of cpu, samples, switches, runqlat; empty for none."),
             Flag.value("bpf.sample-frequency", "HZ", "99", "CPU sampling frequency per CPU (perf cpu-clock)."),
@@ -129,7 +145,9 @@ public final class Flags {
         sb.append("usage: cgscope [flags]\n\n")
                 .append("cgscope names every cgroup and measures it: a live index of cgroup id -> path fed by\n")
                 .append("fanotify, per-cgroup CPU time, samples, context switches and run-queue latency from BPF,\n")
-                .append("exported for Prometheus with the cgroup path as the label, and an HTTP lookup API.\n\n")
+                .append("exported for Prometheus with the cgroup path as the label, and an HTTP lookup API.\n")
+                .append("Each cgroup is named as what it runs (pod, container, systemd unit) from its path and the\n")
+                .append("container runtimes' OCI bundles.\n\n")
                 .append("Flags:\n");
         sb.append(String.format("  %-44s %s%n", "-h, --help", "Show this help and exit."));
         sb.append(String.format("  %-44s %s%n", "--version", "Show the version and exit."));

@@ -1,9 +1,9 @@
 package io.cgscope.http;
 
-import io.cgscope.BuildInfo;
 import io.cgscope.config.WebConfig;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.HierarchyIndexes;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -21,7 +21,8 @@ import java.util.logging.Logger;
 final class Api {
     private static final Logger LOG = Logger.getLogger(Api.class.getName());
     /** Paths the API owns; the telemetry path may not take one of them. */
-    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/events", "/hierarchies");
+    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events", "/api/top",
+            "/static", "/hierarchies");
     /** No endpoint takes a request body; a client announcing a big one is refused before it is read. */
     static final long MAX_BODY = 64 * 1024;
     /**
@@ -32,6 +33,7 @@ final class Api {
     static final String BENCH_PROPERTY = "cgscope.bench.constant-id";
 
     private final CgroupIndex index;
+    private final WorkloadResolver workloads;
     private final String telemetryPath;
     private final MetricsHandler metrics;
     private final CgroupHandlers cgroups;
@@ -40,17 +42,20 @@ final class Api {
     private final EventStreams streams;
     private final WebConfig web;
     private final LongAdder authRefused;
+    private final TopHandler top;
 
     /** {@code web}: null, or the web config whose {@code basic_auth_users} guard every route. */
-    Api(CgroupIndex index, CollectorRegistry registry, BuildInfo build, String telemetryPath, EventStreams streams,
-        WebConfig web, LongAdder authRefused) {
+    Api(CgroupIndex index, WorkloadResolver workloads, CollectorRegistry registry, String telemetryPath,
+        EventStreams streams, WebConfig web, LongAdder authRefused, TopHandler top) {
+        this.top = top;
         this.index = index;
+        this.workloads = workloads;
         this.web = web;
         this.authRefused = authRefused;
         this.telemetryPath = telemetryPath;
         this.metrics = new MetricsHandler(registry);
-        this.cgroups = new CgroupHandlers(index);
-        this.pages = new StatusPages(index, build, telemetryPath);
+        this.cgroups = new CgroupHandlers(index, workloads);
+        this.pages = new StatusPages(index);
         this.streams = streams;
     }
 
@@ -63,16 +68,21 @@ final class Api {
     Router router(Vertx vertx) {
         Router r = Router.router(vertx);
         Errors.install(r);
+        r.route().handler(SecurityHeaders::add);
         r.route().handler(Api::refuseBodies);
         if (web != null && web.basicAuth()) {
             r.route().handler(new BasicAuth(vertx, web, authRefused)::handle);
         }
         get(r, telemetryPath, metrics::handle);
-        get(r, "/", pages::home);
+        PageFiles page = new PageFiles();
+        get(r, "/", page::index);
+        get(r, "/static/:file", page::file);
+        get(r, "/api/top", top::handle);
         get(r, "/healthz", pages::health);
         get(r, "/cgroup/:id", cgroups::byId);
         get(r, "/cgroup", cgroups::byPath);
         get(r, "/cgroups", cgroups::list);
+        get(r, "/pods", cgroups::pods);
         get(r, "/hierarchies", ctx -> {
             Query.of(ctx, java.util.Set.of());
             Responses.json(ctx, Json.hierarchies(hierarchies));
@@ -145,8 +155,8 @@ final class Api {
         Buffer[] body = new Buffer[1];
         return ctx -> {
             if (body[0] == null) {
-                body[0] = Buffer.buffer(Json.cgroup(index.byId(id).orElseThrow(
-                        () -> Errors.notFound("bench: no cgroup " + idText))));
+                var c = index.byId(id).orElseThrow(() -> Errors.notFound("bench: no cgroup " + idText));
+                body[0] = Buffer.buffer(Json.cgroup(c, workloads.of(c.id(), c.path())));
             }
             Responses.send(ctx, Json.CONTENT_TYPE, body[0]);
         };

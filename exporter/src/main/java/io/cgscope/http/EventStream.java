@@ -1,7 +1,9 @@
 package io.cgscope.http;
 
+import io.cgscope.index.Cgroup;
 import io.cgscope.index.ChangeLog;
 import io.cgscope.index.IndexChange;
+import io.cgscope.workload.WorkloadResolver;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -9,6 +11,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
@@ -45,6 +48,8 @@ final class EventStream {
     private long position;
     private final long requestedAfter;
     private boolean paused;
+    /** Bundles of this stream's next batch are being read on a worker thread. */
+    private boolean readingBundles;
     private long pausedSinceNanos;
     private long lastWriteNanos;
     private long timer = -1;
@@ -112,7 +117,7 @@ final class EventStream {
         if (ended.get()) {
             return;
         }
-        if (paused) {
+        if (paused || readingBundles) {
             if (position + 1 < changes.firstSeq()) {
                 drop("fell behind the history of " + changes.capacity() + " events");
             }
@@ -129,10 +134,14 @@ final class EventStream {
             if (batch.isEmpty()) {
                 return;
             }
+            if (readBundlesFirst(batch)) {
+                return; // pumps again once they are read
+            }
             StringBuilder sb = new StringBuilder(BATCH * 256);
             for (IndexChange c : batch) {
                 sb.append("id: ").append(c.seq()).append("\nevent: ").append(c.type().label()).append("\ndata: ");
-                Json.cgroup(sb, c.cgroup(), c.time()).append("\n\n");
+                Cgroup cgroup = c.cgroup();
+                Json.cgroup(sb, cgroup, owner.workloads().of(cgroup.id(), cgroup.path()), c.time()).append("\n\n");
             }
             position = batch.getLast().seq();
             write(sb);
@@ -147,6 +156,43 @@ final class EventStream {
             }
         }
         wakeUp(); // more to send: continue after the other connections had their turn
+    }
+
+    /**
+     * Reads, on a worker thread, the bundles of containers created in this batch that nobody read
+     * yet (the bundle tracker reads them too, but up to 100 ms later), so that their events carry
+     * the names and the event loop never reads a file. True when it started reading: the stream
+     * pumps again when done.
+     */
+    private boolean readBundlesFirst(List<IndexChange> batch) {
+        WorkloadResolver workloads = owner.workloads();
+        List<Cgroup> unread = null;
+        for (IndexChange c : batch) {
+            if (c.type() == IndexChange.Type.CREATE && c.nameLength() >= 64) {
+                Cgroup cgroup = c.cgroup();
+                if (workloads.wouldRead(cgroup.path())) {
+                    if (unread == null) {
+                        unread = new ArrayList<>();
+                    }
+                    unread.add(cgroup);
+                }
+            }
+        }
+        if (unread == null) {
+            return false;
+        }
+        List<Cgroup> toRead = unread;
+        readingBundles = true;
+        context.executeBlocking(() -> {
+            for (Cgroup c : toRead) {
+                workloads.of(c.id(), c.path());
+            }
+            return null;
+        }, false).onComplete(ar -> {
+            readingBundles = false;
+            pump();
+        });
+        return true;
     }
 
     /** {@code event: reset}: the client missed events and should re-read {@code /cgroups}. */

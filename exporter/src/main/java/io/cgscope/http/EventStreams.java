@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.index.ChangeLog;
+import io.cgscope.workload.WorkloadResolver;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Duration;
@@ -22,6 +23,7 @@ final class EventStreams {
     static final int WRITE_QUEUE_BYTES = 256 * 1024;
 
     private final ChangeLog changes;
+    private final WorkloadResolver workloads;
     private final int maxStreams;
     private final Duration heartbeat;
     private final Duration stallLimit;
@@ -32,16 +34,23 @@ final class EventStreams {
     final LongAdder dropped = new LongAdder();
     final LongAdder resets = new LongAdder();
 
-    EventStreams(ChangeLog changes, int maxStreams) {
-        this(changes, maxStreams, HEARTBEAT, STALL_LIMIT);
+    EventStreams(ChangeLog changes, WorkloadResolver workloads, int maxStreams) {
+        this(changes, workloads, maxStreams, HEARTBEAT, STALL_LIMIT);
     }
 
     /** Tests shorten the heartbeat and the stall limit. */
-    EventStreams(ChangeLog changes, int maxStreams, Duration heartbeat, Duration stallLimit) {
+    EventStreams(ChangeLog changes, WorkloadResolver workloads, int maxStreams, Duration heartbeat,
+                 Duration stallLimit) {
         this.changes = changes;
+        this.workloads = workloads;
         this.maxStreams = maxStreams;
         this.heartbeat = heartbeat;
         this.stallLimit = stallLimit;
+    }
+
+    /** What each event's cgroup is ({@code "workload"}). */
+    WorkloadResolver workloads() {
+        return workloads;
     }
 
     void handle(RoutingContext ctx) {

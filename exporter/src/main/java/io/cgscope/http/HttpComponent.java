@@ -3,9 +3,12 @@ package io.cgscope.http;
 import io.cgscope.BuildInfo;
 import io.cgscope.Component;
 import io.cgscope.StartupException;
+import io.cgscope.bpf.CounterSource;
+import io.cgscope.top.TopSampler;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.HierarchyIndexes;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -50,25 +53,38 @@ public final class HttpComponent implements Component {
     private final CollectorRegistry registry;
     private final BuildInfo build;
     private final CgroupIndex index;
+    private final WorkloadResolver workloads;
     private final EventStreams streams;
     private final HttpCollector collector;
     private HierarchyIndexes hierarchies;
+    private final TopSampler sampler;
     private Vertx vertx;
     private HttpServer server;
     private boolean registered;
 
-    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index) {
-        this(config, registry, build, index, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT);
+    /** {@code counters}: what the live page's rates are read from (null: no BPF, no rates). */
+    public HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                         WorkloadResolver workloads, CounterSource counters) {
+        this(config, registry, build, index, workloads, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT, counters);
     }
 
-    /** Tests shorten the event streams' heartbeat and stall limit. */
+    /** Tests shorten the event streams' heartbeat and stall limit; workloads from {@code --workload.runtime-dirs}. */
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
-                  java.time.Duration heartbeat, java.time.Duration stallLimit) {
+                  java.time.Duration heartbeat, java.time.Duration stallLimit, CounterSource counters) {
+        this(config, registry, build, index, WorkloadResolver.of(config.runtimeDirs()), heartbeat, stallLimit,
+                counters);
+    }
+
+    HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
+                  WorkloadResolver workloads, java.time.Duration heartbeat, java.time.Duration stallLimit,
+                  CounterSource counters) {
+        this.sampler = new TopSampler(counters);
         this.config = config;
         this.registry = registry;
         this.build = build;
         this.index = index;
-        this.streams = new EventStreams(index.changes(), config.maxStreams(), heartbeat, stallLimit);
+        this.workloads = workloads;
+        this.streams = new EventStreams(index.changes(), workloads, config.maxStreams(), heartbeat, stallLimit);
         this.collector = new HttpCollector(streams);
     }
 
@@ -92,7 +108,8 @@ public final class HttpComponent implements Component {
     public void start() throws StartupException {
         String telemetryPath = config.telemetryPath();
         if (!telemetryPath.matches("/[A-Za-z0-9._~/-]+") || Api.PATHS.contains(telemetryPath)
-                || telemetryPath.startsWith("/cgroup/") || telemetryPath.startsWith("/bench/")) {
+                || telemetryPath.startsWith("/cgroup/") || telemetryPath.startsWith("/bench/")
+                || telemetryPath.startsWith("/static/") || telemetryPath.startsWith("/api/")) {
             throw new StartupException("invalid value \"" + telemetryPath + "\" for --web.telemetry-path: "
                     + "expected a plain path (letters, digits, . _ ~ - /) that is not one of the API's "
                     + String.join(" ", Api.PATHS), 2, null);
@@ -122,7 +139,9 @@ public final class HttpComponent implements Component {
                     .setCertValue(Buffer.buffer(web.certPem()))
                     .setKeyValue(Buffer.buffer(web.keyPem())));
         }
-        Api api = new Api(index, registry, build, telemetryPath, streams, web, collector.authRefused);
+        TopHandler top = new TopHandler(vertx, index, workloads, sampler, build, config.retention(),
+                config.grafanaUrl(), telemetryPath);
+        Api api = new Api(index, workloads, registry, telemetryPath, streams, web, collector.authRefused, top);
         api.hierarchies(hierarchies != null ? hierarchies : HierarchyIndexes.unified(index, ""));
         try {
             server = vertx.createHttpServer(options)
@@ -156,7 +175,8 @@ public final class HttpComponent implements Component {
                             : "no basic auth"));
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
-                + " /cgroup?path=, /cgroups, /events (at most " + config.maxStreams() + " streams), /hierarchies, /healthz");
+                + " /cgroup?path=, /cgroups, /pods, /events (at most " + config.maxStreams() + " streams), /hierarchies, /healthz,"
+                + " /api/top; the live page at /");
     }
 
     private void beforeHttp(Throwable failure) {

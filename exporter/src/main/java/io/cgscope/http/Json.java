@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.index.Cgroup;
+import io.cgscope.workload.Workload;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -23,10 +24,10 @@ final class Json {
 
     /**
      * {@code {"id":4711,"path":"system.slice/nginx.service","parent_id":12,"state":"live",
-     * "created_at":"...","deleted_at":null,"source":"event"}}; {@code time} is added when not null
-     * (the event stream). The root's parent_id is null.
+     * "created_at":"...","deleted_at":null,"source":"event","workload":{...}}}; {@code time} is
+     * added when not null (the event stream). The root's parent_id is null.
      */
-    static StringBuilder cgroup(StringBuilder sb, Cgroup c, Instant time) {
+    static StringBuilder cgroup(StringBuilder sb, Cgroup c, Workload w, Instant time) {
         sb.append("{\"id\":").append(Long.toUnsignedString(c.id()));
         sb.append(",\"path\":");
         string(sb, c.path());
@@ -42,6 +43,9 @@ final class Json {
         sb.append(",\"deleted_at\":");
         time(sb, c.deletedAt());
         sb.append(",\"source\":\"").append(c.source().label()).append('"');
+        if (w != null) {
+            workload(sb.append(",\"workload\":"), w);
+        }
         if (time != null) {
             sb.append(",\"time\":");
             time(sb, time);
@@ -49,8 +53,82 @@ final class Json {
         return sb.append('}');
     }
 
-    static String cgroup(Cgroup c) {
-        return cgroup(new StringBuilder(192), c, null).append('\n').toString();
+    static String cgroup(Cgroup c, Workload w) {
+        return cgroup(new StringBuilder(448), c, w, null).append('\n').toString();
+    }
+
+    /**
+     * A {@link Workload}: {@code {"kind":"container","namespace":"default","pod":"web-0",
+     * "container":"nginx","pod_uid":"...","container_id":"...","qos_class":"burstable",
+     * "runtime":"containerd","unit":"cri-containerd-<id>.scope","slice":"kubepods-burstable-pod..slice",
+     * "image":"docker.io/library/nginx:1.27","pod_cgroup":"kubepods.slice/...","container_cgroup":"..."}}:
+     * every key always, null where the workload has no value.
+     */
+    static StringBuilder workload(StringBuilder sb, Workload w) {
+        sb.append("{\"kind\":\"").append(w.kind().label()).append('"');
+        field(sb, "namespace", w.namespace());
+        field(sb, "pod", w.pod());
+        field(sb, "container", w.container());
+        field(sb, "pod_uid", w.podUid());
+        field(sb, "container_id", w.containerId());
+        field(sb, "qos_class", w.qosClass() == null ? null : w.qosClass().label());
+        field(sb, "runtime", w.runtime() == null ? null : w.runtime().label());
+        field(sb, "unit", w.unit());
+        field(sb, "slice", w.slice());
+        field(sb, "image", w.image());
+        field(sb, "pod_cgroup", w.podCgroup());
+        field(sb, "container_cgroup", w.containerCgroup());
+        return sb.append('}');
+    }
+
+    /**
+     * A pod of {@code /pods}: {@code {"uid":"...","namespace":"default","name":"web-0",
+     * "qos_class":"burstable","cgroups":[<ref>...],"containers":[{"name":"nginx","container_id":"...",
+     * "kind":"container","runtime":"containerd","image":"...","cgroups":[<ref>...]}]}}, where a ref
+     * is {@code {"id":4711,"path":"...","state":"live"}}.
+     */
+    static StringBuilder pod(StringBuilder sb, io.cgscope.workload.Pods.Pod p) {
+        sb.append("{\"uid\":");
+        string(sb, p.uid());
+        field(sb, "namespace", p.namespace());
+        field(sb, "name", p.name());
+        field(sb, "qos_class", p.qosClass() == null ? null : p.qosClass().label());
+        refs(sb.append(",\"cgroups\":"), p.cgroups());
+        sb.append(",\"containers\":[");
+        for (int i = 0; i < p.containers().size(); i++) {
+            io.cgscope.workload.Pods.Container c = p.containers().get(i);
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append("{\"name\":");
+            string(sb, c.name());
+            field(sb, "container_id", c.containerId());
+            field(sb, "kind", c.kind().label());
+            field(sb, "runtime", c.runtime() == null ? null : c.runtime().label());
+            field(sb, "image", c.image());
+            refs(sb.append(",\"cgroups\":"), c.cgroups());
+            sb.append('}');
+        }
+        return sb.append("]}");
+    }
+
+    private static void refs(StringBuilder sb, java.util.List<io.cgscope.workload.Pods.CgroupRef> refs) {
+        sb.append('[');
+        for (int i = 0; i < refs.size(); i++) {
+            io.cgscope.workload.Pods.CgroupRef r = refs.get(i);
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append("{\"id\":").append(Long.toUnsignedString(r.id())).append(",\"path\":");
+            string(sb, r.path());
+            sb.append(",\"state\":\"").append(r.live() ? "live" : "dead").append("\"}");
+        }
+        sb.append(']');
+    }
+
+    static void field(StringBuilder sb, String name, String value) {
+        sb.append(",\"").append(name).append("\":");
+        string(sb, value);
     }
 
     static void time(StringBuilder sb, Instant t) {

@@ -44,6 +44,19 @@ public final class IndexChange {
         return Instant.ofEpochMilli(timeMillis);
     }
 
+    /**
+     * The cgroup's own name (the last segment of its path), as shown: without building the path,
+     * for subscribers that only look at names (the workload package's bundle tracker).
+     */
+    public String name() {
+        return CgroupNames.decode(entry.name());
+    }
+
+    /** The length in bytes of the cgroup's own name: a filter that costs no decoding. */
+    public int nameLength() {
+        return entry.name().length;
+    }
+
     /** The cgroup as it was at the change; its path is resolved now (an ancestor may have been learned since). */
     public Cgroup cgroup() {
         return type == Type.CREATE

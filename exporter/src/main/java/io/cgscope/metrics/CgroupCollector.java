@@ -6,6 +6,7 @@ import io.cgscope.bpf.Feature;
 import io.cgscope.bpf.MapTable;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.GaugeMetricFamily;
@@ -29,11 +30,10 @@ import java.util.logging.Logger;
  */
 public final class CgroupCollector extends Collector implements Collector.Describable {
     private static final Logger LOG = Logger.getLogger(CgroupCollector.class.getName());
-    private static final List<String> CGROUP = List.of("cgroup");
-    private static final List<String> CGROUP_LE = List.of("cgroup", "le");
     private static final List<String> PROGRAM = List.of("program");
     private static final List<String> MAP = List.of("map");
     static final String RUNQ_NAME = "cgscope_cgroup_runqueue_latency_seconds";
+    static final String INFO_NAME = "cgscope_cgroup_info";
     private static final String RUNQ_BUCKET = RUNQ_NAME + "_bucket";
     private static final String RUNQ_COUNT = RUNQ_NAME + "_count";
     private static final String RUNQ_SUM = RUNQ_NAME + "_sum";
@@ -44,18 +44,25 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private final LongSupplier nanoTime;
     private long scrapeErrors;
 
-    public CgroupCollector(CgroupIndex index, CounterSource source, Config config) {
-        this(index, source, new CgroupLabels(config.maxDepth(), config.include(), config.exclude()),
+    public CgroupCollector(CgroupIndex index, CounterSource source, Config config, WorkloadResolver workloads) {
+        this(index, source, new SeriesKeys(workloads, new CgroupLabels(config.maxDepth(), config.include(),
+                        config.exclude()), config.workloadLabels(), config.rollUp()),
                 RunqBuckets.of(config.runqlatBuckets()), config.retention(), System::nanoTime);
     }
 
-    /** Test seam: labels, buckets and the clock for the unresolved-id retention given. */
+    /** Test seam: labels (paths only: no workload labels, no roll-up), buckets and the clock given. */
     CgroupCollector(CgroupIndex index, CounterSource source, CgroupLabels labels, RunqBuckets buckets,
+                    Duration unresolvedRetention, LongSupplier nanoTime) {
+        this(index, source, SeriesKeys.plain(labels), buckets, unresolvedRetention, nanoTime);
+    }
+
+    /** Test seam: the series' keys (workloads, roll-up, labels) given. */
+    CgroupCollector(CgroupIndex index, CounterSource source, SeriesKeys keys, RunqBuckets buckets,
                     Duration unresolvedRetention, LongSupplier nanoTime) {
         this.source = source;
         this.buckets = buckets;
         this.nanoTime = nanoTime;
-        this.aggregator = new SeriesAggregator(index, labels, unresolvedRetention, nanoTime);
+        this.aggregator = new SeriesAggregator(index, keys, unresolvedRetention, nanoTime);
     }
 
     @Override
@@ -67,8 +74,12 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         try {
             status = source.status();
             CounterSource.Counters counters = source.read();
-            Map<String, SeriesAggregator.Series> series = aggregator.aggregate(counters.tables(), source);
+            Map<SeriesKey, SeriesAggregator.Series> series = aggregator.aggregate(counters.tables(), source);
             cgroupFamilies(series.values(), counters.up(), out);
+            MetricFamilySamples info = info(series.values());
+            if (!info.samples.isEmpty()) {
+                out.add(info);
+            }
             out.add(new GaugeMetricFamily("cgscope_cgroup_unresolved_ids",
                     "Cgroup ids in the BPF maps that the index cannot name (counted in cgroup=\"/unknown\").",
                     aggregator.unresolvedIds()));
@@ -125,7 +136,8 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
         for (SeriesAggregator.Series s : series) {
             if (s.has(f)) {
-                samples.add(new MetricFamilySamples.Sample(sampleName, CGROUP, s.labelValues, s.v[word] / divisor));
+                samples.add(new MetricFamilySamples.Sample(sampleName, s.labelNames, s.labelValues,
+                        s.v[word] / divisor));
             }
         }
         out.add(new MetricFamilySamples(name, Type.COUNTER, help, samples));
@@ -140,17 +152,35 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                 continue;
             }
             buckets.cumulate(s.v, SeriesAggregator.RUNQ, counts);
+            List<String> namesLe = s.key.namesLe;
             for (int b = 0; b < n; b++) {
-                samples.add(new MetricFamilySamples.Sample(RUNQ_BUCKET, CGROUP_LE, List.of(s.label, buckets.le(b)),
+                samples.add(new MetricFamilySamples.Sample(RUNQ_BUCKET, namesLe, s.key.valuesWith(buckets.le(b)),
                         counts[b]));
             }
-            samples.add(new MetricFamilySamples.Sample(RUNQ_COUNT, CGROUP, s.labelValues, counts[n - 1]));
-            samples.add(new MetricFamilySamples.Sample(RUNQ_SUM, CGROUP, s.labelValues,
+            samples.add(new MetricFamilySamples.Sample(RUNQ_COUNT, s.labelNames, s.labelValues, counts[n - 1]));
+            samples.add(new MetricFamilySamples.Sample(RUNQ_SUM, s.labelNames, s.labelValues,
                     s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9));
         }
         return new MetricFamilySamples(RUNQ_NAME, Type.HISTOGRAM,
                 "Time the cgroup's tasks waited on a run queue before running: from wake-up (or preemption)"
                         + " to the context switch that ran them.", samples);
+    }
+
+    /**
+     * {@code cgscope_cgroup_info}: 1 for every series exported, with its cgroup's whole workload
+     * (empty values where it has none), as it was when the series was first exported.
+     */
+    private static MetricFamilySamples info(Collection<SeriesAggregator.Series> series) {
+        List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
+        for (SeriesAggregator.Series s : series) {
+            if (s.present != 0 && s.key.info != null) {
+                samples.add(new MetricFamilySamples.Sample(INFO_NAME, SeriesKeys.INFO_LABELS, s.key.info, 1));
+            }
+        }
+        return new MetricFamilySamples(INFO_NAME, Type.GAUGE,
+                "1 for each exported cgroup series, labelled with its workload: kind, Kubernetes namespace, pod,"
+                        + " container, pod uid, container id, QoS class, runtime, systemd unit, image. Join on cgroup.",
+                samples);
     }
 
     private void mapFamilies(CounterSource.Counters counters, List<MetricFamilySamples> out) {
@@ -202,7 +232,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                 "cgscope_bpf_program_runs", "cgscope_scrape_errors")) {
             out.add(new CounterMetricFamily(name, name, List.of()));
         }
-        for (String name : List.of("cgscope_cgroup_unresolved_ids", "cgscope_bpf_program_up", "cgscope_bpf_map_entries",
+        for (String name : List.of(INFO_NAME, "cgscope_cgroup_unresolved_ids", "cgscope_bpf_program_up", "cgscope_bpf_map_entries",
                 "cgscope_bpf_map_max_entries", "cgscope_scrape_duration_seconds")) {
             out.add(new GaugeMetricFamily(name, name, List.of()));
         }

@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
  * Turns the per-id BPF tables into per-label series at scrape time, and keeps them monotonic:
  * <ul>
  *   <li>every id is named once through the index ({@code pathOf}, then one on-demand
- *       {@code lookup}) and the name is cached; all ids with the same label are summed;</li>
+ *       {@code lookup}), and its series decided once ({@link SeriesKeys}: its workload, the
+ *       roll-ups, the filters) and cached; all ids of the same series are summed;</li>
  *   <li>when the index expires a dead cgroup, its last values are folded into a per-label total
  *       and its map entries deleted (at the next scrape, from the values read in that scrape), so
  *       the series does not drop; the total is dropped once the index has no id of that path;</li>
@@ -49,17 +50,22 @@ final class SeriesAggregator {
     /** Deaths this close before a scrape began may still have had counts that scrape did not read. */
     private static final long DEATH_MARGIN_MILLIS = 1000;
 
-    /** One label's values; {@code present} has a bit per map (index in {@link BpfMaps#PER_CGROUP}) with data for it. */
+    /** One series' values; {@code present} has a bit per map (index in {@link BpfMaps#PER_CGROUP}) with data for it. */
     static final class Series {
+        final SeriesKey key;
+        /** Its {@code cgroup} label. */
         final String label;
-        /** {@code [label]}: the label values of its samples, one list shared by every family. */
+        /** The label names and values of its samples, one list each shared by every family. */
+        final List<String> labelNames;
         final List<String> labelValues;
         final long[] v = new long[WORDS];
         int present;
 
-        Series(String label) {
-            this.label = label;
-            this.labelValues = List.of(label);
+        Series(SeriesKey key) {
+            this.key = key;
+            this.label = key.cgroup;
+            this.labelNames = key.names;
+            this.labelValues = key.values;
         }
 
         boolean has(Feature f) {
@@ -69,7 +75,7 @@ final class SeriesAggregator {
 
     /** What the aggregator knows of one id that was in a map. */
     private static final class IdState {
-        String label;           // where its rows go; null: excluded by the filters
+        SeriesKey key;          // where its rows go; null: excluded by the filters
         boolean resolved;       // named through the index: the label is final
         boolean lookedUp;       // the on-demand kernel lookup was tried (once)
         boolean countedUnknown; // counted for /unknown and not yet rebased
@@ -87,12 +93,12 @@ final class SeriesAggregator {
     private static final int REBASE = 2;   // named after counting as unknown: leave its values there
 
     private final CgroupIndex index;
-    private final CgroupLabels labels;
+    private final SeriesKeys keys;
     private final LongSupplier nanoTime;
     private final long unresolvedRetentionNanos;
     private final Map<Long, IdState> ids = new ConcurrentHashMap<>();
     private final Map<Long, String> pendingExpired = new ConcurrentHashMap<>();
-    private final Map<String, Series> folded = new HashMap<>();
+    private final Map<SeriesKey, Series> folded = new HashMap<>();
     private long epoch;
     private int unresolvedIds;
     private int lastSeriesCount;
@@ -101,9 +107,9 @@ final class SeriesAggregator {
     /** Pass 1's states per table row, for pass 2 (reused: grows, never shrinks). */
     private IdState[][] rowStates = new IdState[0][];
 
-    SeriesAggregator(CgroupIndex index, CgroupLabels labels, Duration unresolvedRetention, LongSupplier nanoTime) {
+    SeriesAggregator(CgroupIndex index, SeriesKeys keys, Duration unresolvedRetention, LongSupplier nanoTime) {
         this.index = index;
-        this.labels = labels;
+        this.keys = keys;
         this.nanoTime = nanoTime;
         this.unresolvedRetentionNanos = unresolvedRetention.toNanos();
         index.onExpired(this::expired);
@@ -129,8 +135,8 @@ final class SeriesAggregator {
         return unresolvedIds;
     }
 
-    /** The series of this scrape, by label; deletes folded ids from the maps through {@code source}. */
-    Map<String, Series> aggregate(Map<String, MapTable> tables, CounterSource source) throws BpfException {
+    /** The series of this scrape, by key; deletes folded ids from the maps through {@code source}. */
+    Map<SeriesKey, Series> aggregate(Map<String, MapTable> tables, CounterSource source) throws BpfException {
         // The maps were read just before: deaths within DEATH_MARGIN_MILLIS before now stay remembered.
         lastAggregateMillis = index.nowMillis();
         epoch++;
@@ -152,7 +158,7 @@ final class SeriesAggregator {
             ti++;
         }
         // Pass 2: add every row to its series or to a folded total.
-        Map<String, Series> out = HashMap.newHashMap(lastSeriesCount + 16);
+        Map<SeriesKey, Series> out = HashMap.newHashMap(lastSeriesCount + 16);
         List<Long> toDelete = new ArrayList<>();
         ti = 0;
         for (Map.Entry<String, MapTable> e : tables.entrySet()) {
@@ -164,9 +170,9 @@ final class SeriesAggregator {
                 IdState st = states[i];
                 states[i] = null; // hold no state past this scrape
                 switch (st.fate) {
-                    case FOLD -> add(series(folded, st.label), f, t, i, offset, st.baseline);
+                    case FOLD -> add(series(folded, st.key), f, t, i, offset, st.baseline);
                     case REBASE -> {
-                        add(series(folded, CgroupLabels.UNKNOWN), f, t, i, offset, st.baseline);
+                        add(series(folded, keys.unknown(epoch)), f, t, i, offset, st.baseline);
                         rebase(st, t, i, offset);
                         add(current(st, out), f, t, i, offset, st.baseline);
                     }
@@ -194,14 +200,15 @@ final class SeriesAggregator {
             source.delete(id);
         }
         mergeFolded(out);
+        keys.forgetUnused(epoch);
         lastSeriesCount = out.size();
         return out;
     }
 
     /** The id's series of this scrape in {@code out}: looked up once, then kept for its other maps' rows. */
-    private Series current(IdState st, Map<String, Series> out) {
+    private Series current(IdState st, Map<SeriesKey, Series> out) {
         if (st.seriesEpoch != epoch) {
-            st.series = series(out, st.label);
+            st.series = series(out, st.key);
             st.seriesEpoch = epoch;
         }
         return st.series;
@@ -219,6 +226,9 @@ final class SeriesAggregator {
         st.epoch = epoch;
         String expiredPath = pendingExpired.remove(id);
         if (st.resolved) {
+            if (st.key != null) {
+                st.key.usedEpoch = epoch; // its series is exported: its labels stay as they are
+            }
             st.fate = expiredPath != null ? FOLD : ACCUMULATE;
             return st;
         }
@@ -230,25 +240,25 @@ final class SeriesAggregator {
         if (path == null && expiredPath != null && !expiredPath.equals(CgroupLabels.UNKNOWN)) {
             path = expiredPath;
         }
-        String unknown = labels.label(CgroupLabels.UNKNOWN);
+        SeriesKey unknown = keys.unknown(epoch);
         if (path == null) {
             unresolvedIds++;
             if (!st.unresolvedSet) {
                 st.unresolvedSince = now;
                 st.unresolvedSet = true;
             }
-            st.label = unknown;
+            st.key = unknown;
             st.countedUnknown = true;
             st.fate = expiredPath != null || now - st.unresolvedSince > unresolvedRetentionNanos ? FOLD : ACCUMULATE;
             return st;
         }
         st.resolved = true;
         if (st.countedUnknown && expiredPath != null) {
-            st.label = unknown; // named only as it goes: all of it stays where it was counted
+            st.key = unknown; // named only as it goes: all of it stays where it was counted
             st.fate = FOLD;
             return st;
         }
-        st.label = labels.label(path); // null: excluded, not exported
+        st.key = keys.of(id, path, epoch); // null: excluded, not exported
         st.fate = expiredPath != null ? FOLD : st.countedUnknown ? REBASE : ACCUMULATE;
         return st;
     }
@@ -262,11 +272,11 @@ final class SeriesAggregator {
         return 1 << BpfMaps.PER_CGROUP.indexOf(map);
     }
 
-    private static Series series(Map<String, Series> into, String label) {
-        if (label == null) {
+    private static Series series(Map<SeriesKey, Series> into, SeriesKey key) {
+        if (key == null) {
             return null; // excluded: not exported at all
         }
-        return into.computeIfAbsent(label, Series::new);
+        return into.computeIfAbsent(key, Series::new);
     }
 
     private static void add(Series s, int mapBit, MapTable t, int row, int offset, long[] baseline) {
@@ -290,17 +300,18 @@ final class SeriesAggregator {
     }
 
     /** Adds the folded totals to this scrape's series; drops totals whose path the index no longer knows. */
-    private void mergeFolded(Map<String, Series> out) {
+    private void mergeFolded(Map<SeriesKey, Series> out) {
         for (Iterator<Series> it = folded.values().iterator(); it.hasNext(); ) {
             Series f = it.next();
-            Series live = out.get(f.label);
+            Series live = out.get(f.key);
             if (live == null && !f.label.equals(CgroupLabels.UNKNOWN) && index.byPath(f.label).isEmpty()) {
                 it.remove(); // no id of this path is live or retained: the series ends
                 continue;
             }
+            f.key.usedEpoch = epoch;
             if (live == null) {
-                live = new Series(f.label);
-                out.put(f.label, live);
+                live = new Series(f.key);
+                out.put(f.key, live);
             }
             live.present |= f.present;
             for (int w = 0; w < WORDS; w++) {

@@ -4,9 +4,12 @@ import io.cgscope.bpf.BpfCompanion;
 import io.cgscope.bpf.BpfMaps;
 import io.cgscope.bpf.Feature;
 import io.cgscope.config.Config;
+import io.cgscope.config.Flags;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.Source;
+import io.cgscope.metrics.BenchSeam;
 import io.cgscope.metrics.CgroupCollector;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
@@ -14,7 +17,10 @@ import io.prometheus.client.exporter.common.TextFormat;
 import java.io.Writer;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -22,8 +28,13 @@ import java.util.List;
 /**
  * Benchmark (not a test): a whole scrape (read the maps, name the ids, sum, build the families,
  * write text 0.0.4) for N cgroups with every family, against simpleclient's TextFormat writing
- * the same samples already built; bytes; heap per exported series. Usage:
- * {@code ScrapeBench CGROUPS REPEATS}.
+ * the same samples already built; bytes; heap. Three collectors over the same maps and index,
+ * measured in turn in each repetition: {@code before} (the cgroup label alone, as before workloads
+ * were named: the reference), {@code info_only} ({@code --metrics.workload-labels=}: classification,
+ * bundles and {@code cgscope_cgroup_info}) and {@code workload_labels} (the default labels on
+ * every series). Layout {@code systemd}: 100 slices of 100 services; {@code containers}: Kubernetes
+ * containers with the systemd driver, two per pod, with containerd bundles in a temporary
+ * directory. Usage: {@code ScrapeBench CGROUPS REPEATS [systemd|containers]}.
  */
 public final class ScrapeBench {
     private ScrapeBench() {
@@ -52,89 +63,161 @@ public final class ScrapeBench {
         }
     }
 
+    /** One collector measured: its registry, and its scrapes. */
+    private record Variant(String name, CgroupCollector collector, CollectorRegistry registry, double[] scrape,
+                           double[] bare, long[] bytes, long[] allocated, long[] retained) {
+        static Variant of(String name, CgroupCollector c, int reps) {
+            CollectorRegistry r = new CollectorRegistry();
+            c.register(r);
+            return new Variant(name, c, r, new double[reps], new double[reps], new long[1], new long[1], new long[1]);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         int n = Integer.parseInt(args[0]);
         int reps = Integer.parseInt(args[1]);
+        String layout = args.length > 2 ? args[2] : "systemd";
+        if (!layout.equals("systemd") && !layout.equals("containers")) {
+            throw new IllegalArgumentException("layout: systemd or containers, not " + layout);
+        }
         CgroupIndex index = new CgroupIndex(Duration.ofMinutes(15));
         index.root(1);
         long base = 1L << 32;
-        // systemd-like: 100 slices of 100 services, names of realistic length
-        for (int s = 0; s < n / 100; s++) {
-            index.created(base + s, 1, ("tenant-" + s + ".slice").getBytes(StandardCharsets.UTF_8), Source.SWEEP);
-        }
-        try (BpfCompanion bpf = new BpfCompanion(EnumSet.allOf(Feature.class), 16384, 99)) {
+        Path runtimeDir = Files.createTempDirectory("cgscope-scrapebench-");
+        List<Long> ids = layout.equals("containers") ? containers(index, base, n, runtimeDir) : systemd(index, base, n);
+        try (BpfCompanion bpf = new BpfCompanion(EnumSet.allOf(Feature.class), Math.max(16384, n + 16), 99)) {
             bpf.start();
-            for (int i = 0; i < n; i++) {
-                long id = base + 100_000 + i;
-                index.created(id, base + i / 100, ("app-" + i + ".service").getBytes(StandardCharsets.UTF_8),
-                        Source.SWEEP);
+            for (int i = 0; i < ids.size(); i++) {
                 for (String map : BpfMaps.PER_CGROUP) {
                     long[] words = new long[BpfMaps.words(map)];
                     for (int w = 0; w < words.length; w++) {
                         words[w] = 1000L * (i + 1) + w;
                     }
-                    bpf.put(map, id, words);
+                    bpf.put(map, ids.get(i), words);
                 }
             }
-            System.gc();
-            long heapBefore = usedHeap();
-            CgroupCollector collector = new CgroupCollector(index, bpf, Config.defaults());
-            CollectorRegistry registry = new CollectorRegistry();
-            collector.register(registry);
-            CountingWriter w = new CountingWriter();
-            TextFormat.write004(w, registry.metricFamilySamples()); // first scrape: names every id
-            System.gc();
-            long retained = usedHeap() - heapBefore;
-            for (int i = 0; i < 20; i++) {
-                TextFormat.write004(new CountingWriter(), registry.metricFamilySamples());
+            Config none = ((Flags.Run) Flags.parse("--metrics.workload-labels=",
+                    "--workload.runtime-dirs=" + runtimeDir)).config();
+            Config labels = ((Flags.Run) Flags.parse("--workload.runtime-dirs=" + runtimeDir)).config();
+            List<Variant> variants = new ArrayList<>();
+            // the reference: the collector as it was before workloads were named
+            variants.add(Variant.of("before", BenchSeam.withoutWorkloads(index, bpf, labels), reps));
+            variants.add(Variant.of("info_only", new CgroupCollector(index, bpf, none,
+                    WorkloadResolver.of(none.runtimeDirs())), reps));
+            variants.add(Variant.of("workload_labels", new CgroupCollector(index, bpf, labels,
+                    WorkloadResolver.of(labels.runtimeDirs())), reps));
+            for (Variant v : variants) {
+                System.gc();
+                long heapBefore = usedHeap();
+                long t0 = System.nanoTime();
+                TextFormat.write004(new CountingWriter(), v.registry.metricFamilySamples()); // names every id
+                double first = (System.nanoTime() - t0) / 1e6;
+                System.gc();
+                v.retained[0] = usedHeap() - heapBefore;
+                for (int i = 0; i < 20; i++) {
+                    TextFormat.write004(new CountingWriter(), v.registry.metricFamilySamples());
+                }
+                System.out.printf("%s: first scrape (classifies, reads %s bundles) %.1f ms%n", v.name,
+                        layout.equals("containers") && !v.name.equals("before") ? Integer.toString(n) : "no", first);
             }
-            List<Collector.MetricFamilySamples> built = collector.collect();
-            long samples = built.stream().mapToLong(f -> f.samples.size()).sum();
-            long series = built.stream().filter(f -> f.name.startsWith("cgscope_cgroup_") && !f.name.contains("unresolved"))
-                    .mapToLong(f -> f.type == Collector.Type.HISTOGRAM
-                            ? f.samples.stream().filter(s -> s.name.endsWith("_count")).count()
-                            : f.samples.size()).sum();
-            double[] scrape = new double[reps];
-            double[] bare = new double[reps];
-            long bytes = 0;
-            long allocated = 0;
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long samples = 0;
+            long series = 0;
             for (int r = 0; r < reps; r++) {
-                long a0 = threads.getCurrentThreadAllocatedBytes();
-                long t0 = System.nanoTime();
-                CountingWriter cw = new CountingWriter();
-                TextFormat.write004(cw, registry.metricFamilySamples());
-                scrape[r] = (System.nanoTime() - t0) / 1e6;
-                allocated = threads.getCurrentThreadAllocatedBytes() - a0;
-                bytes = cw.chars;
-                long t1 = System.nanoTime();
-                TextFormat.write004(new CountingWriter(), Collections.enumeration(built));
-                bare[r] = (System.nanoTime() - t1) / 1e6;
+                for (Variant v : variants) { // interleaved: each repetition measures every variant
+                    List<Collector.MetricFamilySamples> built = v.collector.collect();
+                    if (r == 0 && v == variants.getLast()) {
+                        samples = built.stream().mapToLong(f -> f.samples.size()).sum();
+                        series = built.stream().filter(f -> f.name.startsWith("cgscope_cgroup_cpu_seconds"))
+                                .mapToLong(f -> f.samples.size()).sum();
+                    }
+                    long a0 = threads.getCurrentThreadAllocatedBytes();
+                    long t0 = System.nanoTime();
+                    CountingWriter cw = new CountingWriter();
+                    TextFormat.write004(cw, v.registry.metricFamilySamples());
+                    v.scrape[r] = (System.nanoTime() - t0) / 1e6;
+                    v.allocated[0] = threads.getCurrentThreadAllocatedBytes() - a0;
+                    v.bytes[0] = cw.chars;
+                    long t1 = System.nanoTime();
+                    TextFormat.write004(new CountingWriter(), Collections.enumeration(built));
+                    v.bare[r] = (System.nanoTime() - t1) / 1e6;
+                }
             }
-            double[] read = new double[reps];
-            double[] collect = new double[reps];
-            for (int r = 0; r < reps; r++) {
-                long t0 = System.nanoTime();
-                bpf.read();
-                read[r] = (System.nanoTime() - t0) / 1e6;
-                long t1 = System.nanoTime();
-                collector.collect();
-                collect[r] = (System.nanoTime() - t1) / 1e6;
+            System.out.printf("scrape layout=%s cgroups=%d series=%d samples(workload_labels)=%d%n", layout, n, series,
+                    samples);
+            double before = median(variants.getFirst().scrape);
+            for (Variant v : variants) {
+                double[] ratio = new double[reps];
+                double[] toBefore = new double[reps];
+                for (int r = 0; r < reps; r++) {
+                    ratio[r] = v.scrape[r] / v.bare[r];
+                    toBefore[r] = v.scrape[r] / variants.getFirst().scrape[r];
+                }
+                System.out.printf("%s: whole_ms=%s bare_serializer_ms=%s ratio=%s (min/median/max) bytes=%d"
+                                + " allocated=%d retained_heap=%d%n", v.name, SwitchCostBench.summary(v.scrape),
+                        SwitchCostBench.summary(v.bare), SwitchCostBench.summary(ratio), v.bytes[0], v.allocated[0],
+                        v.retained[0]);
+                System.out.printf("%s: whole scrape / before's, same repetition: %s (min/median/max); medians %.3f%n",
+                        v.name, SwitchCostBench.summary(toBefore), median(v.scrape) / before);
             }
-            double[] ratio = new double[reps];
-            for (int r = 0; r < reps; r++) {
-                ratio[r] = scrape[r] / bare[r];
-            }
-            System.out.printf("scrape cgroups=%d samples=%d series=%d bytes=%d%n", n, samples, series, bytes);
-            System.out.printf("scrape whole_ms=%s bare_serializer_ms=%s ratio=%s (min/median/max)%n",
-                    SwitchCostBench.summary(scrape), SwitchCostBench.summary(bare), SwitchCostBench.summary(ratio));
-            System.out.printf("parts: map_read_ms=%s collect_ms=%s (min/median/max; collect includes the read)%n",
-                    SwitchCostBench.summary(read), SwitchCostBench.summary(collect));
-            System.out.printf("heap retained by the collector after the first scrape: %d bytes = %.0f bytes per"
-                    + " exported series (%.0f per cgroup); allocated per scrape: %d bytes = %.0f per series%n",
-                    retained, (double) retained / series, (double) retained / n, allocated,
-                    (double) allocated / series);
+        } finally {
+            io.cgscope.testing.Cleanup.deleteTree(runtimeDir);
         }
+    }
+
+    /** systemd-like: 100 slices of 100 services, names of realistic length. */
+    private static List<Long> systemd(CgroupIndex index, long base, int n) {
+        for (int s = 0; s < n / 100; s++) {
+            index.created(base + s, 1, ("tenant-" + s + ".slice").getBytes(StandardCharsets.UTF_8), Source.SWEEP);
+        }
+        List<Long> ids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long id = base + 100_000 + i;
+            index.created(id, base + i / 100, ("app-" + i + ".service").getBytes(StandardCharsets.UTF_8), Source.SWEEP);
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    /**
+     * Kubernetes with the systemd driver: {@code n} containers, two per Burstable pod
+     * ({@code kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid>.slice/cri-containerd-<id>.scope}),
+     * each with a bundle in {@code runtimeDir} as containerd lays them out ({@code k8s.io/<id>/config.json}).
+     */
+    private static List<Long> containers(CgroupIndex index, long base, int n, Path runtimeDir) throws Exception {
+        index.created(base, 1, "kubepods.slice".getBytes(StandardCharsets.UTF_8), Source.SWEEP);
+        index.created(base + 1, base, "kubepods-burstable.slice".getBytes(StandardCharsets.UTF_8), Source.SWEEP);
+        List<Long> ids = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int pod = i / 2;
+            String uid = new java.util.UUID(0x5eed_0000_0000_4000L | pod, 0x8000_0000_0000_0000L | pod).toString();
+            long podId = base + 10 + pod;
+            if (i % 2 == 0) {
+                index.created(podId, base + 1, ("kubepods-burstable-pod" + uid.replace('-', '_') + ".slice")
+                        .getBytes(StandardCharsets.UTF_8), Source.SWEEP);
+            }
+            String cid = String.format("%064x", new java.math.BigInteger(1,
+                    java.security.MessageDigest.getInstance("SHA-256").digest(("c" + i).getBytes(StandardCharsets.UTF_8))));
+            long id = base + 100_000 + i;
+            index.created(id, podId, ("cri-containerd-" + cid + ".scope").getBytes(StandardCharsets.UTF_8),
+                    Source.SWEEP);
+            ids.add(id);
+            Path bundle = Files.createDirectories(runtimeDir.resolve("k8s.io").resolve(cid));
+            Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\":\"1.2.0\",\"annotations\":{"
+                    + "\"io.kubernetes.cri.container-name\":\"" + (i % 2 == 0 ? "app" : "sidecar") + "\","
+                    + "\"io.kubernetes.cri.container-type\":\"container\","
+                    + "\"io.kubernetes.cri.image-name\":\"registry.example.org/team/app:1.4.2\","
+                    + "\"io.kubernetes.cri.sandbox-name\":\"app-7c5ddbdf54-" + Integer.toString(pod, 36) + "\","
+                    + "\"io.kubernetes.cri.sandbox-namespace\":\"team-" + pod % 50 + "\","
+                    + "\"io.kubernetes.cri.sandbox-uid\":\"" + uid + "\"}}");
+        }
+        return ids;
+    }
+
+    private static double median(double[] a) {
+        double[] c = a.clone();
+        java.util.Arrays.sort(c);
+        return c[c.length / 2];
     }
 
     private static long usedHeap() {

@@ -30,6 +30,13 @@ class FlagsTest {
         assertEquals(99, c.sampleFrequency());
         assertEquals(16384, c.maxCgroups());
         assertEquals(16, c.maxStreams());
+        assertEquals("", c.grafanaUrl());
+    }
+
+    @Test
+    void grafanaUrl() throws ConfigException {
+        assertEquals("https://grafana.example.com", run("--web.grafana-url=https://grafana.example.com/").grafanaUrl());
+        assertEquals("http://10.0.0.5:3000/grafana", run("--web.grafana-url=http://10.0.0.5:3000/grafana").grafanaUrl());
     }
 
     @Test
@@ -79,11 +86,38 @@ class FlagsTest {
             {"--nope"}, {"--web.listen-address=9486"}, {"--web.listen-address=:70000"}, {"--cgroup.retention=5 min"},
             {"--cgroup.index-mode=magic"}, {"--bpf.programs=cpu,gpu"}, {"--cgroup.include=("}, {"--log.level=loud"},
             {"--fanotify.unlimited-queue=maybe"}, {"--cgroup.sweep-interval=10ms"}, {"positional"}, {"--web.max-streams"},
+            {"--web.grafana-url=grafana:3000"}, {"--web.grafana-url=ftp://grafana"}, {"--web.grafana-url=https://u:p@grafana"},
+            {"--web.grafana-url=https://grafana/?orgId=1"}, {"--web.grafana-url=http://gra fana"},
         };
         for (String[] args : bad) {
             ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse(args), String.join(" ", args));
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
             assertTrue(e.getMessage().contains("--") || e.getMessage().contains("argument"), e.getMessage());
+        }
+    }
+
+    @Test
+    void workloadFlags() throws ConfigException {
+        Config d = run();
+        assertEquals(Config.RollUp.NONE, d.rollUp());
+        assertEquals(java.util.List.of("namespace", "pod", "container"), d.workloadLabels());
+        assertEquals(java.util.List.of(java.nio.file.Path.of("/run/containerd/io.containerd.runtime.v2.task"),
+                java.nio.file.Path.of("/run/containers/storage/overlay-containers")), d.runtimeDirs());
+        Config c = run("--cgroup.roll-up=pod", "--metrics.workload-labels=image, kind,pod", "--workload.runtime-dirs=");
+        assertEquals(Config.RollUp.POD, c.rollUp());
+        assertEquals(java.util.List.of("kind", "pod", "image"), c.workloadLabels(), "in the exported order");
+        assertEquals(java.util.List.of(), c.runtimeDirs());
+        assertEquals(java.util.List.of(), run("--metrics.workload-labels=").workloadLabels());
+        assertEquals(Config.RollUp.CONTAINER, run("--cgroup.roll-up=container").rollUp());
+        String[][] bad = {
+            {"--cgroup.roll-up=namespace"}, {"--metrics.workload-labels=pod,cgroup"}, {"--metrics.workload-labels=slice"},
+            {"--cgroup.roll-up=container", "--metrics.workload-labels=namespace,pod"},
+            {"--workload.runtime-dirs=run/containerd"},
+        };
+        for (String[] args : bad) {
+            ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse(args), String.join(" ", args));
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("invalid value"), e.getMessage());
         }
     }
 

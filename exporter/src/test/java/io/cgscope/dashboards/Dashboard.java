@@ -24,7 +24,7 @@ record Dashboard(Path file, JsonObject json) {
     static final Path DIR = Path.of("..", "dashboards").toAbsolutePath().normalize();
 
     /** The dashboard files, by name. */
-    static final List<String> FILES = List.of("cgscope-overview.json", "cgscope-cgroup.json");
+    static final List<String> FILES = List.of("cgscope-overview.json", "cgscope-cgroup.json", "cgscope-pod.json");
 
     /** The data source every panel and target must name: the {@code datasource} variable. */
     static final JsonObject DATASOURCE_VARIABLE = new JsonObject().put("type", "prometheus").put("uid", "${datasource}");

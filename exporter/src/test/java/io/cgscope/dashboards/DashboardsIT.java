@@ -6,6 +6,7 @@ import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.KernelTest.Requirement;
 import io.cgscope.testing.TestCgroups;
+import io.cgscope.testing.WorkloadTree;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,10 @@ class DashboardsIT {
             "cgscope_cgroup_cpu_samples_total", "cgscope_cgroup_context_switches_total",
             "cgscope_cgroup_runqueue_latency_seconds_bucket");
 
+    private static final String POD_NAMESPACE = "shop";
+    private static final String POD_NAME = "cart-7d9f-x2k9l";
+    private static final String CONTAINER = "cart";
+
     /** Series Prometheus makes itself for every target; the only names not from cgscope allowed. */
     private static final Set<String> PROMETHEUS_OWN = Set.of("up");
 
@@ -64,12 +69,22 @@ class DashboardsIT {
             TestCgroups cgroups = new TestCgroups();
             cleanup.push(cgroups);
             String busyPath = cgroups.parentPath() + "/busy.service";
+            // a pod's container (kubelet's systemd driver, containerd's bundle): the pod panels' workload
+            WorkloadTree tree = new WorkloadTree(cgroups, dir.resolve("runtime"));
+            WorkloadTree.SystemdPod pod = tree.systemdPod("burstable", WorkloadTree.podUid("dashboards/shop"), POD_NAMESPACE,
+                    POD_NAME);
+            String sandbox = WorkloadTree.containerId("dashboards-sandbox");
+            pod.sandbox(sandbox);
+            WorkloadTree.Made container = pod.containerd(WorkloadTree.containerId("dashboards-cart"), sandbox, CONTAINER,
+                    "registry.example.org/shop/cart:3");
 
-            ServerProcess cgscope = ServerProcess.cgscope(dir);
+            ServerProcess cgscope = ServerProcess.cgscope(dir, tree.runtimeDirsFlag());
             cleanup.push(cgscope);
 
             Process busy = startBusy(cgroups.create("busy.service"));
             cleanup.push(() -> stopProcess(busy));
+            Process busyContainer = startBusy(container.dir());
+            cleanup.push(() -> stopProcess(busyContainer));
             Churn churn = new Churn(cgroups);
             cleanup.push(churn);
 
@@ -88,7 +103,8 @@ class DashboardsIT {
             cleanup.push(prometheus);
 
             // long enough for every rate: the busy cgroup's series fills more than a rate interval
-            String filled = "count_over_time(cgscope_cgroup_cpu_seconds_total{cgroup=\"" + busyPath + "\"}[15s]) >= 12";
+            String filled = "count_over_time(cgscope_cgroup_cpu_seconds_total{cgroup=\"" + busyPath + "\"}[15s]) >= 12"
+                    + " and on() count_over_time(cgscope_cgroup_cpu_seconds_total{container=\"" + CONTAINER + "\"}[15s]) >= 12";
             Await.until(Duration.ofSeconds(50), () -> !prometheus.results(filled).isEmpty(),
                     () -> "15 s of samples of " + busyPath + "; cgscope log:\n" + cgscope.log()
                             + "\nprometheus log:\n" + prometheus.log());
@@ -115,21 +131,35 @@ class DashboardsIT {
         }
     }
 
-    /** Every target of the dashboard, for each choice of variables: parses; shows the workload. */
+    /**
+     * Every target of the dashboard, for each choice of variables: parses; shows the workload: the
+     * busy cgroup in panels by cgroup, the busy container in panels by container, its pod in panels
+     * by pod.
+     */
     private static void checkDashboard(Dashboard d, ServerProcess prometheus, String instance, String parentPath,
                                        String busyPath) throws IOException {
         // Values of $cgroup: the busy cgroup (its own panels), the test parent (its children's
-        // panels: busy.service is a child), and All where the dashboard offers it.
+        // panels: busy.service is a child), and All where the dashboard offers it. Values of
+        // $namespace and $pod: All, and the test pod's.
         List<Map<String, String>> choices = new ArrayList<>();
-        for (String cgroup : List.of(busyPath, parentPath)) {
-            choices.add(Map.of("instance", instance, "cgroup", cgroup));
+        if (d.variable("cgroup").isPresent()) {
+            for (String cgroup : List.of(busyPath, parentPath)) {
+                choices.add(Map.of("instance", instance, "cgroup", cgroup));
+            }
         }
-        if (d.variable("cgroup").orElseThrow().includeAll()) {
-            Map<String, String> all = new HashMap<>();
-            all.put("instance", instance);
-            all.put("cgroup", null);
-            choices.add(all);
+        // a dashboard whose $cgroup has no All (the cgroup dashboard) keeps the busy cgroup selected
+        String cgroupAll = d.variable("cgroup").map(v -> v.includeAll() ? null : busyPath).orElse(null);
+        Map<String, String> inPod = new HashMap<>(Map.of("instance", instance, "namespace", POD_NAMESPACE, "pod", POD_NAME));
+        Map<String, String> all = new HashMap<>();
+        all.put("instance", instance);
+        all.put("namespace", null);
+        all.put("pod", null);
+        if (d.variable("cgroup").isPresent()) {
+            inPod.put("cgroup", cgroupAll);
+            all.put("cgroup", cgroupAll);
         }
+        choices.add(inPod);
+        choices.add(all);
         Set<String> familiesShowingBusy = new TreeSet<>();
         List<String> problems = new ArrayList<>();
         for (Target t : d.targets()) {
@@ -137,6 +167,8 @@ class DashboardsIT {
             boolean anyData = false;
             boolean busyShown = false;
             List<String> tried = new ArrayList<>();
+            boolean byContainer = t.legendFormat().contains("{{container}}");
+            boolean byPod = !byContainer && t.legendFormat().contains("{{pod}}");
             for (Map<String, String> values : choices) {
                 String q = d.interpolate(t.expr(), values);
                 JsonObject answer = prometheus.query(q);
@@ -149,7 +181,11 @@ class DashboardsIT {
                 anyData |= !series.isEmpty();
                 for (int i = 0; i < series.size(); i++) {
                     JsonObject s = series.getJsonObject(i);
-                    if (busyPath.equals(s.getJsonObject("metric").getString("cgroup"))) {
+                    JsonObject metric = s.getJsonObject("metric");
+                    boolean isBusy = byContainer ? CONTAINER.equals(metric.getString("container"))
+                            && POD_NAME.equals(metric.getString("pod"))
+                            : byPod ? POD_NAME.equals(metric.getString("pod")) : busyPath.equals(metric.getString("cgroup"));
+                    if (isBusy) {
                         double v = Double.parseDouble(s.getJsonArray("value").getString(1));
                         boolean positiveCpu = !t.expr().contains("cgscope_cgroup_cpu_seconds_total") || v > 0;
                         busyShown |= Double.isFinite(v) && v >= 0 && positiveCpu;
@@ -159,12 +195,14 @@ class DashboardsIT {
             if (!anyData) {
                 problems.add(where + ": no data for any choice of $cgroup:\n    " + String.join("\n    ", tried));
             }
-            if (t.legendFormat().contains("{{cgroup}}")) {
-                if (busyShown) {
-                    CGROUP_FAMILIES.stream().filter(t.expr()::contains).forEach(familiesShowingBusy::add);
-                } else {
-                    problems.add(where + ": shows cgroups but not " + busyPath + " with a finite value (CPU > 0):\n    "
+            boolean byCgroup = t.legendFormat().contains("{{cgroup}}");
+            if (byCgroup || byContainer || byPod) {
+                String what = byContainer ? "container " + CONTAINER + " of " + POD_NAME : byPod ? "pod " + POD_NAME : busyPath;
+                if (!busyShown) {
+                    problems.add(where + ": shows workloads but not " + what + " with a finite value (CPU > 0):\n    "
                             + String.join("\n    ", tried));
+                } else if (byContainer || byCgroup && !d.uid().equals("cgscope-pod")) {
+                    CGROUP_FAMILIES.stream().filter(t.expr()::contains).forEach(familiesShowingBusy::add);
                 }
             }
             if (t.expr().contains("cgscope_index_events_total")) {
@@ -176,7 +214,8 @@ class DashboardsIT {
         }
         assertEquals(List.of(), problems, d.name() + ": every panel query parses and shows the workload");
         assertEquals(new TreeSet<>(CGROUP_FAMILIES), familiesShowingBusy,
-                d.name() + ": CPU, samples, context switches and latency are each shown for " + busyPath);
+                d.name() + ": CPU, samples, context switches and latency are each shown for "
+                        + (d.uid().equals("cgscope-pod") ? "the busy container" : busyPath));
     }
 
     /** {@code promtool check metrics} on cgscope's exposition reports nothing. */

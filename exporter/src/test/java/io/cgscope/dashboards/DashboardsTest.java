@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,11 +50,11 @@ class DashboardsTest {
             assertTrue(j.getJsonArray("tags", new JsonArray()).contains("cgscope"), d.name() + ": tagged cgscope");
             assertFalse(j.containsKey("__inputs"), d.name() + ": no import inputs: the data source is a variable");
         }
-        assertEquals(Set.of("cgscope-overview", "cgscope-cgroup"), uids);
+        assertEquals(Set.of("cgscope-overview", "cgscope-cgroup", "cgscope-pod"), uids);
     }
 
     @Test
-    void variablesAreDatasourceInstanceAndCgroup() {
+    void variablesAreDatasourceInstanceNamespacePodAndCgroup() {
         for (Dashboard d : Dashboard.all()) {
             Variable ds = d.variable("datasource").orElseThrow(() -> new AssertionError(d.name() + ": no datasource variable"));
             assertEquals("datasource", ds.type(), d.name() + ": $datasource is a data source variable");
@@ -63,17 +64,42 @@ class DashboardsTest {
             assertEquals("query", instance.type());
             assertTrue(query(instance).matches("label_values\\(cgscope_\\w+.*, instance\\)"), d.name() + ": $instance from label_values: " + query(instance));
 
-            Variable cgroup = d.variable("cgroup").orElseThrow(() -> new AssertionError(d.name() + ": no cgroup variable"));
-            assertEquals("query", cgroup.type());
-            assertTrue(query(cgroup).matches("label_values\\(cgscope_cgroup_\\w+\\{instance=~\"\\$instance\"}, cgroup\\)"),
-                    d.name() + ": $cgroup from label_values(..., cgroup) of the selected instances: " + query(cgroup));
-            assertTrue(cgroup.regexFormatted(), d.name() + ": $cgroup is multi-value, so Grafana escapes it as a regex");
+            // the workload: namespaces and pods of the selected instances, from cgscope_cgroup_info
+            Variable namespace = d.variable("namespace").orElseThrow(() -> new AssertionError(d.name() + ": no namespace variable"));
+            assertEquals("label_values(cgscope_cgroup_info{instance=~\"$instance\"}, namespace)", query(namespace), d.name());
+            Variable pod = d.variable("pod").orElseThrow(() -> new AssertionError(d.name() + ": no pod variable"));
+            assertEquals("label_values(cgscope_cgroup_info{instance=~\"$instance\", namespace=~\"$namespace\"}, pod)", query(pod),
+                    d.name());
+            List<Variable> checked = new ArrayList<>(List.of(instance, namespace, pod));
 
-            for (Variable v : List.of(instance, cgroup)) {
+            Optional<Variable> cgroup = d.variable("cgroup");
+            assertEquals(!d.uid().equals("cgscope-pod"), cgroup.isPresent(), d.name() + ": a cgroup variable, but on the pod dashboard");
+            if (cgroup.isPresent()) {
+                assertEquals("query", cgroup.get().type());
+                assertTrue(query(cgroup.get()).matches("label_values\\(cgscope_cgroup_\\w+\\{instance=~\"\\$instance\", namespace=~\"\\$namespace\", pod=~\"\\$pod\"}, cgroup\\)"),
+                        d.name() + ": $cgroup from label_values(..., cgroup) of the selected instances, namespaces and pods: " + query(cgroup.get()));
+                checked.add(cgroup.get());
+            }
+            for (Variable v : checked) {
+                assertTrue(v.regexFormatted(), d.name() + ": $" + v.name() + " is multi-value, so Grafana escapes it as a regex");
                 assertEquals(Dashboard.DATASOURCE_VARIABLE, v.json().getJsonObject("datasource"), d.name() + ": $" + v.name() + " queries $datasource");
                 assertFalse(v.json().getString("description", "").isBlank(), d.name() + ": $" + v.name() + " has a description");
                 if (v.includeAll()) {
                     assertEquals(".*", v.allValue(), d.name() + ": All of $" + v.name() + " is .*, not a list of every value");
+                }
+            }
+        }
+    }
+
+    /** Every selector of a per-cgroup family honours the namespace and pod variables. */
+    @Test
+    void everyCgroupSelectorFollowsNamespaceAndPod() {
+        for (Dashboard d : Dashboard.all()) {
+            for (Target t : d.targets()) {
+                Matcher m = Pattern.compile("cgscope_cgroup_(?!unresolved)\\w+\\{([^}]*)}").matcher(t.expr());
+                while (m.find()) {
+                    assertTrue(m.group(1).contains("namespace=~\"$namespace\", pod=~\"$pod\""),
+                            d.name() + " '" + t.panel().title() + "': " + m.group());
                 }
             }
         }
@@ -192,6 +218,8 @@ class DashboardsTest {
                 Map<String, String> values = new HashMap<>();
                 values.put("instance", "127.0.0.1:9486");
                 values.put("cgroup", "system.slice/nginx.service");
+                values.put("namespace", "shop");
+                values.put("pod", "cart-7d9f-x2k9l");
                 String q = d.interpolate(t.expr(), values);
                 assertFalse(q.contains("$"), d.name() + ": interpolated completely: " + q);
                 assertTrue(q.contains("system\\\\.slice/nginx\\\\.service") || !t.expr().contains("$cgroup"),
@@ -230,6 +258,44 @@ class DashboardsTest {
         assertTrue(perCgroup >= 6, "the overview has its per-cgroup panels: " + perCgroup);
         assertTrue(detail.json().getJsonArray("links").stream()
                 .anyMatch(l -> ((JsonObject) l).getString("url", "").startsWith("/d/" + overview.uid() + "/")), "and back");
+    }
+
+    /**
+     * The overview's per-pod panels link each pod to the pod dashboard, which shows containers and
+     * links back; the pod dashboard shows every per-cgroup family per container.
+     */
+    @Test
+    void theOverviewAndThePodDashboardLinkEachOther() {
+        Dashboard overview = Dashboard.load("cgscope-overview.json");
+        Dashboard pod = Dashboard.load("cgscope-pod.json");
+        String toPod = "/d/" + pod.uid() + "/";
+        assertTrue(overview.json().getJsonArray("links").stream()
+                .anyMatch(l -> ((JsonObject) l).getString("url", "").startsWith(toPod)), "the overview links the pod dashboard");
+        int perPod = 0;
+        for (Panel p : overview.panels()) {
+            if (p.targets().stream().noneMatch(t -> t.legendFormat().contains("{{pod}}"))) {
+                continue;
+            }
+            perPod++;
+            JsonArray links = p.json().getJsonObject("fieldConfig").getJsonObject("defaults").getJsonArray("links", new JsonArray());
+            assertTrue(links.stream().map(l -> ((JsonObject) l).getString("url", "")).anyMatch(u -> u.startsWith(toPod)
+                            && u.contains("var-namespace=${__field.labels.namespace") && u.contains("var-pod=${__field.labels.pod")),
+                    "overview panel '" + p.title() + "' links each pod to the pod dashboard: " + links);
+        }
+        assertTrue(perPod >= 3, "the overview's by-pod row: " + perPod);
+        assertTrue(overview.panels().stream().anyMatch(p -> p.isRow() && p.title().equals("By pod")), "a By pod row");
+        assertTrue(pod.json().getJsonArray("links").stream()
+                .anyMatch(l -> ((JsonObject) l).getString("url", "").startsWith("/d/" + overview.uid() + "/")), "and back");
+        Set<String> perContainer = new HashSet<>();
+        for (Target t : pod.targets()) {
+            if (t.legendFormat().contains("{{container}}")) {
+                assertTrue(t.expr().contains("container"), t.expr());
+                Dashboard.metricNames(t.expr()).forEach(perContainer::add);
+            }
+        }
+        assertTrue(perContainer.containsAll(Set.of("cgscope_cgroup_cpu_seconds_total", "cgscope_cgroup_cpu_samples_total",
+                "cgscope_cgroup_context_switches_total", "cgscope_cgroup_runqueue_latency_seconds_bucket")),
+                "the pod's containers' CPU, samples, switches and latency: " + perContainer);
     }
 
     @Test

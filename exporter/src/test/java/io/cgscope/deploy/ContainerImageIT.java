@@ -107,7 +107,9 @@ class ContainerImageIT {
         entrypoint.addAll(JvmOptions.read(Path.of("src/main/dist/jvm.options")));
         entrypoint.addAll(List.of("-XX:AOTCache=/opt/cgscope/cgscope.aot", "-jar", "/opt/cgscope/cgscope.jar"));
         assertEquals(entrypoint, strings(config.getJsonArray("Entrypoint")));
-        assertEquals(List.of("--web.listen-address=:9486", "--cgroup.root=/host/cgroup", "--run-as=65534"),
+        assertEquals(List.of("--web.listen-address=:9486", "--cgroup.root=/host/cgroup",
+                        "--workload.runtime-dirs=/host/run/containerd/io.containerd.runtime.v2.task,"
+                                + "/host/run/containers/storage/overlay-containers", "--run-as=65534"),
                 strings(config.getJsonArray("Cmd")), "the DaemonSet's args (DeploymentFilesTest checks them)");
         assertEquals("0:0", config.getString("User"), "root for the privileged start; --run-as drops");
         assertTrue(strings(config.getJsonArray("Env")).contains("LC_ALL=C.UTF-8"));

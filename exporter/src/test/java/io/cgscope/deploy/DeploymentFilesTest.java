@@ -3,14 +3,18 @@ package io.cgscope.deploy;
 import io.cgscope.BuildInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -97,6 +101,84 @@ class DeploymentFilesTest {
             }
         }
         throw new AssertionError("image.sh has no cmd=(...) line");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T at(Object node, Object... path) {
+        Object o = node;
+        for (Object step : path) {
+            o = step instanceof Integer i ? ((List<Object>) o).get(i) : ((Map<String, Object>) o).get(step);
+        }
+        return (T) o;
+    }
+
+    private static Map<String, Object> yaml(Path file) throws IOException {
+        return new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(file));
+    }
+
+    /**
+     * The DaemonSet mounts the runtimes' bundle directories read-only, and exactly those:
+     * {@code --workload.runtime-dirs} names the mount points, each a hostPath of the runtime's
+     * directory (not its parent, whose sockets a read-only mount would still let cgscope connect to).
+     */
+    @Test
+    void theDaemonSetReadsTheRuntimesBundlesReadOnly() throws Exception {
+        Map<String, Object> ds = yaml(DEPLOY.resolve("kubernetes/daemonset.yaml"));
+        Map<String, Object> pod = at(ds, "spec", "template", "spec");
+        Map<String, Object> container = at(pod, "containers", 0);
+        List<String> args = at(container, "args");
+        String flag = args.stream().filter(a -> a.startsWith("--workload.runtime-dirs=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no --workload.runtime-dirs in " + args));
+        List<String> dirs = List.of(flag.substring(flag.indexOf('=') + 1).split(","));
+        Map<String, String> hostPaths = new HashMap<>();
+        List<Map<String, Object>> volumes = at(pod, "volumes");
+        for (Map<String, Object> v : volumes) {
+            if (v.get("hostPath") != null) {
+                hostPaths.put((String) v.get("name"), at(v, "hostPath", "path"));
+            }
+        }
+        Map<String, String> expected = Map.of(
+                "/host/run/containerd/io.containerd.runtime.v2.task", "/run/containerd/io.containerd.runtime.v2.task",
+                "/host/run/containers/storage/overlay-containers", "/run/containers/storage/overlay-containers");
+        assertEquals(expected.keySet(), Set.copyOf(dirs), "the flag names the bundle mounts");
+        List<Map<String, Object>> mounts = at(container, "volumeMounts");
+        for (Map<String, Object> m : mounts) {
+            String mountPath = (String) m.get("mountPath");
+            if (expected.containsKey(mountPath)) {
+                assertEquals(Boolean.TRUE, m.get("readOnly"), mountPath + " is read-only");
+                assertEquals(expected.get(mountPath), hostPaths.get((String) m.get("name")), mountPath + "'s hostPath");
+            }
+            String host = hostPaths.get((String) m.get("name"));
+            assertTrue(host == null || !Set.of("/run", "/run/containerd", "/run/containers", "/var/run").contains(host),
+                    "no runtime socket directory is mounted: " + host);
+        }
+        assertTrue(args.contains("--run-as=65534"), "still drops privileges");
+    }
+
+    /**
+     * Prometheus keeps cgscope's namespace, pod and container labels (they name the workload, not
+     * cgscope's pod): honorLabels in the ServiceMonitor, whose own namespace/pod/container target
+     * labels are dropped, and honor_labels in every job of the scrape config.
+     */
+    @Test
+    void prometheusHonoursTheWorkloadLabels() throws Exception {
+        Map<String, Object> sm = yaml(DEPLOY.resolve("kubernetes/servicemonitor.yaml"));
+        List<Map<String, Object>> endpoints = at(sm, "spec", "endpoints");
+        for (Map<String, Object> ep : endpoints) {
+            assertEquals(Boolean.TRUE, ep.get("honorLabels"), "honorLabels: " + ep);
+            List<Map<String, Object>> relabel = at(ep, "relabelings");
+            assertTrue(relabel.stream().anyMatch(r -> "labeldrop".equals(r.get("action"))
+                            && java.util.regex.Pattern.compile(String.valueOf(r.get("regex"))).matcher("pod").matches()
+                            && java.util.regex.Pattern.compile(String.valueOf(r.get("regex"))).matcher("namespace").matches()),
+                    "the operator's namespace and pod target labels are dropped: " + relabel);
+        }
+        Path config = DEPLOY.resolve("prometheus/scrape-config.yml");
+        List<Map<String, Object>> jobs = at(yaml(config), "scrape_configs");
+        for (Map<String, Object> job : jobs) {
+            assertEquals(Boolean.TRUE, job.get("honor_labels"), "honor_labels in " + job.get("job_name"));
+        }
+        // Not promtool check config: Debian builds Prometheus without Kubernetes discovery
+        // ("field kubernetes_sd_configs not found in type config.ScrapeConfig").
     }
 
     @Test

@@ -70,6 +70,12 @@ final class FakeCounterSource implements CounterSource {
         return new Counters(up, tables, failures);
     }
 
+    /** Each read builds fresh tables, so a second reader may share {@link #read()}. */
+    @Override
+    public Reader newReader() {
+        return this::read;
+    }
+
     @Override
     public void delete(long cgroupId) throws BpfException {
         deleted.add(cgroupId);

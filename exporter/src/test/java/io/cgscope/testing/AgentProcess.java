@@ -39,13 +39,22 @@ public final class AgentProcess implements AutoCloseable {
      * {@code setpriv ... --}): the launcher's PID becomes the JVM's, so signals and /proc still work.
      */
     public static AgentProcess start(List<String> launcher, String... flags) throws IOException {
-        String jar = System.getenv("CGSCOPE_JAR");
-        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-            throw new IllegalStateException("CGSCOPE_JAR does not name the built jar (run through mvn verify): " + jar);
-        }
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
+        }
+        return start(launcher, port, flags);
+    }
+
+    /** Starts the jar on this loopback port (e.g. the one of an agent that stopped: a restart). */
+    public static AgentProcess startOn(int port, String... flags) throws IOException {
+        return start(List.of(), port, flags);
+    }
+
+    private static AgentProcess start(List<String> launcher, int port, String... flags) throws IOException {
+        String jar = System.getenv("CGSCOPE_JAR");
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new IllegalStateException("CGSCOPE_JAR does not name the built jar (run through mvn verify): " + jar);
         }
         Path log = Files.createTempFile("cgscope-agent", ".log");
         List<String> cmd = new ArrayList<>(launcher);

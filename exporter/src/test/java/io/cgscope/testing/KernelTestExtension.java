@@ -87,6 +87,13 @@ public final class KernelTestExtension
                         reasons.add("needs BPF with BTF (/sys/kernel/btf/vmlinux)");
                     }
                 }
+                case QEMU -> {
+                    String qemu = GuestVm.missingRequirement();
+                    if (qemu != null) {
+                        reasons.add(qemu);
+                    }
+                }
+                case BROWSER -> Browser.missing().ifPresent(reasons::add);
             }
         }
         return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", reasons));
