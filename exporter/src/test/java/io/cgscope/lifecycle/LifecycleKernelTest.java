@@ -184,7 +184,9 @@ class LifecycleKernelTest {
         Await.until(Duration.ofSeconds(30), () -> index.health().get(IndexHealth.Counter.RESYNCS) > 0 && index.byId(TestCgroups.id(late))
                 .isPresent(), () -> "no re-sync: overflows " + index.health().get(IndexHealth.Counter.OVERFLOWS));
         assertTrue(index.health().get(IndexHealth.Counter.OVERFLOWS) > 0, "the loss was counted");
-        assertEquals(watcher.lost(), index.health().get(IndexHealth.Counter.LOST_RECORDS));
+        // Counted as the reader notices (the host may keep overfilling the small ring meanwhile).
+        long counted = index.health().get(IndexHealth.Counter.LOST_RECORDS);
+        assertTrue(counted > 0 && counted <= watcher.lost(), counted + " counted, " + watcher.lost() + " lost");
         assertTrue(watcher.lost() > 0, "records lost: " + watcher.lost());
         Await.until(Duration.ofSeconds(10), () -> {
             try {
