@@ -71,6 +71,18 @@ class FlagsTest {
     }
 
     @Test
+    void theHierarchyIsAutoByDefaultAndAWordOrAName() throws ConfigException {
+        assertEquals("auto", run().hierarchy());
+        assertEquals("memory", run("--cgroup.hierarchy=memory").hierarchy());
+        assertEquals("name=systemd", run("--cgroup.hierarchy=name=systemd").hierarchy());
+        for (String bad : new String[] {"cpu,cpuacct", "", "name=", "a b", "../x"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> run("--cgroup.hierarchy=" + bad), bad);
+            assertTrue(e.getMessage().startsWith("invalid value \"" + bad + "\" for --cgroup.hierarchy: "),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void helpAndVersion() throws ConfigException {
         assertInstanceOf(Flags.Help.class, Flags.parse("--cgroup.retention=5m", "--help"));
         assertInstanceOf(Flags.Version.class, Flags.parse("--version"));
