@@ -23,7 +23,7 @@ chown 65534 "$work"
 echo "cgscope: training the AOT cache with $JAVA_HOME (agent output: $work/agent.log)" >&2
 if ! "$JAVA_HOME/bin/java" "$top/exporter/scripts/training/Training.java" --log "$work/agent.log" "$@" -- \
         env CGSCOPE_AOT_OUTPUT="$work/cgscope.aot" "$target/cgscope" \
-        --web.listen-address='127.0.0.1:{port}' --run-as=nobody; then
+        --web.listen-address='127.0.0.1:{port}' --cgroup.hierarchy=unified --run-as=nobody; then
     tail -n 20 "$work/agent.log" >&2
     cgscope_die "training failed"
 fi

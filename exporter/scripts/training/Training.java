@@ -132,7 +132,17 @@ public final class Training {
             client = Thread.ofPlatform().name("training-client").start(() -> clientLoop(churning));
             long done;
             int round = 0;
+            long progressed = System.nanoTime();
+            long counted = 0;
             while ((done = metric("cgscope_index_events_total") - events0) < events) {
+                if (done > counted) {
+                    counted = done;
+                    progressed = System.nanoTime();
+                } else if (System.nanoTime() - progressed > TimeUnit.SECONDS.toNanos(120)) {
+                    // Its index follows another tree than the one churned here (say, a v1 hierarchy).
+                    throw new IOException("the agent counted no new index event in 120 s of churn in " + parent
+                            + ": does it index that cgroup2 hierarchy (--cgroup.root, --cgroup.hierarchy=unified)?");
+                }
                 churnRound(round++);
                 if (!agent.isAlive()) {
                     throw new IOException("the agent exited with status " + agent.exitValue() + " during the churn");

@@ -39,8 +39,14 @@ final class HierarchySetup {
         Hierarchies.Choice choice;
         try {
             boolean auto = config.hierarchy().equals("auto");
-            choice = Hierarchies.choose(config.hierarchy(), unified, v1,
-                    auto ? Hierarchies.holding(Hierarchies.readProcCgroups()) : java.util.Map.of());
+            if (auto && config.cgroupRoot() != null) {
+                // --cgroup.root names a cgroup2 hierarchy to follow (the DaemonSet's host mount):
+                // that is the one meant, whatever v1 hierarchies this mount namespace also shows.
+                choice = new Hierarchies.Choice(unified, "auto: --cgroup.root names the cgroup2 hierarchy");
+            } else {
+                choice = Hierarchies.choose(config.hierarchy(), unified, v1,
+                        auto ? Hierarchies.holding(Hierarchies.readProcCgroups()) : java.util.Map.of());
+            }
         } catch (IllegalArgumentException e) {
             throw new StartupException("--cgroup.hierarchy=" + config.hierarchy() + ": " + e.getMessage(), 2, e);
         }

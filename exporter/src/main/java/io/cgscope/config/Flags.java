@@ -33,8 +33,8 @@ public final class Flags {
                             + " and BPF runs beside it, metrics count the ids one saw and the other did not."),
             Flag.value("cgroup.hierarchy", "unified|CONTROLLER|name=NAME|auto", "auto",
                     "The hierarchy whose cgroups name the metrics and answer /cgroup/<id> by default (every mounted"
-                            + " hierarchy is indexed): auto is the unified one when processes sit below its root, else"
-                            + " the v1 hierarchy whose processes are spread over the most cgroups."),
+                            + " hierarchy is indexed): auto is the unified one when --cgroup.root is given or processes"
+                            + " sit below its root, else the v1 hierarchy whose processes are spread over the most cgroups."),
             Flag.value("cgroup.bpf-ring-size", "BYTES", "4MiB",
                     "Ring buffer of the BPF index source: a power of 2 from 4KiB (suffix KiB or MiB, or bytes)."
                             + " A full ring loses records (counted; each loss re-syncs the index)."),

@@ -144,6 +144,23 @@ class HierarchyIT {
         }
     }
 
+    /**
+     * The DaemonSet (and the image's training run) name the host's cgroup2 mount with --cgroup.root and
+     * leave --cgroup.hierarchy at auto: that root is the hierarchy meant, even on a host whose
+     * processes live in v1 hierarchies this mount namespace also shows.
+     */
+    @Test
+    void autoWithAnExplicitRootNamesByTheUnifiedHierarchy() throws Exception {
+        String root = Hierarchies.read("/proc/self/mountinfo").stream().map(l -> l.split(" "))
+                .filter(f -> java.util.Arrays.asList(f).contains("cgroup2") && f[3].equals("/"))
+                .map(f -> f[4]).findFirst().orElseThrow();
+        try (AgentProcess agent = AgentProcess.start("--cgroup.hierarchy=auto", "--cgroup.root=" + root,
+                "--bpf.programs=cpu")) {
+            assertEquals("unified", new JsonObject(agent.get("/hierarchies").body()).getString("in_use"));
+            assertTrue(agent.log().contains("auto: --cgroup.root names the cgroup2 hierarchy"), agent.log());
+        }
+    }
+
     @Test
     void aHierarchyThatIsNotMountedIsOneLineAndStatus2() throws Exception {
         String jar = System.getenv("CGSCOPE_JAR");
