@@ -62,6 +62,9 @@ public final class Main {
             err.println("cgscope: " + e.getMessage());
             return e.exitCode();
         }
+        // Before the start: a SIGTERM while components start (a rollout that changes its mind) waits for
+        // start() to return (both are synchronized) and stops cleanly with 0, instead of the JVM's 143.
+        Shutdown.onSignals(agent::stop);
         try {
             agent.start();
         } catch (StartupException e) {
@@ -70,7 +73,6 @@ public final class Main {
             agent.stop();
             return e.exitCode();
         }
-        Shutdown.onSignals(agent::stop);
         agent.awaitStop();
         return 0;
     }
