@@ -71,7 +71,7 @@ public final class IndexBench {
         for (String line; (line = commands.readLine()) != null && !line.equals("quit"); ) {
             if (line.equals("pause") && release == null) {
                 release = new CountDownLatch(1);
-                watcher.holdReader(release);
+                hold(watcher, release);
                 watcher.fd().close();
                 System.out.println("paused");
             } else if (line.equals("resume") && release != null) {
@@ -86,6 +86,25 @@ public final class IndexBench {
             release.countDown();
         }
         agent.stop();
+    }
+
+    /** Holds the reader at its next turn until {@code release} counts down; returns once it is held. */
+    private static void hold(CgroupWatcher watcher, CountDownLatch release) throws InterruptedException {
+        CountDownLatch held = new CountDownLatch(1);
+        watcher.hooks(new CgroupWatcher.ReaderHooks() {
+            @Override
+            public void turn() {
+                if (held.getCount() > 0) {
+                    held.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        });
+        held.await();
     }
 
     private static void sweep(int repeats) throws Exception {

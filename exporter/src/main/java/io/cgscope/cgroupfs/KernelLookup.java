@@ -78,7 +78,7 @@ public final class KernelLookup implements LongFunction<List<CgroupIndex.Discove
                 }
                 prefix.append(segment);
                 long segmentId = handles.kernfsId(fs.rootFd().get(), prefix.toString().getBytes(StandardCharsets.UTF_8));
-                if (segmentId == FileHandles.GONE) {
+                if (segmentId == FileHandles.NO_ID) {
                     return List.of();
                 }
                 chain.add(new CgroupIndex.Discovered(segmentId, parentId, name));

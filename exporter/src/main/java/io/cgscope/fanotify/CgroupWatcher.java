@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -29,6 +30,11 @@ import java.util.logging.Logger;
  * keeper sweeps the tree, {@link #catchUp()} applies the events queued meanwhile, {@link #follow()}
  * starts the reader thread, which then waits only on the kernel ({@code poll}). A queue overflow,
  * or a read error that may have lost events, triggers a re-sync sweep.
+ *
+ * <p>Each read goes through three stages, in this order ({@link #readBatch()}): {@link EventBatch}
+ * parses the buffer once, {@link BatchListings} answers the CREATEs' child ids by listing their
+ * parents where that pays, {@link EventApplier} applies the events in order (looking up the ids
+ * no listing gave).
  */
 public final class CgroupWatcher implements IndexSource, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CgroupWatcher.class.getName());
@@ -41,8 +47,37 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
      */
     private static final int BATCH_DELAY_MILLIS = 1;
     private static final int MAINTAIN_EVERY_MILLIS = 1000;
+    /** A failed reader waits this long before it re-syncs and reads again, doubling up to the maximum. */
+    private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5000;
+    /** {@link Poller#await}'s bits for the reader's poller, whose fds are (fanotify, wake) in that order. */
+    private static final int FANOTIFY_READY = 1;
+    private static final int WAKE_READY = 1 << 1;
 
+    /** Opens a fanotify group with the mark on the whole cgroup2 file system. */
+    public interface Opener {
+        Fd open() throws SyscallException;
+    }
+
+    /**
+     * What a test may do to the reader, at the one point of each turn where it holds nothing:
+     * after it woke up, before it reads. {@link #NONE} in production.
+     */
+    public interface ReaderHooks {
+        ReaderHooks NONE = new ReaderHooks() {
+        };
+
+        /** On the reader thread at each turn; may block (a stalled reader) or throw (a reader bug). */
+        default void turn() {
+        }
+
+        /** How a lost fd is replaced; {@code mark} places a new mark (a test may refuse, as after the privilege drop). */
+        default Fd reopen(Opener mark) throws SyscallException {
+            return mark.open();
+        }
+    }
+
+    // What it watches and reports to.
     private final CgroupFs fs;
     private final IndexKeeper keeper;
     private final CgroupIndex index;
@@ -50,23 +85,26 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
     private final boolean unlimitedQueue;
     /** The sweeper this watcher made for its own keeper (the standalone constructor), or null. */
     private final Sweeper ownTree;
+
+    // The reader's pipeline: its native memory (arena), the read buffer and the three stages.
     private final Arena arena = Arena.ofShared();
-    private final EventFd wake;
     private final MemorySegment buf;
-    private final EventParser parser;
-    private final ChildIds childIds;
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final ParentDirs dirs;
+    private final EventBatch batch;
+    private final BatchListings listings;
+    private final EventApplier applier;
+
+    // The kernel side and the thread.
     private volatile Fd fanotify;
     private boolean unlimited;
+    private final EventFd wake;
     private Thread thread;
     private volatile boolean running;
-    private volatile RuntimeException injectedFailure;
-    private volatile CountDownLatch hold;
-    private volatile CountDownLatch held;
-    private final EventApplier applier;
+    private final CountDownLatch stopped = new CountDownLatch(1);
     /** The reader gave the index up to the keeper's fallback: it releases what it holds as it ends. */
     private volatile boolean gaveUp;
     private boolean released;
+    private volatile ReaderHooks hooks = ReaderHooks.NONE;
 
     /** A watcher that {@code keeper} starts ({@link IndexKeeper#start}). */
     public CgroupWatcher(CgroupFs fs, IndexKeeper keeper, boolean unlimitedQueue) throws SyscallException {
@@ -91,11 +129,13 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         this.health = keeper.health();
         this.unlimitedQueue = unlimitedQueue;
         this.ownTree = ownTree;
-        this.wake = new EventFd();
         this.buf = arena.allocate(READ_BUFFER, 8);
-        this.parser = new EventParser(fs.fsid0(), fs.fsid1());
-        this.childIds = new ChildIds(fs, index, parser, arena);
-        this.applier = new EventApplier(index, childIds);
+        ParentPaths paths = new ParentPaths(index);
+        this.dirs = new ParentDirs(fs, paths, arena);
+        this.listings = new BatchListings(dirs, health, arena);
+        this.applier = new EventApplier(index, new ChildLookup(fs, paths, dirs, health, arena), dirs);
+        this.batch = new EventBatch(new EventParser(fs.fsid0(), fs.fsid1()), applier::malformed);
+        this.wake = new EventFd();
     }
 
     /**
@@ -133,6 +173,26 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         thread.start();
     }
 
+    /** Whether the kernel granted FAN_UNLIMITED_QUEUE. */
+    public boolean unlimitedQueue() {
+        return unlimited;
+    }
+
+    /** The fanotify fd: stays valid for the life of the watcher (e.g. across a privilege drop). */
+    public Fd fd() {
+        return fanotify;
+    }
+
+    /** Installs a test's hooks and wakes the reader, so that its next turn runs them at once. */
+    public void hooks(ReaderHooks hooks) {
+        this.hooks = hooks;
+        try {
+            wake.signal();
+        } catch (SyscallException ignored) {
+            // the reader runs them at its next wake-up anyway
+        }
+    }
+
     /** A new fanotify group with the mark on the whole cgroup2 file system (needs CAP_SYS_ADMIN). */
     private Fd openGroup() throws SyscallException {
         int flags = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_REPORT_DFID_NAME_TARGET | Fanotify.FAN_CLOEXEC
@@ -167,63 +227,6 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         return fd;
     }
 
-    /** Opens a replacement group when the fd is lost; a test replaces it to act as an unprivileged process. */
-    public interface Opener {
-        Fd open() throws SyscallException;
-    }
-
-    private volatile Opener reopener = this::openGroup;
-
-    /** Test seam: how a lost fd is replaced (a test makes it refuse, as after the privilege drop). */
-    public void reopenWith(Opener opener) {
-        this.reopener = opener;
-    }
-
-    /** Whether the kernel granted FAN_UNLIMITED_QUEUE. */
-    public boolean unlimitedQueue() {
-        return unlimited;
-    }
-
-    /** The fanotify fd: stays valid for the life of the watcher (e.g. across a privilege drop). */
-    public Fd fd() {
-        return fanotify;
-    }
-
-    /** Test hook: the reader thread throws this on its next iteration, as a reader bug would. */
-    public void injectFailure(RuntimeException failure) {
-        injectedFailure = failure;
-        try {
-            wake.signal();
-        } catch (SyscallException ignored) {
-            // the reader notices at its next wake-up anyway
-        }
-    }
-
-    /**
-     * Test hook: the reader stops reading until {@code release} counts down, as a stalled reader
-     * (a long GC pause, SIGSTOP) would; returns once the reader is held.
-     */
-    public void holdReader(CountDownLatch release) throws InterruptedException, SyscallException {
-        CountDownLatch ack = new CountDownLatch(1);
-        held = ack;
-        hold = release;
-        wake.signal();
-        ack.await();
-    }
-
-    private void checkHold() {
-        CountDownLatch release = hold;
-        if (release != null) {
-            hold = null;
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
     private void run() {
         try (Arena local = Arena.ofShared()) {
             Turns turns = new Turns(local);
@@ -252,7 +255,7 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         private Poller poller;
         private final Poller wakeOnly;
         private long lastMaintain = System.nanoTime();
-        private long backoff = 100;
+        private long backoff = MIN_BACKOFF_MILLIS;
         /**
          * After a batch and its delay the next read is tried at once, without a poll first: under
          * churn there is nearly always a batch waiting, so a batch costs one read and one wait, as
@@ -269,17 +272,16 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         /** One turn; false when the reader is to stop. */
         boolean next() {
             try {
-                int ready = readNext ? 1 : poller.await(MAINTAIN_EVERY_MILLIS);
+                int ready = readNext ? FANOTIFY_READY : poller.await(MAINTAIN_EVERY_MILLIS);
                 readNext = false;
-                if ((ready & 2) != 0) {
+                if ((ready & WAKE_READY) != 0) {
                     wake.drain();
                 }
-                checkHold();
-                checkInjected();
+                hooks.turn();
                 if (!running) {
                     return false;
                 }
-                if ((ready & 1) != 0 && readBatch() > 0) {
+                if ((ready & FANOTIFY_READY) != 0 && readBatch() > 0) {
                     index.flush();
                     // Batch: let events accumulate briefly (like usleep); the wake fd still ends the
                     // wait at once, and stays readable for the poll above to see.
@@ -292,7 +294,7 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
                     index.maintain();
                     lastMaintain = System.nanoTime();
                 }
-                backoff = 100;
+                backoff = MIN_BACKOFF_MILLIS;
                 return true;
             } catch (IOException | RuntimeException e) {
                 if (!running) {
@@ -316,11 +318,11 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         return !fanotify.isOpen() || e instanceof SyscallException se && se.errno() == Errno.EBADF;
     }
 
-    /** A new group for a lost fd, or null when refused: then the fallback takes over the index. */
+    /** A new group for a lost fd, or null when refused: then the keeper's fallback takes over the index. */
     private Fd replaceLostFd(Exception cause) {
         fanotify.closeQuietly();
         try {
-            Fd fresh = reopener.open();
+            Fd fresh = hooks.reopen(this::openGroup);
             LOG.warning("the fanotify fd was lost (" + cause + "): placed a new mark");
             return fresh;
         } catch (SyscallException refused) {
@@ -331,14 +333,6 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
             gaveUp = true;
             keeper.giveUp(this, reason);
             return null;
-        }
-    }
-
-    private void checkInjected() {
-        RuntimeException failure = injectedFailure;
-        if (failure != null) {
-            injectedFailure = null;
-            throw failure;
         }
     }
 
@@ -358,7 +352,7 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
             index.flush();
             keeper.readerRecovered();
             LOG.info("fanotify reader recovered");
-            return 100;
+            return MIN_BACKOFF_MILLIS;
         } catch (IOException | RuntimeException again) {
             LOG.warning("re-sync after reader failure failed: " + again);
             return Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
@@ -366,10 +360,11 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
     }
 
     /**
-     * Reads one batch; returns the number of bytes consumed. A read that filled more than half the
-     * buffer is followed by another at once: the reader is behind (a backlog after a stall or at
-     * start), and catching up matters more than batching. Otherwise the queue was about empty, and
-     * a read to prove it (EAGAIN) would be one system call more per batch for nothing.
+     * Reads one batch and puts it through the three stages; returns the number of bytes consumed.
+     * A read that filled more than half the buffer is followed by another at once: the reader is
+     * behind (a backlog after a stall or at start), and catching up matters more than batching.
+     * Otherwise the queue was about empty, and a read to prove it (EAGAIN) would be one system
+     * call more per batch for nothing.
      */
     private long readBatch() throws IOException {
         long total = 0;
@@ -380,8 +375,9 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
             }
             total += n;
             index.beginBatch();
-            childIds.prepare(buf, n);
-            parser.parse(buf, n, applier);
+            batch.parse(buf, n);          // 1. every event of the read, parsed once
+            listings.resolve(batch);      // 2. CREATEs' child ids from one listing per parent, where that pays
+            applier.apply(batch);         // 3. in order; ids no listing gave are looked up here
             if (applier.takeResyncNeeded()) {
                 health.count(IndexHealth.Counter.OVERFLOWS);
                 LOG.warning("fanotify queue overflowed: events were lost, re-syncing");
@@ -409,7 +405,7 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         }
         if (thread != null && thread != Thread.currentThread()) {
             try {
-                if (!stopped.await(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                if (!stopped.await(2, TimeUnit.SECONDS)) {
                     LOG.warning("fanotify reader did not stop within 2 s");
                 }
             } catch (InterruptedException e) {
@@ -431,7 +427,7 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         // The reader's directories and native memory: it owns them while it runs, so a reader that
         // did not stop keeps them (asked once: both go, or neither).
         if (thread == null || stopped.getCount() == 0) {
-            childIds.close();
+            dirs.close();
             arena.close();
             if (ownTree != null) {
                 ownTree.close();

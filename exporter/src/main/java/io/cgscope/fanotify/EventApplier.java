@@ -9,20 +9,27 @@ import io.cgscope.linux.SyscallException;
 import java.util.logging.Logger;
 
 /**
- * Applies parsed fanotify events to the index as they come (the reader thread's sink). An
+ * Stage 3 of the reader: applies a batch's events to the index, in the order read. A CREATE whose
+ * child's id no listing gave ({@link BatchListings}) is looked up now ({@link ChildLookup}), in
+ * order, not in a stage of its own: a lookup by path needs the parent's path, and a parent created
+ * earlier in the same batch is known to the index only once its own CREATE was applied. An
  * overflow, or a created cgroup whose id cannot be had for a reason other than a race, is
- * remembered: the drain loop then re-syncs ({@link #takeResyncNeeded()}).
+ * remembered: the reader then re-syncs ({@link #takeResyncNeeded()}).
  */
-final class EventApplier implements EventParser.Sink {
+final class EventApplier {
     private static final Logger LOG = Logger.getLogger(CgroupWatcher.class.getName());
 
     private final CgroupIndex index;
-    private final ChildIds childIds;
+    private final IndexHealth health;
+    private final ChildLookup lookup;
+    private final ParentDirs dirs;
     private boolean resyncNeeded;
 
-    EventApplier(CgroupIndex index, ChildIds childIds) {
+    EventApplier(CgroupIndex index, ChildLookup lookup, ParentDirs dirs) {
         this.index = index;
-        this.childIds = childIds;
+        this.health = index.health();
+        this.lookup = lookup;
+        this.dirs = dirs;
     }
 
     /** Whether events were lost since the last call (then the index needs a re-sync sweep). */
@@ -32,56 +39,51 @@ final class EventApplier implements EventParser.Sink {
         return r;
     }
 
-    /** A directory event with a parent and a name: a cgroup's (files in cgroupfs and the overflow are not). */
-    static boolean isCgroupEvent(FanotifyEvent e) {
-        return !e.isOverflow() && !e.foreign() && e.isDirectory() && e.dirId() != FanotifyEvent.NONE && e.hasName();
+    /** Applies every event of the batch, in order. */
+    void apply(EventBatch batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            apply(batch, i);
+        }
     }
 
-    /**
-     * Whether applying {@code e} asks {@link ChildIds} for the child's id: a CREATE, which on cgroupfs
-     * carries no FID of the child. {@link CreateBatch} collects exactly these, in the same order.
-     */
-    static boolean needsChildId(FanotifyEvent e) {
-        return isCgroupEvent(e) && e.isCreate() && e.objectId() == FanotifyEvent.NONE;
-    }
-
-    @Override
-    public void event(FanotifyEvent e) {
-        if (e.isOverflow()) {
+    private void apply(EventBatch batch, int i) {
+        if (batch.isOverflow(i)) {
             resyncNeeded = true;
             return;
         }
-        if (e.foreign()) {
-            index.health().count(IndexHealth.Counter.FOREIGN_EVENTS);
+        if (batch.foreign(i)) {
+            health.count(IndexHealth.Counter.FOREIGN_EVENTS);
             return;
         }
-        if (!isCgroupEvent(e)) {
+        if (!batch.isCgroupEvent(i)) {
             return; // not a cgroup: files in cgroupfs, or nothing we can name
         }
+        long parentId = batch.dirId(i);
         try {
             // A merged CREATE|DELETE is a create followed by a delete.
             byte[] name = null;
-            if (e.isCreate()) {
-                index.health().count(IndexHealth.Counter.CREATE_EVENTS);
-                name = e.name(); // kept by the index: the one copy of it
-                long id = needsChildId(e) ? childIds.of(e.dirId(), name) : e.objectId();
-                if (id == FileHandles.GONE) {
-                    index.createdUnknownId(e.dirId(), name);
+            if (batch.isCreate(i)) {
+                health.count(IndexHealth.Counter.CREATE_EVENTS);
+                name = batch.name(i); // kept by the index: the one copy of it
+                long id = childId(batch, i, parentId, name);
+                if (id == FileHandles.NO_ID) {
+                    index.createdUnknownId(parentId, name);
                 } else {
-                    index.created(id, e.dirId(), name, Source.EVENT);
+                    index.created(id, parentId, name, Source.EVENT);
                 }
             }
-            if (e.isDelete()) {
-                index.health().count(IndexHealth.Counter.DELETE_EVENTS);
-                if (e.objectId() == FanotifyEvent.NONE) {
+            if (batch.isDelete(i)) {
+                health.count(IndexHealth.Counter.DELETE_EVENTS);
+                long id = batch.objectId(i);
+                if (id == FileHandles.NO_ID) {
                     malformed("DELETE without the child's FID record");
                 } else {
                     // The name only matters for an id the index lacks or a CREATE waiting for its id.
-                    if (name == null && index.deleteNeedsName(e.objectId())) {
-                        name = e.name();
+                    if (name == null && index.deleteNeedsName(id)) {
+                        name = batch.name(i);
                     }
-                    index.deleted(e.objectId(), e.dirId(), name, Source.EVENT);
-                    childIds.deleted(e.objectId());
+                    index.deleted(id, parentId, name, Source.EVENT);
+                    dirs.forget(id); // a parent whose directory was kept open
                 }
             }
         } catch (SyscallException ex) {
@@ -91,9 +93,17 @@ final class EventApplier implements EventParser.Sink {
         }
     }
 
-    @Override
-    public void malformed(String why) {
-        index.health().count(IndexHealth.Counter.MALFORMED_EVENTS);
+    /** The created child's id: from the event, from the listing, or looked up now. */
+    private long childId(EventBatch batch, int i, long parentId, byte[] name) throws SyscallException {
+        if (!batch.needsChildId(i)) {
+            return batch.objectId(i);
+        }
+        return batch.isListed(i) ? batch.listedId(i) : lookup.childId(parentId, name);
+    }
+
+    /** A record that could not be parsed ({@link EventBatch}'s parse reports it): counted and logged. */
+    void malformed(String why) {
+        health.count(IndexHealth.Counter.MALFORMED_EVENTS);
         LOG.warning("malformed fanotify event: " + why);
     }
 }

@@ -1,5 +1,7 @@
 package io.cgscope.fanotify;
 
+import io.cgscope.linux.FileHandles;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -91,8 +93,8 @@ public final class EventParser {
     private void parseEvent(MemorySegment buf, long start, long eventLen, int metadataLen, Sink sink) {
         long mask = buf.get(U64, start + 8);
         int pid = buf.get(U32, start + 20);
-        long dirId = FanotifyEvent.NONE;
-        long objectId = FanotifyEvent.NONE;
+        long dirId = FileHandles.NO_ID;
+        long objectId = FileHandles.NO_ID;
         long nameStart = 0;
         int nameLength = -1;
         boolean foreign = false;
@@ -129,7 +131,7 @@ public final class EventParser {
                     return;
                 }
                 // kernfs handles are 8 bytes: the node id. Anything else cannot be a cgroup.
-                long id = handleBytes == 8 ? buf.get(U64, handleData) : FanotifyEvent.NONE;
+                long id = handleBytes == 8 ? buf.get(U64, handleData) : FileHandles.NO_ID;
                 if (!sameFs) {
                     foreign = true;
                 } else if (type == FAN_EVENT_INFO_TYPE_FID) {

@@ -1,5 +1,7 @@
 package io.cgscope.fanotify;
 
+import io.cgscope.linux.FileHandles;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -12,13 +14,10 @@ import java.lang.foreign.ValueLayout;
  * <p>Fields: {@code mask} may hold several events merged into one (CREATE|DELETE); {@code pid}
  * caused it (0 for an overflow); {@code dirId} is the kernfs id of the directory the name is in
  * (DFID_NAME or DFID), {@code objectId} that of the object itself (FID record, e.g. the deleted
- * child), each {@link #NONE} when absent; {@code foreign}: an info record carried a file system
+ * child), each {@link FileHandles#NO_ID} when absent; {@code foreign}: an info record carried a file system
  * id other than the watched cgroupfs.
  */
 public final class FanotifyEvent {
-    /** No id: kernfs ids start at 1. */
-    public static final long NONE = 0;
-
     private long mask;
     private int pid;
     private long dirId;

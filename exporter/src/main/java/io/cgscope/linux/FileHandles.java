@@ -15,8 +15,12 @@ public final class FileHandles {
     /** {@code FILEID_KERNFS} from {@code <linux/exportfs.h>}. */
     public static final int FILEID_KERNFS = 0xfe;
 
-    /** The id could not be had because the file is gone (ENOENT, ESTALE): a race, not an error. */
-    public static final long GONE = -1;
+    /**
+     * No id: kernfs node ids start at 1. The one "no id" value of the project's kernel side: a
+     * lookup of a cgroup that is gone (ENOENT, ESTALE: a race, not an error), an event without
+     * that id, a CREATE whose child's id was not found.
+     */
+    public static final long NO_ID = 0;
 
     /** "" for AT_EMPTY_PATH (never written). */
     private static final MemorySegment EMPTY_PATH = Arena.global().allocate(1);
@@ -36,7 +40,7 @@ public final class FileHandles {
      * The kernfs id of {@code relativePath} below the directory {@code dirfd}.
      *
      * @param relativePath path bytes without NUL; empty or {@code "."} for the directory itself
-     * @return the id, or {@link #GONE} when the path does not exist (any more)
+     * @return the id, or {@link #NO_ID} when the path does not exist (any more)
      */
     public long kernfsId(int dirfd, byte[] relativePath) throws SyscallException {
         return kernfsId(dirfd, relativePath, null);
@@ -47,7 +51,7 @@ public final class FileHandles {
      * {@code parentPath} is empty), built in native memory without a Java array for the joined path.
      *
      * @param name null for {@code parentPath} itself
-     * @return the id, or {@link #GONE} when the path does not exist (any more)
+     * @return the id, or {@link #NO_ID} when the path does not exist (any more)
      */
     public long kernfsId(int dirfd, byte[] parentPath, byte[] name) throws SyscallException {
         if (!CPath.fits(parentPath, name)) {
@@ -59,7 +63,7 @@ public final class FileHandles {
         if (rc < 0) {
             int errno = -rc;
             if (errno == Errno.ENOENT || errno == Errno.ESTALE || errno == Errno.ENOTDIR) {
-                return GONE;
+                return NO_ID;
             }
             throw new SyscallException("name_to_handle_at(" + path + ")", errno);
         }

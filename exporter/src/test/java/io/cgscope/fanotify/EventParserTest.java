@@ -1,5 +1,6 @@
 package io.cgscope.fanotify;
 
+import io.cgscope.linux.FileHandles;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -51,7 +52,7 @@ class EventParserTest {
         assertTrue(e.isCreate() && e.isDirectory() && !e.isDelete());
         assertEquals(7, e.dirId());
         assertEquals("nginx.service", new String(e.name(), StandardCharsets.UTF_8));
-        assertEquals(FanotifyEvent.NONE, e.objectId());
+        assertEquals(FileHandles.NO_ID, e.objectId());
         assertEquals(42, e.pid());
         assertFalse(e.foreign());
     }
@@ -99,7 +100,7 @@ class EventParserTest {
         parse(new EventBytes().event(FAN_Q_OVERFLOW, 0).end()
                 .event(FAN_CREATE | FAN_ONDIR, 1).dfidName(1, "after").end().bytes());
         assertTrue(events.get(0).isOverflow());
-        assertEquals(FanotifyEvent.NONE, events.get(0).dirId());
+        assertEquals(FileHandles.NO_ID, events.get(0).dirId());
         assertEquals("after", new String(events.get(1).name(), StandardCharsets.UTF_8));
     }
 
@@ -119,7 +120,7 @@ class EventParserTest {
         parse(new EventBytes().event(FAN_CREATE | FAN_ONDIR, 1)
                 .fidRecord(Fanotify.FAN_EVENT_INFO_TYPE_DFID_NAME, 1, 2, 77, "other".getBytes()).end().bytes());
         assertTrue(events.getFirst().foreign());
-        assertEquals(FanotifyEvent.NONE, events.getFirst().dirId());
+        assertEquals(FileHandles.NO_ID, events.getFirst().dirId());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.testing.KernelTest;
+import io.cgscope.testing.ReaderFaults;
 import io.cgscope.testing.TestCgroups;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -122,8 +122,7 @@ class HttpKernelTest {
     @Test
     void anIdWhoseEventIsStillQueuedIsLookedUpInTheKernel() throws Exception {
         cgroups = new TestCgroups();
-        CountDownLatch release = new CountDownLatch(1);
-        live.component.watcher().holdReader(release);
+        AutoCloseable release = ReaderFaults.hold(live.component.watcher());
         try {
             Path dir = cgroups.create("early.service");
             JsonObject o = get("/cgroup/" + TestCgroups.id(dir));
@@ -131,7 +130,7 @@ class HttpKernelTest {
             assertEquals("lookup", o.getString("source"));
             assertEquals("live", o.getString("state"));
         } finally {
-            release.countDown();
+            release.close();
         }
     }
 

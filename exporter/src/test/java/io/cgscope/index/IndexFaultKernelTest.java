@@ -7,6 +7,7 @@ import io.cgscope.linux.Errno;
 import io.cgscope.linux.SyscallException;
 import io.cgscope.testing.Await;
 import io.cgscope.testing.KernelTest;
+import io.cgscope.testing.ReaderFaults;
 import io.cgscope.testing.TestCgroups;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,7 +56,7 @@ class IndexFaultKernelTest {
     @Test
     void aFailingReaderRestartsOnTheSameFdAndResyncs() {
         assertIndexed("before.service");
-        component.watcher().injectFailure(new IllegalStateException("injected reader failure"));
+        ReaderFaults.failOnce(component.watcher(), new IllegalStateException("injected reader failure"));
         Await.until(Duration.ofSeconds(10), () -> index.health().get(IndexHealth.Counter.READER_RESTARTS) == 1, () -> "no restart");
         Await.until(Duration.ofSeconds(10), () -> index.health().status().notFollowing() == null,
                 () -> "still not following: " + index.health().status().notFollowing());
@@ -76,9 +77,8 @@ class IndexFaultKernelTest {
     @Test
     void aLostFdFallsBackToSweepsWhenANewMarkIsRefused() throws Exception {
         // As after --run-as: a new fanotify group needs CAP_SYS_ADMIN, which is gone.
-        component.watcher().reopenWith(() -> {
-            throw new SyscallException("fanotify_init(FAN_CLASS_NOTIF|FAN_REPORT_DFID_NAME_TARGET)", Errno.EPERM);
-        });
+        ReaderFaults.refuseNewMarks(component.watcher(),
+                new SyscallException("fanotify_init(FAN_CLASS_NOTIF|FAN_REPORT_DFID_NAME_TARGET)", Errno.EPERM));
         component.watcher().fd().close();
         Await.until(Duration.ofSeconds(10), () -> "sweep".equals(index.health().status().mode().label()), () -> "no fallback");
         String degraded = index.health().status().degraded();

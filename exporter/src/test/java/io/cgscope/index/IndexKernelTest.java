@@ -6,6 +6,7 @@ import io.cgscope.cgroupfs.SweepLoop;
 import io.cgscope.fanotify.CgroupWatcher;
 import io.cgscope.testing.Await;
 import io.cgscope.testing.KernelTest;
+import io.cgscope.testing.ReaderFaults;
 import io.cgscope.testing.TestCgroups;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -164,8 +164,7 @@ class IndexKernelTest {
         Await.until(Duration.ofSeconds(10), () -> index.byId(doomedId).isPresent(), () -> "doomed not indexed");
         // Not Files.readString: on JDK 25 it returned "1" for this 6-byte procfs file (readAllLines is right).
         int limit = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/fs/fanotify/max_queued_events")).getFirst().strip());
-        CountDownLatch release = new CountDownLatch(1);
-        watcher.holdReader(release);
+        AutoCloseable release = ReaderFaults.hold(watcher);
         try {
             // 2 events per cgroup: more than the queue holds.
             for (int i = 0; i < limit / 2 + 1000; i++) {
@@ -176,7 +175,7 @@ class IndexKernelTest {
                 cgroups.create("after" + i + ".slice/x.service"); // their CREATEs are lost too
             }
         } finally {
-            release.countDown();
+            release.close();
         }
         Await.until(Duration.ofSeconds(30), () -> index.health().get(IndexHealth.Counter.RESYNCS) >= 1,
                 () -> "no re-sync; overflows " + index.health().get(IndexHealth.Counter.OVERFLOWS) + ", creates "
@@ -229,8 +228,7 @@ class IndexKernelTest {
         long listedBefore = index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED);
         Map<Long, String> gone = new LinkedHashMap<>();
         List<String> odd = List.of("with space", "quote\"d", "back\\slash", "k=v", "host:port", "Grüße", "日本語.service");
-        CountDownLatch release = new CountDownLatch(1);
-        watcher.holdReader(release); // the whole burst arrives in one read
+        AutoCloseable release = ReaderFaults.hold(watcher); // the whole burst arrives in one read
         try {
             for (int i = 0; i < 300; i++) {
                 String name = (i < odd.size() ? odd.get(i) + " " : "task") + i + ".scope";
@@ -246,7 +244,7 @@ class IndexKernelTest {
                 }
             }
         } finally {
-            release.countDown();
+            release.close();
         }
         awaitIndexEqualsTree(); // every live cgroup with its current id, also those created again
         Await.until(Duration.ofSeconds(10), () -> gone.keySet().stream()
@@ -264,14 +262,13 @@ class IndexKernelTest {
     void aNewParentsBurstIsListedThroughItsId() throws Exception {
         watch(true);
         long listedBefore = index.health().get(IndexHealth.Counter.CHILD_IDS_LISTED);
-        CountDownLatch release = new CountDownLatch(1);
-        watcher.holdReader(release); // the parent's CREATE and its children's arrive in one read
+        AutoCloseable release = ReaderFaults.hold(watcher); // the parent's CREATE and its children's arrive in one read
         try {
             for (int i = 0; i < 30; i++) {
                 cgroups.create("fresh.slice/job" + i + ".scope");
             }
         } finally {
-            release.countDown();
+            release.close();
         }
         awaitIndexEqualsTree();
         // The index had no path for fresh.slice when the batch was prepared: it was opened by its id.
@@ -287,8 +284,7 @@ class IndexKernelTest {
         }
         awaitIndexEqualsTree();
         long lookedUpBefore = index.health().get(IndexHealth.Counter.CHILD_IDS_LOOKED_UP);
-        CountDownLatch release = new CountDownLatch(1);
-        watcher.holdReader(release);
+        AutoCloseable release = ReaderFaults.hold(watcher);
         Path stays;
         long goneId;
         try {
@@ -297,7 +293,7 @@ class IndexKernelTest {
             goneId = TestCgroups.id(goes);
             Files.delete(goes);
         } finally {
-            release.countDown();
+            release.close();
         }
         awaitIndexEqualsTree();
         Await.until(Duration.ofSeconds(10), () -> index.byId(goneId).map(c -> !c.isLive()).orElse(false),
