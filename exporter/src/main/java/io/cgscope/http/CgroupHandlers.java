@@ -2,6 +2,7 @@ package io.cgscope.http;
 
 import io.cgscope.index.Cgroup;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.CgroupPaths;
 import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.workload.Pods;
 import io.cgscope.workload.Workload;
@@ -101,7 +102,7 @@ final class CgroupHandlers {
         if (path == null || path.isEmpty()) {
             throw Errors.badRequest("missing path: expected /cgroup?path=system.slice/nginx.service or /cgroup/<id>");
         }
-        String canonical = canonical(path);
+        String canonical = CgroupPaths.canonical(path);
         List<Cgroup> found = index.byPath(canonical);
         if (found.isEmpty()) {
             throw Errors.notFound("no cgroup with path \"" + Errors.echo(canonical) + "\"");
@@ -158,7 +159,7 @@ final class CgroupHandlers {
                 checked(q, "container", WorkloadFilter::badContainer),
                 checked(q, "unit", WorkloadFilter::badUnit),
                 kind(q.get("kind")));
-        String p = prefix == null ? "" : canonical(prefix);
+        String p = prefix == null ? "" : CgroupPaths.canonical(prefix);
         ctx.vertx().executeBlocking(() -> {
             List<Cgroup> cgroups;
             boolean truncated;
@@ -278,17 +279,5 @@ final class CgroupHandlers {
                     + " slice, user-session, machine or other");
         }
         return k;
-    }
-
-    /** {@code /system.slice/} and {@code system.slice} name the same cgroup; {@code /} is the root. */
-    static String canonical(String path) {
-        String p = path;
-        while (p.length() > 1 && p.endsWith("/")) {
-            p = p.substring(0, p.length() - 1);
-        }
-        while (p.length() > 1 && p.startsWith("/")) {
-            p = p.substring(1);
-        }
-        return p;
     }
 }

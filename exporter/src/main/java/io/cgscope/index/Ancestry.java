@@ -20,7 +20,8 @@ final class Ancestry {
      *
      * @return null when the entry or an ancestor is unknown
      */
-    static Ancestry of(Entry e, long rootId, LongMap<Entry> entries) {
+    static Ancestry of(Entry e, CgroupStore store) {
+        long rootId = store.rootId();
         Ancestry a = new Ancestry();
         Entry cur = e;
         while (cur != null && cur.id() != rootId) {
@@ -32,7 +33,7 @@ final class Ancestry {
             }
             a.names[a.depth++] = cur.name();
             a.bytes += cur.name().length;
-            cur = entries.get(cur.parentId());
+            cur = store.get(cur.parentId());
         }
         return cur == null ? null : a;
     }

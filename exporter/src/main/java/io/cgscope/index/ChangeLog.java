@@ -38,14 +38,14 @@ public final class ChangeLog {
     private final byte[] types;
     private final byte[] sources;
     private final int capacity;
-    private final CgroupIndex index;
+    private final CgroupPaths paths;
     private volatile long lastSeq;
     private long signalledSeq;
     private final List<Runnable> subscribers = new CopyOnWriteArrayList<>();
 
-    ChangeLog(int capacity, CgroupIndex index) {
+    ChangeLog(int capacity, CgroupPaths paths) {
         this.capacity = capacity;
-        this.index = index;
+        this.paths = paths;
         this.seqs = new AtomicLongArray(capacity);
         this.entries = new Entry[capacity];
         this.times = new long[capacity];
@@ -112,7 +112,7 @@ public final class ChangeLog {
             if (seqs.get(slot) != s) {
                 return null; // overwritten while we read it
             }
-            out[(int) (s - afterSeq - 1)] = new IndexChange(s, TYPES[type], time, entry, SOURCES[source], index);
+            out[(int) (s - afterSeq - 1)] = new IndexChange(s, TYPES[type], time, entry, SOURCES[source], paths);
         }
         return List.of(out);
     }

@@ -7,12 +7,12 @@ package io.cgscope.index;
  * ids they counted): valid only inside the listener's call.
  */
 public final class ExpiredCgroup {
-    private final CgroupIndex index;
+    private final CgroupPaths paths;
     private long id;
     private long deletedMillis;
 
-    ExpiredCgroup(CgroupIndex index) {
-        this.index = index;
+    ExpiredCgroup(CgroupPaths paths) {
+        this.paths = paths;
     }
 
     /** From {@link DeadCgroups}, not the entry: the entry died long ago and is out of the cache. */
@@ -32,6 +32,6 @@ public final class ExpiredCgroup {
 
     /** Its path, or null when an ancestor is unknown. */
     public String path() {
-        return index.pathOf(id);
+        return paths.of(id);
     }
 }

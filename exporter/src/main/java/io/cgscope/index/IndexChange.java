@@ -21,15 +21,15 @@ public final class IndexChange {
     private final long timeMillis;
     private final Entry entry;
     private final Source source;
-    private final CgroupIndex index;
+    private final CgroupPaths paths;
 
-    IndexChange(long seq, Type type, long timeMillis, Entry entry, Source source, CgroupIndex index) {
+    IndexChange(long seq, Type type, long timeMillis, Entry entry, Source source, CgroupPaths paths) {
         this.seq = seq;
         this.type = type;
         this.timeMillis = timeMillis;
         this.entry = entry;
         this.source = source;
-        this.index = index;
+        this.paths = paths;
     }
 
     public long seq() {
@@ -59,8 +59,9 @@ public final class IndexChange {
 
     /** The cgroup as it was at the change; its path is resolved now (an ancestor may have been learned since). */
     public Cgroup cgroup() {
+        String path = paths.of(entry);
         return type == Type.CREATE
-                ? index.view(entry, State.LIVE, Entry.UNKNOWN, source)
-                : index.view(entry, State.DEAD, timeMillis, source);
+                ? entry.view(path, State.LIVE, Entry.NO_TIME, source)
+                : entry.view(path, State.DEAD, timeMillis, source);
     }
 }

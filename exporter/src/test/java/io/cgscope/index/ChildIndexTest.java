@@ -14,8 +14,7 @@ class ChildIndexTest {
     private final ChildIndex index = new ChildIndex(entries, dead);
 
     private Entry live(long id, long parent, String name) {
-        Entry e = new Entry(id, parent, name.getBytes(StandardCharsets.UTF_8), State.LIVE, Entry.UNKNOWN,
-                Entry.UNKNOWN, Source.EVENT);
+        Entry e = Entry.created(id, parent, name.getBytes(StandardCharsets.UTF_8), Source.EVENT, Entry.NO_TIME);
         entries.put(id, e); // as the index does: the id map first
         index.add(e);
         return e;
@@ -100,8 +99,7 @@ class ChildIndexTest {
     void removingAnEntryThatIsNotThereChangesNothing() {
         Entry a = live(1, 1, "Aa");
         live(2, 1, "BB");
-        Entry stranger = new Entry(3, 1, "Aa".getBytes(StandardCharsets.UTF_8), State.LIVE, Entry.UNKNOWN,
-                Entry.UNKNOWN, Source.EVENT);
+        Entry stranger = Entry.created(3, 1, "Aa".getBytes(StandardCharsets.UTF_8), Source.EVENT, Entry.NO_TIME);
         index.remove(ChildIndex.key(1, a.name()), stranger);
         assertEquals(List.of(1L), ids(1, "Aa"));
         assertEquals(List.of(2L), ids(1, "BB"));
