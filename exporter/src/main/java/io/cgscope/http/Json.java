@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.index.Cgroup;
+import io.cgscope.text.Escape;
 import io.cgscope.workload.Workload;
 
 import java.time.Instant;
@@ -17,7 +18,6 @@ final class Json {
     /** Always three fraction digits, unlike {@link Instant#toString()}: responses keep one shape. */
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private Json() {
     }
@@ -141,42 +141,13 @@ final class Json {
         }
     }
 
-    /** A JSON string (or null), escaped per RFC 8259; non-ASCII stays as UTF-8. */
+    /** A JSON string (or null): {@link Escape#json}. */
     static void string(StringBuilder sb, String s) {
         if (s == null) {
             sb.append("null");
-            return;
+        } else {
+            Escape.json(sb, s);
         }
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029'
-                            || Character.isSurrogate(c) && !validSurrogateAt(s, i)) {
-                        // control characters, and lone surrogates that would not survive UTF-8
-                        sb.append("\\u").append(HEX[c >> 12 & 15]).append(HEX[c >> 8 & 15])
-                                .append(HEX[c >> 4 & 15]).append(HEX[c & 15]);
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
-    }
-
-    private static boolean validSurrogateAt(String s, int i) {
-        char c = s.charAt(i);
-        if (Character.isHighSurrogate(c)) {
-            return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-        }
-        return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
     }
 
     /**

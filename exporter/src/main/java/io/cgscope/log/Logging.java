@@ -1,5 +1,7 @@
 package io.cgscope.log;
 
+import io.cgscope.text.Escape;
+
 import java.io.OutputStream;
 import java.time.Instant;
 import java.util.logging.Formatter;
@@ -108,26 +110,12 @@ public final class Logging {
             sb.append(" level=").append(levelName(r.getLevel()));
             sb.append(" logger=").append(shortName(r.getLoggerName()));
             sb.append(" msg=");
-            quote(sb, formatMessage(r));
+            Escape.logfmt(sb, formatMessage(r));
             if (r.getThrown() != null) {
                 sb.append(" err=");
-                quote(sb, String.valueOf(r.getThrown()));
+                Escape.logfmt(sb, String.valueOf(r.getThrown()));
             }
             return sb.append('\n').toString();
-        }
-
-        private static void quote(StringBuilder sb, String s) {
-            sb.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    case '\n' -> sb.append("\\n");
-                    default -> sb.append(c);
-                }
-            }
-            sb.append('"');
         }
     }
 
