@@ -32,8 +32,61 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private static final Logger LOG = Logger.getLogger(CgroupCollector.class.getName());
     private static final List<String> PROGRAM = List.of("program");
     private static final List<String> MAP = List.of("map");
-    static final String RUNQ_NAME = "cgscope_cgroup_runqueue_latency_seconds";
-    static final String INFO_NAME = "cgscope_cgroup_info";
+
+    /** A family this collector exports: its name, type and help, written once for collect() and describe(). */
+    private record Family(String name, Type type, String help) {
+        MetricFamilySamples withSamples(List<MetricFamilySamples.Sample> samples) {
+            return new MetricFamilySamples(name, type, help, samples);
+        }
+
+        CounterMetricFamily counter(List<String> labels) {
+            return new CounterMetricFamily(name, help, labels);
+        }
+
+        GaugeMetricFamily gauge(List<String> labels) {
+            return new GaugeMetricFamily(name, help, labels);
+        }
+    }
+
+    private static final Family CPU_SECONDS = new Family("cgscope_cgroup_cpu_seconds", Type.COUNTER,
+            "CPU time of the cgroup's own tasks (not its descendants'), measured by BPF at every context"
+                    + " switch and cpu-clock tick.");
+    private static final Family CPU_SAMPLES = new Family("cgscope_cgroup_cpu_samples", Type.COUNTER,
+            "cpu-clock samples that found one of the cgroup's tasks on a CPU (--bpf.sample-frequency per CPU).");
+    private static final Family CONTEXT_SWITCHES = new Family("cgscope_cgroup_context_switches", Type.COUNTER,
+            "Context switches of the cgroup's tasks (counted when a task is switched out).");
+    private static final Family RUNQUEUE_LATENCY = new Family("cgscope_cgroup_runqueue_latency_seconds",
+            Type.HISTOGRAM, "Time the cgroup's tasks waited on a run queue before running: from wake-up (or"
+                    + " preemption) to the context switch that ran them.");
+    private static final Family INFO = new Family("cgscope_cgroup_info", Type.GAUGE,
+            "1 for each exported cgroup series, labelled with its workload: kind, Kubernetes namespace, pod,"
+                    + " container, pod uid, container id, QoS class, runtime, systemd unit, image. Join on cgroup.");
+    private static final Family UNRESOLVED_IDS = new Family("cgscope_cgroup_unresolved_ids", Type.GAUGE,
+            "Cgroup ids in the BPF maps that the index cannot name (counted in cgroup=\"/unknown\").");
+    private static final Family MAP_UPDATE_FAILURES = new Family("cgscope_bpf_map_update_failures", Type.COUNTER,
+            "Inserts into a BPF map that failed (a full map: raise --bpf.max-cgroups); each is a lost count.");
+    private static final Family MAP_ENTRIES = new Family("cgscope_bpf_map_entries", Type.GAUGE,
+            "Entries (cgroup ids) in each per-cgroup BPF map at this scrape.");
+    private static final Family MAP_MAX_ENTRIES = new Family("cgscope_bpf_map_max_entries", Type.GAUGE,
+            "Capacity of each per-cgroup BPF map (--bpf.max-cgroups).");
+    private static final Family PROGRAM_UP = new Family("cgscope_bpf_program_up", Type.GAUGE,
+            "1 when the BPF programs of this --bpf.programs entry are loaded and attached, 0 when they failed"
+                    + " (the log says why).");
+    private static final Family PROGRAM_RUN_SECONDS = new Family("cgscope_bpf_program_run_seconds", Type.COUNTER,
+            "Time the kernel spent running this BPF program (counted while kernel.bpf_stats_enabled=1).");
+    private static final Family PROGRAM_RUNS = new Family("cgscope_bpf_program_runs", Type.COUNTER,
+            "Runs of this BPF program (counted while kernel.bpf_stats_enabled=1).");
+    private static final Family SCRAPE_ERRORS = new Family("cgscope_scrape_errors", Type.COUNTER,
+            "Scrapes of the cgroup metrics that failed, in whole or in part.");
+    private static final Family SCRAPE_DURATION = new Family("cgscope_scrape_duration_seconds", Type.GAUGE,
+            "Time this scrape of the cgroup metrics took (reading the BPF maps, naming, summing).");
+    /** Every family, in the order collect() adds them; describe() lists these. */
+    private static final List<Family> FAMILIES = List.of(CPU_SECONDS, CPU_SAMPLES, CONTEXT_SWITCHES,
+            RUNQUEUE_LATENCY, INFO, UNRESOLVED_IDS, MAP_UPDATE_FAILURES, MAP_ENTRIES, MAP_MAX_ENTRIES, PROGRAM_UP,
+            PROGRAM_RUN_SECONDS, PROGRAM_RUNS, SCRAPE_ERRORS, SCRAPE_DURATION);
+
+    static final String RUNQ_NAME = RUNQUEUE_LATENCY.name();
+    static final String INFO_NAME = INFO.name();
     private static final String RUNQ_BUCKET = RUNQ_NAME + "_bucket";
     private static final String RUNQ_COUNT = RUNQ_NAME + "_count";
     private static final String RUNQ_SUM = RUNQ_NAME + "_sum";
@@ -80,9 +133,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             if (!info.samples.isEmpty()) {
                 out.add(info);
             }
-            out.add(new GaugeMetricFamily("cgscope_cgroup_unresolved_ids",
-                    "Cgroup ids in the BPF maps that the index cannot name (counted in cgroup=\"/unknown\").",
-                    aggregator.unresolvedIds()));
+            GaugeMetricFamily unresolved = UNRESOLVED_IDS.gauge(List.of());
+            unresolved.addMetric(List.of(), aggregator.unresolvedIds());
+            out.add(unresolved);
             mapFamilies(counters, out);
         } catch (Exception | LinkageError e) {
             failed = true;
@@ -99,11 +152,12 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         if (failed) {
             scrapeErrors++;
         }
-        out.add(new CounterMetricFamily("cgscope_scrape_errors",
-                "Scrapes of the cgroup metrics that failed, in whole or in part.", scrapeErrors));
-        out.add(new GaugeMetricFamily("cgscope_scrape_duration_seconds",
-                "Time this scrape of the cgroup metrics took (reading the BPF maps, naming, summing).",
-                (System.nanoTime() - t0) / 1e9));
+        CounterMetricFamily errors = SCRAPE_ERRORS.counter(List.of());
+        errors.addMetric(List.of(), scrapeErrors);
+        out.add(errors);
+        GaugeMetricFamily duration = SCRAPE_DURATION.gauge(List.of());
+        duration.addMetric(List.of(), (System.nanoTime() - t0) / 1e9);
+        out.add(duration);
         return out;
     }
 
@@ -114,25 +168,20 @@ public final class CgroupCollector extends Collector implements Collector.Descri
      */
     private void cgroupFamilies(Collection<SeriesAggregator.Series> series, Collection<Feature> up,
                                 List<MetricFamilySamples> out) {
-        counter(series, up, Feature.CPU, SeriesAggregator.CPU, 1e9, "cgscope_cgroup_cpu_seconds",
-                "CPU time of the cgroup's own tasks (not its descendants'), measured by BPF at every context"
-                        + " switch and cpu-clock tick.", out);
-        counter(series, up, Feature.SAMPLES, SeriesAggregator.SAMPLES, 1, "cgscope_cgroup_cpu_samples",
-                "cpu-clock samples that found one of the cgroup's tasks on a CPU (--bpf.sample-frequency per CPU).",
-                out);
-        counter(series, up, Feature.SWITCHES, SeriesAggregator.SWITCHES, 1, "cgscope_cgroup_context_switches",
-                "Context switches of the cgroup's tasks (counted when a task is switched out).", out);
+        counter(series, up, Feature.CPU, SeriesAggregator.CPU, 1e9, CPU_SECONDS, out);
+        counter(series, up, Feature.SAMPLES, SeriesAggregator.SAMPLES, 1, CPU_SAMPLES, out);
+        counter(series, up, Feature.SWITCHES, SeriesAggregator.SWITCHES, 1, CONTEXT_SWITCHES, out);
         if (up.contains(Feature.RUNQLAT)) {
             out.add(runqueueLatency(series));
         }
     }
 
     private static void counter(Collection<SeriesAggregator.Series> series, Collection<Feature> up, Feature f,
-                                int word, double divisor, String name, String help, List<MetricFamilySamples> out) {
+                                int word, double divisor, Family family, List<MetricFamilySamples> out) {
         if (!up.contains(f)) {
             return;
         }
-        String sampleName = name + "_total";
+        String sampleName = family.name() + "_total";
         List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
         for (SeriesAggregator.Series s : series) {
             if (s.has(f)) {
@@ -140,7 +189,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                         s.v[word] / divisor));
             }
         }
-        out.add(new MetricFamilySamples(name, Type.COUNTER, help, samples));
+        out.add(family.withSamples(samples));
     }
 
     private MetricFamilySamples runqueueLatency(Collection<SeriesAggregator.Series> series) {
@@ -161,9 +210,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             samples.add(new MetricFamilySamples.Sample(RUNQ_SUM, s.labelNames, s.labelValues,
                     s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9));
         }
-        return new MetricFamilySamples(RUNQ_NAME, Type.HISTOGRAM,
-                "Time the cgroup's tasks waited on a run queue before running: from wake-up (or preemption)"
-                        + " to the context switch that ran them.", samples);
+        return RUNQUEUE_LATENCY.withSamples(samples);
     }
 
     /**
@@ -177,22 +224,15 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                 samples.add(new MetricFamilySamples.Sample(INFO_NAME, SeriesKeys.INFO_LABELS, s.key.info, 1));
             }
         }
-        return new MetricFamilySamples(INFO_NAME, Type.GAUGE,
-                "1 for each exported cgroup series, labelled with its workload: kind, Kubernetes namespace, pod,"
-                        + " container, pod uid, container id, QoS class, runtime, systemd unit, image. Join on cgroup.",
-                samples);
+        return INFO.withSamples(samples);
     }
 
     private void mapFamilies(CounterSource.Counters counters, List<MetricFamilySamples> out) {
-        CounterMetricFamily failures = new CounterMetricFamily("cgscope_bpf_map_update_failures",
-                "Inserts into a BPF map that failed (a full map: raise --bpf.max-cgroups); each is a lost count.",
-                MAP);
+        CounterMetricFamily failures = MAP_UPDATE_FAILURES.counter(MAP);
         counters.updateFailures().forEach((map, n) -> failures.addMetric(List.of(map), n));
         out.add(failures);
-        GaugeMetricFamily entries = new GaugeMetricFamily("cgscope_bpf_map_entries",
-                "Entries (cgroup ids) in each per-cgroup BPF map at this scrape.", MAP);
-        GaugeMetricFamily capacity = new GaugeMetricFamily("cgscope_bpf_map_max_entries",
-                "Capacity of each per-cgroup BPF map (--bpf.max-cgroups).", MAP);
+        GaugeMetricFamily entries = MAP_ENTRIES.gauge(MAP);
+        GaugeMetricFamily capacity = MAP_MAX_ENTRIES.gauge(MAP);
         for (Map.Entry<String, MapTable> e : counters.tables().entrySet()) {
             entries.addMetric(List.of(e.getKey()), e.getValue().size());
             capacity.addMetric(List.of(e.getKey()), source.maxEntries());
@@ -202,20 +242,15 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     }
 
     private void programFamilies(Map<Feature, CounterSource.Status> status, List<MetricFamilySamples> out) {
-        GaugeMetricFamily up = new GaugeMetricFamily("cgscope_bpf_program_up",
-                "1 when the BPF programs of this --bpf.programs entry are loaded and attached, 0 when they failed"
-                        + " (the log says why).", PROGRAM);
+        GaugeMetricFamily up = PROGRAM_UP.gauge(PROGRAM);
         status.forEach((f, s) -> up.addMetric(List.of(f.label()), s.up() ? 1 : 0));
         out.add(up);
         Map<String, CounterSource.RunStats> stats = source.runStats();
         if (stats.isEmpty()) {
             return;
         }
-        CounterMetricFamily seconds = new CounterMetricFamily("cgscope_bpf_program_run_seconds",
-                "Time the kernel spent running this BPF program (counted while kernel.bpf_stats_enabled=1).",
-                PROGRAM);
-        CounterMetricFamily runs = new CounterMetricFamily("cgscope_bpf_program_runs",
-                "Runs of this BPF program (counted while kernel.bpf_stats_enabled=1).", PROGRAM);
+        CounterMetricFamily seconds = PROGRAM_RUN_SECONDS.counter(PROGRAM);
+        CounterMetricFamily runs = PROGRAM_RUNS.counter(PROGRAM);
         stats.forEach((program, s) -> {
             seconds.addMetric(List.of(program), s.runTimeNs() / 1e9);
             runs.addMetric(List.of(program), s.runCount());
@@ -224,19 +259,13 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         out.add(runs);
     }
 
+    /** The families, without samples, from the one list ({@link #FAMILIES}). */
     @Override
     public List<MetricFamilySamples> describe() {
-        List<MetricFamilySamples> out = new ArrayList<>();
-        for (String name : List.of("cgscope_cgroup_cpu_seconds", "cgscope_cgroup_cpu_samples",
-                "cgscope_cgroup_context_switches", "cgscope_bpf_map_update_failures", "cgscope_bpf_program_run_seconds",
-                "cgscope_bpf_program_runs", "cgscope_scrape_errors")) {
-            out.add(new CounterMetricFamily(name, name, List.of()));
+        List<MetricFamilySamples> out = new ArrayList<>(FAMILIES.size());
+        for (Family f : FAMILIES) {
+            out.add(f.withSamples(List.of()));
         }
-        for (String name : List.of(INFO_NAME, "cgscope_cgroup_unresolved_ids", "cgscope_bpf_program_up", "cgscope_bpf_map_entries",
-                "cgscope_bpf_map_max_entries", "cgscope_scrape_duration_seconds")) {
-            out.add(new GaugeMetricFamily(name, name, List.of()));
-        }
-        out.add(new MetricFamilySamples(RUNQ_NAME, Type.HISTOGRAM, RUNQ_NAME, List.of()));
         return out;
     }
 }
