@@ -6,12 +6,14 @@
 #   N=10000 ROUNDS=3 DURATION=10s exporter/bench/http-api.sh
 #
 # Needs root (creates cgroups), wrk, a built exporter/target/cgscope.jar and a JDK >= 25.
-# The constant route exists only because the jar is started with -Dcgscope.bench.constant-id.
+# The constant route is not cgscope's: bench/java/io/cgscope/bench/HttpBench.java runs the agent as the
+# jar does and adds GET /bench/constant, the body of /cgroup/<id> sent as a constant.
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bench="$top/exporter/bench"
 jar="${CGSCOPE_JAR:-$top/exporter/target/cgscope.jar}"
-java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+jdk="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+java="$jdk/bin/java"
 n="${N:-10000}"
 rounds="${ROUNDS:-2}"
 duration="${DURATION:-10s}"
@@ -38,16 +40,19 @@ seq -f "$parent/svc-%06g.service" 1 "$n" | xargs mkdir
 stat -c %i "$parent"/svc-*.service > "$work/ids"
 constant_id="$(head -1 "$work/ids")"
 
-"$java" -XX:+UseShenandoahGC -Xmx256m "-Dcgscope.bench.constant-id=$constant_id" -jar "$jar" \
+mkdir "$work/cls"
+"$jdk/bin/javac" -d "$work/cls" -cp "$jar" "$bench/java/io/cgscope/bench/HttpBench.java"
+"$java" -XX:+UseShenandoahGC -Xmx256m -cp "$jar:$work/cls" io.cgscope.bench.HttpBench "$constant_id" \
   --web.listen-address=127.0.0.1:0 --bpf.programs= --cgroup.hierarchy=unified 2> "$work/log" &
 pid=$!
 for _ in $(seq 100); do
   port="$(grep -o 'listening on [^,]*' "$work/log" | grep -o '[0-9]*$' || true)"
-  [ -n "$port" ] && break
+  [ -n "$port" ] && grep -q '^bench: /bench/constant' "$work/log" && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/log" >&2; exit 1; }
   sleep 0.1
 done
-[ -n "$port" ] || { echo "cgscope did not start" >&2; cat "$work/log" >&2; exit 1; }
+[ -n "$port" ] && grep -q '^bench: /bench/constant' "$work/log" \
+  || { echo "cgscope did not start" >&2; cat "$work/log" >&2; exit 1; }
 url="http://127.0.0.1:$port"
 const_size="$(curl -s "$url/bench/constant" | wc -c)"
 sample_size="$(curl -s "$url/cgroup/$(sed -n "$((n / 2))p" "$work/ids")" | wc -c)"

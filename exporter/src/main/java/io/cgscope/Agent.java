@@ -32,6 +32,7 @@ public final class Agent {
     private final HierarchyIndexes hierarchies;
     private final IndexComponent indexComponent;
     private final BpfComponent bpfComponent;
+    private final HttpComponent httpComponent;
     private final Config config;
 
     /**
@@ -61,8 +62,9 @@ public final class Agent {
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
         new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
         components.add(bpfComponent);
-        components.add(new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
-                .hierarchies(hierarchies));
+        httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
+                .hierarchies(hierarchies);
+        components.add(httpComponent);
     }
 
     /** The index of the hierarchy in use (--cgroup.hierarchy): it names the metrics and answers the API by default. */
@@ -80,6 +82,10 @@ public final class Agent {
 
     public BpfComponent bpfComponent() {
         return bpfComponent;
+    }
+
+    public HttpComponent httpComponent() {
+        return httpComponent;
     }
 
     public CollectorRegistry registry() {

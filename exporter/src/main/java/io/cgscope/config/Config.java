@@ -52,6 +52,11 @@ public record Config(
             "container_id", "qos_class", "runtime", "unit", "image");
 
     public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
+    /** The paths the HTTP API owns: the telemetry path may take none of them. A new route adds its path here. */
+    public static final List<String> API_PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events",
+            "/api/top", "/static", "/hierarchies");
+    /** Prefixes of the API's routes that have paths below them ({@code /cgroup/<id>}, the page's files, {@code /api/}). */
+    public static final List<String> API_PREFIXES = List.of("/cgroup/", "/static/", "/api/");
 
     /** Every flag at its default. */
     public static Config defaults() {
@@ -76,6 +81,11 @@ public record Config(
         String telemetryPath = v.get("web.telemetry-path");
         if (!telemetryPath.startsWith("/") || telemetryPath.length() < 2 || telemetryPath.contains("?")) {
             throw bad("web.telemetry-path", telemetryPath, "expected a path like /metrics");
+        }
+        if (!telemetryPath.matches("/[A-Za-z0-9._~/-]+") || API_PATHS.contains(telemetryPath)
+                || API_PREFIXES.stream().anyMatch(telemetryPath::startsWith)) {
+            throw bad("web.telemetry-path", telemetryPath, "expected a plain path (letters, digits, . _ ~ - /)"
+                    + " that is not one of the API's " + String.join(" ", API_PATHS));
         }
         Duration retention = duration(v, "cgroup.retention");
         Duration sweep = duration(v, "cgroup.sweep-interval");

@@ -7,33 +7,18 @@ import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.logging.Logger;
 
 /** The routes: wiring only; the handlers live in their own classes. */
 final class Api {
-    private static final Logger LOG = Logger.getLogger(Api.class.getName());
-    /** Paths the API owns; the telemetry path may not take one of them. */
-    static final List<String> PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events", "/api/top",
-            "/static", "/hierarchies");
     /** No endpoint takes a request body; a client announcing a big one is refused before it is read. */
     static final long MAX_BODY = 64 * 1024;
-    /**
-     * Benchmark only: {@code -Dcgscope.bench.constant-id=<id>} adds {@code GET /bench/constant},
-     * which answers the JSON of that cgroup, rendered once, as a constant body of the same size
-     * as {@code /cgroup/<id>}: the reference route of {@code exporter/bench/}. Off by default.
-     */
-    static final String BENCH_PROPERTY = "cgscope.bench.constant-id";
 
-    private final CgroupIndex index;
-    private final WorkloadResolver workloads;
     private final String telemetryPath;
     private final MetricsHandler metrics;
     private final CgroupHandlers cgroups;
@@ -48,8 +33,6 @@ final class Api {
     Api(CgroupIndex index, WorkloadResolver workloads, CollectorRegistry registry, String telemetryPath,
         EventStreams streams, WebConfig web, LongAdder authRefused, TopHandler top) {
         this.top = top;
-        this.index = index;
-        this.workloads = workloads;
         this.web = web;
         this.authRefused = authRefused;
         this.telemetryPath = telemetryPath;
@@ -88,11 +71,6 @@ final class Api {
             Responses.json(ctx, Json.hierarchies(hierarchies));
         });
         get(r, "/events", streams::handle);
-        String benchId = System.getProperty(BENCH_PROPERTY);
-        if (benchId != null) {
-            get(r, "/bench/constant", constant(benchId));
-            LOG.warning("benchmark route /bench/constant enabled (-D" + BENCH_PROPERTY + ")");
-        }
         r.route().failureHandler(Errors::failure);
         return r;
     }
@@ -148,17 +126,5 @@ final class Api {
             }
         });
         request.resume();
-    }
-
-    private Handler<RoutingContext> constant(String idText) {
-        long id = Long.parseUnsignedLong(idText);
-        Buffer[] body = new Buffer[1];
-        return ctx -> {
-            if (body[0] == null) {
-                var c = index.byId(id).orElseThrow(() -> Errors.notFound("bench: no cgroup " + idText));
-                body[0] = Buffer.buffer(Json.cgroup(c, workloads.of(c.id(), c.path())));
-            }
-            Responses.send(ctx, Json.CONTENT_TYPE, body[0]);
-        };
     }
 }
