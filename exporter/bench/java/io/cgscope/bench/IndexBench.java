@@ -7,6 +7,7 @@ import io.cgscope.cgroupfs.Sweeper;
 import io.cgscope.config.Config;
 import io.cgscope.config.Flags;
 import io.cgscope.fanotify.CgroupWatcher;
+import io.cgscope.fanotify.ReaderHooks;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.Source;
 import io.cgscope.log.Logging;
@@ -91,7 +92,7 @@ public final class IndexBench {
     /** Holds the reader at its next turn until {@code release} counts down; returns once it is held. */
     private static void hold(CgroupWatcher watcher, CountDownLatch release) throws InterruptedException {
         CountDownLatch held = new CountDownLatch(1);
-        watcher.hooks(new CgroupWatcher.ReaderHooks() {
+        watcher.hooks(new ReaderHooks() {
             @Override
             public void turn() {
                 if (held.getCount() > 0) {

@@ -38,6 +38,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>When the library is missing every handle is null, {@link #available()} is false and
  * {@link #unavailabilityCause()} says why; callers check before their first call.
+ *
+ * <p>Over 400 lines because it is the one binding of one library (STYLE.md: one binding class per
+ * native library): each function is a handle, its C prototype and one typed method, nothing else.
  */
 final class LibBpf {
     private static final Linker LINKER = Linker.nativeLinker();

@@ -54,29 +54,6 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
     private static final int FANOTIFY_READY = 1;
     private static final int WAKE_READY = 1 << 1;
 
-    /** Opens a fanotify group with the mark on the whole cgroup2 file system. */
-    public interface Opener {
-        Fd open() throws SyscallException;
-    }
-
-    /**
-     * What a test may do to the reader, at the one point of each turn where it holds nothing:
-     * after it woke up, before it reads. {@link #NONE} in production.
-     */
-    public interface ReaderHooks {
-        ReaderHooks NONE = new ReaderHooks() {
-        };
-
-        /** On the reader thread at each turn; may block (a stalled reader) or throw (a reader bug). */
-        default void turn() {
-        }
-
-        /** How a lost fd is replaced; {@code mark} places a new mark (a test may refuse, as after the privilege drop). */
-        default Fd reopen(Opener mark) throws SyscallException {
-            return mark.open();
-        }
-    }
-
     // What it watches and reports to.
     private final CgroupFs fs;
     private final IndexKeeper keeper;
@@ -158,6 +135,12 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         fanotify = openGroup();
     }
 
+    private Fd openGroup() throws SyscallException {
+        FanotifyGroup group = FanotifyGroup.open(fs, unlimitedQueue);
+        unlimited = group.unlimitedQueue();
+        return group.fd();
+    }
+
     /** Applies everything queued since the mark, to the end. */
     @Override
     public void catchUp() throws IOException {
@@ -183,7 +166,7 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         return fanotify;
     }
 
-    /** Installs a test's hooks and wakes the reader, so that its next turn runs them at once. */
+    /** Installs a test's hooks ({@link ReaderHooks}) and wakes the reader, so that its next turn runs them at once. */
     public void hooks(ReaderHooks hooks) {
         this.hooks = hooks;
         try {
@@ -191,40 +174,6 @@ public final class CgroupWatcher implements IndexSource, AutoCloseable {
         } catch (SyscallException ignored) {
             // the reader runs them at its next wake-up anyway
         }
-    }
-
-    /** A new fanotify group with the mark on the whole cgroup2 file system (needs CAP_SYS_ADMIN). */
-    private Fd openGroup() throws SyscallException {
-        int flags = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_REPORT_DFID_NAME_TARGET | Fanotify.FAN_CLOEXEC
-                | Fanotify.FAN_NONBLOCK;
-        String describe = "FAN_CLASS_NOTIF|FAN_REPORT_DFID_NAME_TARGET|FAN_NONBLOCK";
-        Fd fd = null;
-        if (unlimitedQueue) {
-            try {
-                fd = Libc.fanotifyInit(flags | Fanotify.FAN_UNLIMITED_QUEUE, Libc.O_RDONLY | Libc.O_CLOEXEC,
-                        describe + "|FAN_UNLIMITED_QUEUE");
-                unlimited = true;
-            } catch (SyscallException e) {
-                if (e.errno() != Errno.EPERM) {
-                    throw e;
-                }
-                LOG.warning(e.getMessage() + ": using the kernel's bounded queue"
-                        + " (/proc/sys/fs/fanotify/max_queued_events); an overflow costs a re-sync");
-            }
-        }
-        if (fd == null) {
-            unlimited = false;
-            fd = Libc.fanotifyInit(flags, Libc.O_RDONLY | Libc.O_CLOEXEC, describe);
-        }
-        try {
-            Libc.fanotifyMark(fd, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM | Fanotify.FAN_MARK_ONLYDIR,
-                    Fanotify.FAN_CREATE | Fanotify.FAN_DELETE | Fanotify.FAN_ONDIR, fs.mountPoint().toString(),
-                    "FAN_MARK_ADD|FAN_MARK_FILESYSTEM|FAN_MARK_ONLYDIR, FAN_CREATE|FAN_DELETE|FAN_ONDIR");
-        } catch (SyscallException e) {
-            fd.closeQuietly();
-            throw e;
-        }
-        return fd;
     }
 
     private void run() {

@@ -19,6 +19,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * read only after a failing return. Expected errnos (EINTR, EAGAIN, ENOENT from a race) are
  * results for the caller, never exceptions; everything else is a {@link SyscallException}
  * naming the call.
+ *
+ * <p>Over 400 lines because it is the one binding of one library (STYLE.md: one binding class per
+ * native library): each function is a handle, its C prototype and one typed method, nothing else.
  */
 public final class Libc {
     static final Linker LINKER = Linker.nativeLinker();

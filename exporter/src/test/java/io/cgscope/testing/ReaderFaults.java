@@ -1,13 +1,14 @@
 package io.cgscope.testing;
 
 import io.cgscope.fanotify.CgroupWatcher;
+import io.cgscope.fanotify.ReaderHooks;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.SyscallException;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Faults of the fanotify reader, made through its {@link CgroupWatcher.ReaderHooks}. */
+/** Faults of the fanotify reader, made through its {@link ReaderHooks}. */
 public final class ReaderFaults {
     private ReaderFaults() {
     }
@@ -20,7 +21,7 @@ public final class ReaderFaults {
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicBoolean once = new AtomicBoolean();
-        watcher.hooks(new CgroupWatcher.ReaderHooks() {
+        watcher.hooks(new ReaderHooks() {
             @Override
             public void turn() {
                 if (once.compareAndSet(false, true)) {
@@ -40,7 +41,7 @@ public final class ReaderFaults {
     /** The reader throws {@code failure} at its next turn, once, as a reader bug would. */
     public static void failOnce(CgroupWatcher watcher, RuntimeException failure) {
         AtomicBoolean once = new AtomicBoolean();
-        watcher.hooks(new CgroupWatcher.ReaderHooks() {
+        watcher.hooks(new ReaderHooks() {
             @Override
             public void turn() {
                 if (once.compareAndSet(false, true)) {
@@ -52,9 +53,9 @@ public final class ReaderFaults {
 
     /** A lost fd cannot be replaced: the new mark is refused with {@code refusal}, as after the privilege drop. */
     public static void refuseNewMarks(CgroupWatcher watcher, SyscallException refusal) {
-        watcher.hooks(new CgroupWatcher.ReaderHooks() {
+        watcher.hooks(new ReaderHooks() {
             @Override
-            public Fd reopen(CgroupWatcher.Opener mark) throws SyscallException {
+            public Fd reopen(ReaderHooks.Opener mark) throws SyscallException {
                 throw refusal;
             }
         });

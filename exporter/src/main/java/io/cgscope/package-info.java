@@ -1,0 +1,9 @@
+/**
+ * cgscope's wiring: {@code Main} (flags to components to start, the exit statuses), {@code Agent}
+ * (the components in start order, one registry, one stop) and the components themselves
+ * ({@code IndexComponent}, {@code BpfComponent}; {@code http.HttpComponent}), the privilege drop.
+ *
+ * <p>May import every cgscope package: this is where they meet. {@code http} and {@code metrics}
+ * import {@code Component}, {@code StartupException} and {@code BuildInfo} from here, nothing else.
+ */
+package io.cgscope;
