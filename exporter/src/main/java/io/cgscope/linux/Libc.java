@@ -16,9 +16,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The libc functions cgscope calls, bound once with Panama FFM. This package is the only place
  * that links libc. Every handle captures errno ({@link Linker.Option#captureCallState}); errno is
- * read only after a failing return. Expected errnos (EINTR, EAGAIN, ENOENT from a race) are
- * results for the caller, never exceptions; everything else is a {@link SyscallException}
- * naming the call.
+ * read only after a failing return. One convention: EINTR is retried (but by {@code close}, which
+ * has closed the fd anyway, and {@code poll}, where it counts as a timeout); expected errnos
+ * (EAGAIN, ENOENT from a race) are results for the caller, returned as {@code -errno}, never
+ * exceptions; everything else is a {@link SyscallException} naming the call.
  *
  * <p>Over 400 lines because it is the one binding of one library (STYLE.md: one binding class per
  * native library): each function is a handle, its C prototype and one typed method, nothing else.
@@ -177,18 +178,18 @@ public final class Libc {
     /**
      * {@code read(fd, buf, buf.byteSize())}, retried on EINTR.
      *
-     * @return the bytes read, 0 at end of file, or -1 when the fd is non-blocking and nothing is there (EAGAIN)
+     * @return the bytes read, 0 at end of file, or {@code -EAGAIN} when the fd is non-blocking and nothing is there
      */
     public static long read(Fd fd, MemorySegment buf) throws SyscallException {
         return transfer(READ, "read", fd, buf, buf.byteSize());
     }
 
-    /** {@code write(fd, buf, length)}, retried on EINTR; returns -1 on EAGAIN. */
+    /** {@code write(fd, buf, length)}, retried on EINTR; returns {@code -EAGAIN} when it would block. */
     public static long write(Fd fd, MemorySegment buf, long length) throws SyscallException {
         return transfer(WRITE, "write", fd, buf, length);
     }
 
-    /** read or write (same C signature): retried on EINTR, -1 on EAGAIN, any other errno thrown. */
+    /** read or write (same C signature): retried on EINTR, {@code -EAGAIN} returned, any other errno thrown. */
     private static long transfer(MethodHandle call, String name, Fd fd, MemorySegment buf, long length)
             throws SyscallException {
         MemorySegment state = callState();
@@ -207,7 +208,7 @@ public final class Libc {
                 continue;
             }
             if (errno == Errno.EAGAIN) {
-                return -1;
+                return -Errno.EAGAIN;
             }
             throw new SyscallException(name + "(" + fd + ")", errno);
         }
