@@ -5,6 +5,6 @@
  * own errors.
  *
  * <p>May import {@code index}, {@code bpf} (the read side: {@code CounterSource} and its tables),
- * {@code config} and the root's {@code BuildInfo}.
+ * {@code config}, {@code workload} and the root's {@code BuildInfo}.
  */
 package io.cgscope.metrics;
