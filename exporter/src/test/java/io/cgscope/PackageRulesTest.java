@@ -35,8 +35,9 @@ class PackageRulesTest {
             Map.entry("cgroupfs", Set.of("linux", "index")),
             Map.entry("fanotify", Set.of("linux", "cgroupfs", "index")),
             Map.entry("workload", Set.of("index")),
+            Map.entry("top", Set.of("index", "bpf")),
             Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "")),
-            Map.entry("http", Set.of("index", "config", "text", "workload", "")));
+            Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "")));
 
     @Test
     void eachPackageImportsOnlyWhatItMay() throws IOException {
@@ -64,7 +65,7 @@ class PackageRulesTest {
     @Test
     void onlyTheNativePackagesUseForeignMemory() throws IOException {
         List<String> wrong = new ArrayList<>();
-        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload")) {
+        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload", "top")) {
             for (Path file : javaFiles(SOURCES.resolve(pkg))) {
                 if (Files.readString(file).contains("import java.lang.foreign")) {
                     wrong.add(pkg + "/" + file.getFileName());

@@ -94,8 +94,8 @@ class FlagsTest {
 
     @Test
     void telemetryPathIsAPlainPathNotTheApis() throws ConfigException {
-        for (String path : new String[] {"/", "/cgroups", "/cgroup", "/cgroup/7", "/pods", "/events", "/healthz", "/static/x.js", "/api/x", "/a b",
-            "/%41"}) {
+        for (String path : new String[] {"/", "/cgroups", "/cgroup", "/cgroup/7", "/pods", "/events", "/healthz",
+            "/static/x.js", "/api/x", "/a b", "/%41"}) {
             ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse("--web.telemetry-path=" + path),
                     path);
             assertEquals("invalid value \"" + path + "\" for --web.telemetry-path: expected "
