@@ -34,9 +34,10 @@ class PackageRulesTest {
             Map.entry("bpf", Set.of("linux")),
             Map.entry("cgroupfs", Set.of("linux", "index")),
             Map.entry("fanotify", Set.of("linux", "cgroupfs", "index")),
+            Map.entry("lifecycle", Set.of("bpf", "cgroupfs", "index", "linux")),
             Map.entry("workload", Set.of("index")),
             Map.entry("top", Set.of("index", "bpf")),
-            Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "")),
+            Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "")),
             Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "")));
 
     @Test

@@ -25,6 +25,9 @@ import java.util.logging.Logger;
  * feature on its own (one that fails is down with its reason; the others work), reads the maps
  * for the metrics, deletes folded cgroups' entries, and detaches everything on {@link #close()}.
  * Thread-safe: reads, deletes and close are serialized.
+ *
+ * <p>Over 400 lines: the load, the per-feature attach, the reads and close share the one loaded
+ * object and its per-feature state under one lock; split, each part would need that lock and state.
  */
 public final class BpfCompanion implements CounterSource, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BpfCompanion.class.getName());

@@ -95,12 +95,13 @@ class FlagsTest {
     @Test
     void telemetryPathIsAPlainPathNotTheApis() throws ConfigException {
         for (String path : new String[] {"/", "/cgroups", "/cgroup", "/cgroup/7", "/pods", "/events", "/healthz",
-            "/static/x.js", "/api/x", "/a b", "/%41"}) {
+            "/hierarchies", "/static/x.js", "/api/x", "/a b", "/%41"}) {
             ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse("--web.telemetry-path=" + path),
                     path);
             assertEquals("invalid value \"" + path + "\" for --web.telemetry-path: expected "
                     + (path.equals("/") ? "a path like /metrics" : "a plain path (letters, digits, . _ ~ - /) that is"
-                            + " not one of the API's / /healthz /cgroup /cgroups /pods /events /api/top /static"), e.getMessage());
+                            + " not one of the API's / /healthz /cgroup /cgroups /pods /events /api/top /static /hierarchies"),
+                    e.getMessage());
         }
         assertEquals("/internal/metrics.v1",
                 ((Flags.Run) Flags.parse("--web.telemetry-path=/internal/metrics.v1")).config().telemetryPath());
