@@ -71,8 +71,10 @@ mk("before.slice/kept.service")
 err_path = os.path.join(OUT, "stderr.raw")
 os.makedirs(OUT, exist_ok=True)
 err = open(err_path, "wb")
+# The unified hierarchy answers and names the metrics: our cgroups are there (auto may choose a v1
+# hierarchy on a hybrid host, by where the host's processes are).
 proc = subprocess.Popen([JAVA, "-XX:+UseShenandoahGC", "-Xmx256m", "-jar", JAR, "--web.listen-address=127.0.0.1:0",
-                         "--cgroup.retention=10m"], stdout=subprocess.DEVNULL, stderr=err)
+                         "--cgroup.retention=10m", "--cgroup.hierarchy=unified"], stdout=subprocess.DEVNULL, stderr=err)
 try:
     port = None
     for _ in range(300):
@@ -134,23 +136,26 @@ try:
     def show(path, method="GET", headers=None):
         status, ctype, clen, body = get(path, method, headers)
         api.append("%s %s -> %d %s%s\n%s" % (method, norm(path), status, ctype,
-                                               " length " + clen if method == "HEAD" else "", norm(body)))
+                                               " length %s" % clen if method == "HEAD" else "", norm(body)))
 
     for i in (live, gone, first, second, before):
         show("/cgroup/%d" % i)
     show("/cgroup/0x%x" % live)
     show("/cgroup/%d" % live, "HEAD")
+    show("/cgroup/%d?hierarchy=unified" % live)
     for p in ("/" + prefix + "/again.service", prefix + "/again.service/", prefix + "/with%20space",
               prefix + "/quote%22d", prefix + "/bad%5Cxffbyte", prefix + "/Gr%C3%BC%C3%9Fe.service", prefix + "/nope"):
         show("/cgroup?path=" + p)
     for q in ("", "&state=live", "&state=dead", "&limit=2", "&state=all&limit=10000"):
         show("/cgroups?prefix=" + prefix + q)
     for bad in ("/cgroup/abc", "/cgroup/0", "/cgroup/18446744073709551616", "/cgroup?path=", "/cgroups?limit=0",
-                "/cgroups?state=x", "/cgroups?x=1", "/nope", "/cgroup/1?x=1"):
+                "/cgroups?state=x", "/cgroups?x=1", "/nope", "/cgroup/1?x=1", "/cgroups?hierarchy=nope"):
         show(bad)
     show("/healthz", "POST")
     status, ctype, _, body = get("/healthz")
     api.append("GET /healthz -> %d %s\n%s" % (status, ctype, re.sub(r'"cgroups":\d+', '"cgroups":N', body)))
+    status, ctype, _, body = get("/hierarchies")  # the host's hierarchies; their sizes vary
+    api.append("GET /hierarchies -> %d %s\n%s" % (status, ctype, re.sub(r'"live":\d+,"dead":\d+', '"live":N,"dead":M', body)))
     status, ctype, _, body = get("/")
     api.append("GET / -> %d %s\n%s" % (status, ctype, re.sub(r"\d+ live and \d+ retained", "N live and M retained",
                                                              re.sub(r"<p>cgscope [^<]*</p>", "<p>BUILD</p>", body))))
