@@ -68,6 +68,20 @@ public final class IndexComponent implements Component {
         return hierarchies;
     }
 
+    /**
+     * The mount point of the hierarchy in use ({@code --cgroup.hierarchy}) once started, for
+     * absolute paths; null before.
+     */
+    public java.nio.file.Path mountPoint() {
+        HierarchyIndexes.Indexed inUse = hierarchies.inUse();
+        for (HierarchyIndexing h : indexing) {
+            if (h.hierarchy() == inUse && h.fs() != null) {
+                return h.fs().mountPoint();
+            }
+        }
+        return inUse.mountPoint() == null || inUse.mountPoint().isEmpty() ? null : java.nio.file.Path.of(inUse.mountPoint());
+    }
+
     /** The comparison of fanotify and BPF in crosscheck mode, else null. */
     public CrossCheck crossCheck() {
         return crossCheck;

@@ -1,0 +1,154 @@
+package io.cgscope.programs;
+
+import io.cgscope.index.Cgroup;
+import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.ExpiredCgroup;
+import io.cgscope.metrics.CgroupLabels;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * The {@code cgroup} decoder: cgroup ids in user maps named by cgscope's index, with the same
+ * rules as cgscope's own per-cgroup metrics ({@code SeriesAggregator}):
+ * <ul>
+ *   <li>an id is named once through the index (live or retained dead entries), then once by an
+ *       on-demand kernel lookup, and the name is kept; the label is the path after
+ *       {@code --cgroup.max-depth}, {@code --cgroup.include} and {@code --cgroup.exclude}
+ *       ({@link CgroupLabels}); null when excluded;</li>
+ *   <li>an id nobody can name counts for the one label {@code /unknown}; after the retention its
+ *       keys are folded there and deleted, so the maps do not fill with ids lost to an overflow;</li>
+ *   <li>when the index forgets a dead cgroup (its retention ended), its keys are folded into their
+ *       label set's total and deleted from the map (fate {@link #FOLD}).</li>
+ * </ul>
+ * One scrape is one epoch: each id is decided once per scrape, whichever maps hold it. The expiry
+ * listener may run on any thread; everything else runs on the scraping thread.
+ */
+final class CgroupNamer {
+    static final int ACCUMULATE = 0;
+    static final int FOLD = 1;
+
+    /** Beyond this many pending expiries, only ids seen in a map are remembered (nobody scrapes). */
+    private static final int PENDING_CAP = 1 << 16;
+    /** Deaths this close before a scrape began may still have had counts that scrape did not read. */
+    private static final long DEATH_MARGIN_MILLIS = 1000;
+
+    /** What is known of one id, and its decision for the current scrape. */
+    static final class Id {
+        /** The label for this scrape: a path, {@code /unknown}'s label, or null (excluded). */
+        String label;
+        /** The rolled-up relative path (or {@code /unknown}), whether or not it is shown absolute. */
+        String path;
+        boolean unknown;
+        int fate;
+        private boolean resolved;
+        private boolean lookedUp;
+        private boolean unresolvedSet;
+        private long unresolvedSince;
+        private long epoch;
+    }
+
+    private final CgroupIndex index;
+    private final CgroupLabels labels;
+    private final UnaryOperator<String> display;
+    private final long unresolvedRetentionNanos;
+    private final LongSupplier nanoTime;
+    private final Map<Long, Id> ids = new ConcurrentHashMap<>();
+    private final Map<Long, String> pendingExpired = new ConcurrentHashMap<>();
+    private long epoch;
+    private volatile long lastScrapeMillis = Long.MIN_VALUE / 2;
+
+    /**
+     * @param display turns a label into what is exported (identity, or the absolute path for
+     *                {@code --config.cgroup-paths=absolute}); never called for {@code /unknown}
+     */
+    CgroupNamer(CgroupIndex index, CgroupLabels labels, UnaryOperator<String> display, Duration retention,
+                LongSupplier nanoTime) {
+        this.index = index;
+        this.labels = labels;
+        this.display = display;
+        this.unresolvedRetentionNanos = retention.toNanos();
+        this.nanoTime = nanoTime;
+        index.onExpired(this::expired);
+    }
+
+    /** The index's expiry listener (see {@code SeriesAggregator.expired}: the same economy under churn). */
+    void expired(ExpiredCgroup c) {
+        if (c.deletedMillis() > lastScrapeMillis - DEATH_MARGIN_MILLIS && pendingExpired.size() < PENDING_CAP
+                || !ids.isEmpty() && ids.containsKey(c.id())) {
+            String path = c.path();
+            pendingExpired.put(c.id(), path == null ? CgroupLabels.UNKNOWN : path);
+        }
+    }
+
+    /** Starts a scrape: ids are decided afresh. */
+    void begin() {
+        lastScrapeMillis = index.nowMillis();
+        epoch++;
+    }
+
+    /** Ends a scrape: forgets folded ids and ids no map held for two scrapes. */
+    void end() {
+        for (Iterator<Map.Entry<Long, Id>> it = ids.entrySet().iterator(); it.hasNext(); ) {
+            Id st = it.next().getValue();
+            if (st.epoch == epoch && st.fate == FOLD || st.epoch < epoch - 1) {
+                it.remove();
+            }
+        }
+        pendingExpired.keySet().removeIf(id -> !ids.containsKey(id));
+    }
+
+    /** This scrape's decision for an id (made once per scrape). */
+    Id decide(long id) {
+        Id st = ids.get(id);
+        if (st == null) {
+            st = new Id();
+            ids.put(id, st);
+        }
+        if (st.epoch == epoch) {
+            return st;
+        }
+        st.epoch = epoch;
+        String expiredPath = pendingExpired.remove(id);
+        if (st.resolved) {
+            st.fate = expiredPath != null ? FOLD : ACCUMULATE;
+            return st;
+        }
+        String path = index.pathOf(id);
+        if (path == null && expiredPath == null && !st.lookedUp) {
+            st.lookedUp = true; // once: an id the kernel does not know now will not come back
+            path = index.lookup(id).map(Cgroup::path).orElse(null);
+        }
+        if (path == null && expiredPath != null && !expiredPath.equals(CgroupLabels.UNKNOWN)) {
+            path = expiredPath;
+        }
+        if (path == null) {
+            long now = nanoTime.getAsLong();
+            if (!st.unresolvedSet) {
+                st.unresolvedSince = now;
+                st.unresolvedSet = true;
+            }
+            st.unknown = true;
+            st.path = CgroupLabels.UNKNOWN;
+            st.label = labels.label(CgroupLabels.UNKNOWN);
+            st.fate = expiredPath != null || now - st.unresolvedSince > unresolvedRetentionNanos ? FOLD : ACCUMULATE;
+            return st;
+        }
+        st.resolved = true;
+        st.unknown = false;
+        String rolled = labels.label(path);
+        st.path = rolled;
+        st.label = rolled == null ? null : display.apply(rolled);
+        st.fate = expiredPath != null ? FOLD : ACCUMULATE;
+        return st;
+    }
+
+    /** Whether the index still has an id of this (rolled-up) path, live or retained: its folded totals stay. */
+    boolean pathKnown(String path) {
+        return path.equals(CgroupLabels.UNKNOWN) || !index.byPath(path).isEmpty();
+    }
+}
