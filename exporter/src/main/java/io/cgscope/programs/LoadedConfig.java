@@ -231,6 +231,17 @@ final class LoadedConfig implements AutoCloseable {
         return out;
     }
 
+    /** A map's entries as they are now, summed over CPUs (tests: which keys are left). */
+    RawTable readMap(String name) throws BpfException {
+        UserMap map = object == null ? null : object.map(name).orElse(null);
+        if (map == null) {
+            throw new BpfException("config " + config.name() + " has no map " + name);
+        }
+        RawTable t = new RawTable();
+        map.read(t, false);
+        return t;
+    }
+
     /** Stops the perf buffers, detaches the programs, unloads the object. */
     @Override
     public void close() {

@@ -220,6 +220,11 @@ public final class UserPrograms extends Collector implements Collector.Describab
         return out;
     }
 
+    /** The configs as loaded (tests). */
+    synchronized List<LoadedConfig> loaded() {
+        return List.copyOf(loaded);
+    }
+
     /** Stops every config's perf buffers, detaches its programs and unloads its object. Idempotent. */
     @Override
     public synchronized void close() {
