@@ -1,0 +1,102 @@
+package io.cgscope.programs;
+
+import io.cgscope.testing.AgentProcess;
+import io.cgscope.testing.Exposition;
+import io.cgscope.testing.KernelTest;
+import io.cgscope.testing.KernelTest.Requirement;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged jar with user programs: {@code --config.dir}/{@code --config.names} wired through
+ * the agent (loaded beside cgscope's own programs, exported on /metrics, one log line per program
+ * that is down, exit 0 on SIGTERM), and a bad config file refused before anything is loaded: one
+ * line naming the file, the line and the key, exit status 2.
+ */
+@KernelTest({Requirement.ROOT, Requirement.CGROUP2, Requirement.BPF})
+class UserProgramsIT {
+    private static final Path EXAMPLES = Path.of("target/examples").toAbsolutePath();
+    private static final Path TEST_BPF = Path.of("target/test-bpf").toAbsolutePath();
+
+    @Test
+    void userProgramsRunBesideCgscopesOwn(@TempDir Path dir) throws Exception {
+        // One directory for an example and a test program, as a user would gather them.
+        for (String f : List.of("cgroup-syscalls.yaml", "cgroup-syscalls.bpf.o")) {
+            Files.copy(EXAMPLES.resolve(f), dir.resolve(f));
+        }
+        for (String f : List.of("broken.yaml", "broken.bpf.o")) {
+            Files.copy(TEST_BPF.resolve(f), dir.resolve(f));
+        }
+        try (AgentProcess agent = AgentProcess.start("--config.dir=" + dir, "--config.names=cgroup-syscalls,broken",
+                "--bpf.programs=cpu,switches")) {
+            String log = agent.log();
+            assertTrue(log.contains("programs: configs up: cgroup-syscalls (1/1 programs), broken (1/3 programs)"), log);
+            List<String> down = log.lines().filter(l -> l.contains("config broken: program")).toList();
+            assertEquals(2, down.size(), "one line per program that is down: " + log);
+            assertTrue(down.stream().anyMatch(l -> l.contains("program refused (tp_btf/sched_switch) is down: load:")
+                    && l.contains("invalid mem access")), log);
+            String body = agent.get("/metrics").body();
+            List<Exposition.Sample> m = Exposition.parse(body);
+            assertEquals(1.0, sample(m, "cgscope_user_program_up", "config", "cgroup-syscalls", "program", "count_syscall"));
+            assertEquals(0.0, sample(m, "cgscope_user_program_up", "config", "broken", "program", "refused"));
+            assertEquals(1.0, sample(m, "cgscope_user_program_up", "config", "broken", "program", "counts"));
+            assertEquals(1.0, sample(m, "cgscope_bpf_program_up", "program", "cpu"), "cgscope's own programs too");
+            assertEquals(1.0, sample(m, "cgscope_bpf_program_up", "program", "switches"));
+            assertTrue(m.stream().anyMatch(s -> s.name().equals("cgscope_user_cgroup_syscalls_total")
+                    && "/".equals(s.label("cgroup"))), "the root cgroup's system calls, by path");
+            agent.signal("TERM");
+            assertEquals(0, agent.waitFor(Duration.ofSeconds(5)), agent.log());
+        }
+    }
+
+    private static Double sample(List<Exposition.Sample> m, String name, String... labels) {
+        for (Exposition.Sample s : m) {
+            boolean match = s.name().equals(name) && s.labels().size() == labels.length / 2;
+            for (int i = 0; match && i < labels.length; i += 2) {
+                match = labels[i + 1].equals(s.label(labels[i]));
+            }
+            if (match) {
+                return s.value();
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aBadConfigIsOneLineNamingTheFileAndStatus2(@TempDir Path dir) throws Exception {
+        Files.copy(EXAMPLES.resolve("cgroup-syscalls.bpf.o"), dir.resolve("x.bpf.o"));
+        Files.writeString(dir.resolve("x.yaml"), """
+                metrics:
+                  counters:
+                    - name: x_total
+                      help: h
+                      labels:
+                        - name: cgroup
+                          size: 8
+                          decoder:
+                            - name: uint
+                """);
+        String jar = System.getenv("CGSCOPE_JAR");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar, "--web.listen-address=127.0.0.1:0", "--config.dir=" + dir, "--config.names=x"));
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), err);
+        assertEquals(List.of("cgscope: " + dir.resolve("x.yaml") + ":8: unknown key \"decoder\" in counter \"x_total\":"
+                + " a label (known: name, size, padding, decoders)"), err.lines().toList(), err);
+        assertFalse(err.contains("\tat "), "no stack trace");
+    }
+}
