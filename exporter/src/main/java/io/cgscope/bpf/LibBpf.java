@@ -40,7 +40,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #unavailabilityCause()} says why; callers check before their first call.
  *
  * <p>Over 400 lines because it is the one binding of one library (STYLE.md: one binding class per
- * native library): each function is a handle, its C prototype and one typed method, nothing else.
+ * native library): each function is a handle, its C prototype and one typed method, nothing else;
+ * for cgscope's own objects and for users' ({@link UserObject}: files, programs, maps, BTF, perf buffers).
  */
 final class LibBpf {
     private static final Linker LINKER = Linker.nativeLinker();

@@ -11,16 +11,11 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
-import org.yaml.snakeyaml.nodes.ScalarNode;
-import org.yaml.snakeyaml.nodes.SequenceNode;
-import org.yaml.snakeyaml.nodes.Tag;
 
 import java.io.IOException;
 import java.io.StringReader;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +24,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -46,6 +39,10 @@ import java.util.regex.PatternSyntaxException;
  *
  * <p>Two parts of the format are known but refused, with the reason: {@code tracing} (spans for
  * OpenTelemetry: cgscope exports metrics only) and {@code cgroup_id_map} (not in the README's format).
+ *
+ * <p>Over 400 lines because the format is checked where it is read: one method per kind of entry
+ * (config, counter, histogram, label, decoder), each with its keys, its required ones and its
+ * messages; the typed reads of nodes are {@link YamlNodes}'.
  */
 public final class ProgramConfigs {
     /** Every decoder ebpf_exporter's README documents, plus {@code kstack} (in its examples). */
@@ -62,16 +59,17 @@ public final class ProgramConfigs {
     private static final Pattern METRIC_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
     private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
     private static final Pattern CONFIG_NAME = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.-]*");
-    private static final Pattern GO_DURATION = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h)");
     /** The largest key a label can describe: BPF map keys are at most a few KB anyway. */
     private static final int MAX_SIZE = 1 << 16;
 
     private final Path file;
     private final String where;
+    private final YamlNodes y;
 
     private ProgramConfigs(Path file) {
         this.file = file;
         this.where = file.toString();
+        this.y = new YamlNodes(file);
     }
 
     /**
@@ -160,34 +158,34 @@ public final class ProgramConfigs {
         if (root == null) {
             throw new ConfigException(where + ": empty: a config needs metrics (counters or histograms)");
         }
-        Map<String, NodeTuple> top = mapping(root, "the top level", TOP);
+        Map<String, NodeTuple> top = y.mapping(root, "the top level", TOP);
         if (top.containsKey("tracing")) {
-            throw bad(top.get("tracing").getKeyNode(), "tracing is not supported by cgscope (it exports metrics,"
+            throw y.bad(top.get("tracing").getKeyNode(), "tracing is not supported by cgscope (it exports metrics,"
                     + " not OpenTelemetry spans): remove the tracing section or use ebpf_exporter for it");
         }
         if (top.containsKey("cgroup_id_map")) {
-            throw bad(top.get("cgroup_id_map").getKeyNode(), "cgroup_id_map is not supported by cgscope (it is not"
+            throw y.bad(top.get("cgroup_id_map").getKeyNode(), "cgroup_id_map is not supported by cgscope (it is not"
                     + " part of the format ebpf_exporter's README documents)");
         }
         if (!top.containsKey("metrics")) {
-            throw bad(root, "no metrics: a config needs metrics.counters or metrics.histograms");
+            throw y.bad(root, "no metrics: a config needs metrics.counters or metrics.histograms");
         }
         Node metricsNode = top.get("metrics").getValueNode();
-        Map<String, NodeTuple> metrics = mapping(metricsNode, "metrics", METRICS);
+        Map<String, NodeTuple> metrics = y.mapping(metricsNode, "metrics", METRICS);
         List<Metric> out = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
         if (metrics.containsKey("counters")) {
-            for (Node n : sequence(metrics.get("counters").getValueNode(), "metrics.counters")) {
+            for (Node n : y.sequence(metrics.get("counters").getValueNode(), "metrics.counters")) {
                 out.add(counter(n));
             }
         }
         if (metrics.containsKey("histograms")) {
-            for (Node n : sequence(metrics.get("histograms").getValueNode(), "metrics.histograms")) {
+            for (Node n : y.sequence(metrics.get("histograms").getValueNode(), "metrics.histograms")) {
                 out.add(histogram(n));
             }
         }
         if (out.isEmpty()) {
-            throw bad(metricsNode, "metrics has neither counters nor histograms");
+            throw y.bad(metricsNode, "metrics has neither counters nor histograms");
         }
         for (Metric m : out) {
             if (!names.add(m.name())) {
@@ -197,10 +195,10 @@ public final class ProgramConfigs {
         }
         List<String> kaddrs = new ArrayList<>();
         if (top.containsKey("kaddrs")) {
-            for (Node n : sequence(top.get("kaddrs").getValueNode(), "kaddrs")) {
-                String sym = scalar(n, "a kaddrs entry");
+            for (Node n : y.sequence(top.get("kaddrs").getValueNode(), "kaddrs")) {
+                String sym = y.scalar(n, "a kaddrs entry");
                 if (sym.isEmpty() || sym.chars().anyMatch(Character::isWhitespace)) {
-                    throw bad(n, "kaddrs entry \"" + sym + "\" is not a kernel symbol name");
+                    throw y.bad(n, "kaddrs entry \"" + sym + "\" is not a kernel symbol name");
                 }
                 kaddrs.add(sym);
             }
@@ -209,29 +207,29 @@ public final class ProgramConfigs {
     }
 
     private Metric counter(Node node) throws ConfigException {
-        Map<String, NodeTuple> m = mapping(node, "a counter", COUNTER);
+        Map<String, NodeTuple> m = y.mapping(node, "a counter", COUNTER);
         String name = metricName(m, node, "counter");
         String what = "counter \"" + name + "\"";
-        String help = required(m, node, "help", what);
-        boolean perf = m.containsKey("perf_event_array") && bool(m.get("perf_event_array").getValueNode(),
+        String help = y.required(m, node, "help", what);
+        boolean perf = m.containsKey("perf_event_array") && y.bool(m.get("perf_event_array").getValueNode(),
                 what + ": perf_event_array");
         Duration flush = null;
         if (m.containsKey("flush_interval")) {
             if (!perf) {
-                throw bad(m.get("flush_interval").getKeyNode(), what + ": flush_interval needs perf_event_array: true");
+                throw y.bad(m.get("flush_interval").getKeyNode(), what + ": flush_interval needs perf_event_array: true");
             }
-            flush = goDuration(m.get("flush_interval").getValueNode(), what + ": flush_interval");
+            flush = y.goDuration(m.get("flush_interval").getValueNode(), what + ": flush_interval");
         }
         List<Label> labels = labels(m, what, false);
-        return new Metric(Kind.COUNTER, name, help, perf, flush, labels, null, line(node));
+        return new Metric(Kind.COUNTER, name, help, perf, flush, labels, null, y.line(node));
     }
 
     private Metric histogram(Node node) throws ConfigException {
-        Map<String, NodeTuple> m = mapping(node, "a histogram", HISTOGRAM);
+        Map<String, NodeTuple> m = y.mapping(node, "a histogram", HISTOGRAM);
         String name = metricName(m, node, "histogram");
         String what = "histogram \"" + name + "\"";
-        String help = required(m, node, "help", what);
-        String typeText = required(m, node, "bucket_type", what);
+        String help = y.required(m, node, "help", what);
+        String typeText = y.required(m, node, "bucket_type", what);
         BucketType type = null;
         for (BucketType t : BucketType.values()) {
             if (t.yaml.equals(typeText)) {
@@ -239,18 +237,18 @@ public final class ProgramConfigs {
             }
         }
         if (type == null) {
-            throw bad(m.get("bucket_type").getValueNode(), what + ": bucket_type \"" + typeText
+            throw y.bad(m.get("bucket_type").getValueNode(), what + ": bucket_type \"" + typeText
                     + "\" is not one of exp2, exp2zero, linear, fixed");
         }
         double multiplier = 1;
         if (m.containsKey("bucket_multiplier")) {
             Node v = m.get("bucket_multiplier").getValueNode();
-            multiplier = number(v, what + ": bucket_multiplier");
+            multiplier = y.number(v, what + ": bucket_multiplier");
             if (multiplier == 0) {
                 multiplier = 1; // ebpf_exporter's default for 0 or unset
             }
             if (multiplier < 0 || Double.isNaN(multiplier) || Double.isInfinite(multiplier)) {
-                throw bad(v, what + ": bucket_multiplier must be a positive number");
+                throw y.bad(v, what + ": bucket_multiplier must be a positive number");
             }
         }
         long min = 0;
@@ -258,52 +256,52 @@ public final class ProgramConfigs {
         List<Double> keys = List.of();
         if (type == BucketType.FIXED) {
             if (!m.containsKey("bucket_keys")) {
-                throw bad(node, what + ": bucket_type fixed needs bucket_keys");
+                throw y.bad(node, what + ": bucket_type fixed needs bucket_keys");
             }
             // bucket_min/bucket_max are accepted (ebpf_exporter's schema asks for them) and unused.
             List<Double> ks = new ArrayList<>();
-            for (Node k : sequence(m.get("bucket_keys").getValueNode(), what + ": bucket_keys")) {
-                double key = number(k, what + ": a bucket_keys entry");
+            for (Node k : y.sequence(m.get("bucket_keys").getValueNode(), what + ": bucket_keys")) {
+                double key = y.number(k, what + ": a bucket_keys entry");
                 if (!ks.isEmpty() && key <= ks.getLast()) {
-                    throw bad(k, what + ": bucket_keys must increase (" + key + " after " + ks.getLast() + ")");
+                    throw y.bad(k, what + ": bucket_keys must increase (" + key + " after " + ks.getLast() + ")");
                 }
                 ks.add(key);
             }
             if (ks.isEmpty()) {
-                throw bad(m.get("bucket_keys").getValueNode(), what + ": bucket_keys is empty");
+                throw y.bad(m.get("bucket_keys").getValueNode(), what + ": bucket_keys is empty");
             }
             keys = List.copyOf(ks);
         } else {
             if (m.containsKey("bucket_keys")) {
-                throw bad(m.get("bucket_keys").getKeyNode(), what + ": bucket_keys is for bucket_type fixed only");
+                throw y.bad(m.get("bucket_keys").getKeyNode(), what + ": bucket_keys is for bucket_type fixed only");
             }
             for (String k : List.of("bucket_min", "bucket_max")) {
                 if (!m.containsKey(k)) {
-                    throw bad(node, what + ": bucket_type " + type.yaml + " needs " + k);
+                    throw y.bad(node, what + ": bucket_type " + type.yaml + " needs " + k);
                 }
             }
-            min = integer(m.get("bucket_min").getValueNode(), what + ": bucket_min", -4096, 1L << 40);
-            max = integer(m.get("bucket_max").getValueNode(), what + ": bucket_max", -4096, 1L << 40);
+            min = y.integer(m.get("bucket_min").getValueNode(), what + ": bucket_min", -4096, 1L << 40);
+            max = y.integer(m.get("bucket_max").getValueNode(), what + ": bucket_max", -4096, 1L << 40);
             if (max <= min) {
-                throw bad(m.get("bucket_max").getValueNode(), what + ": bucket_max (" + max
+                throw y.bad(m.get("bucket_max").getValueNode(), what + ": bucket_max (" + max
                         + ") must be above bucket_min (" + min + ")");
             }
             if (max - min > 4096) {
-                throw bad(m.get("bucket_max").getValueNode(), what + ": more than 4096 buckets");
+                throw y.bad(m.get("bucket_max").getValueNode(), what + ": more than 4096 buckets");
             }
         }
         List<Label> labels = labels(m, what, true);
         if (labels.isEmpty()) {
-            throw bad(node, what + ": needs labels, the last of which is the bucket key");
+            throw y.bad(node, what + ": needs labels, the last of which is the bucket key");
         }
         return new Metric(Kind.HISTOGRAM, name, help, false, null, labels,
-                new Histogram(type, multiplier, min, max, keys), line(node));
+                new Histogram(type, multiplier, min, max, keys), y.line(node));
     }
 
     private String metricName(Map<String, NodeTuple> m, Node node, String kind) throws ConfigException {
-        String name = required(m, node, "name", "a " + kind);
+        String name = y.required(m, node, "name", "a " + kind);
         if (!METRIC_NAME.matcher(name).matches()) {
-            throw bad(m.get("name").getValueNode(), kind + " name \"" + name
+            throw y.bad(m.get("name").getValueNode(), kind + " name \"" + name
                     + "\" is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
         }
         return name;
@@ -315,59 +313,59 @@ public final class ProgramConfigs {
         }
         List<Label> out = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
-        List<Node> nodes = sequence(m.get("labels").getValueNode(), what + ": labels");
+        List<Node> nodes = y.sequence(m.get("labels").getValueNode(), what + ": labels");
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
-            Map<String, NodeTuple> l = mapping(n, what + ": a label", LABEL);
-            String name = required(l, n, "name", what + ": a label");
+            Map<String, NodeTuple> l = y.mapping(n, what + ": a label", LABEL);
+            String name = y.required(l, n, "name", what + ": a label");
             String lwhat = what + ": label \"" + name + "\"";
             boolean bucket = histogram && i == nodes.size() - 1;
             if (!LABEL_NAME.matcher(name).matches() || name.startsWith("__")) {
-                throw bad(l.get("name").getValueNode(), lwhat + ": not a Prometheus label name"
+                throw y.bad(l.get("name").getValueNode(), lwhat + ": not a Prometheus label name"
                         + " ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)");
             }
             if (histogram && !bucket && name.equals("le")) {
-                throw bad(l.get("name").getValueNode(), lwhat + ": le is the histogram's bucket label");
+                throw y.bad(l.get("name").getValueNode(), lwhat + ": le is the histogram's bucket label");
             }
             if (!bucket && !names.add(name)) {
-                throw bad(l.get("name").getValueNode(), what + ": a second label named \"" + name + "\"");
+                throw y.bad(l.get("name").getValueNode(), what + ": a second label named \"" + name + "\"");
             }
             if (!l.containsKey("size")) {
-                throw bad(n, lwhat + ": size is missing (the field's bytes in the map key)");
+                throw y.bad(n, lwhat + ": size is missing (the field's bytes in the map key)");
             }
-            int size = (int) integer(l.get("size").getValueNode(), lwhat + ": size", 1, MAX_SIZE);
+            int size = (int) y.integer(l.get("size").getValueNode(), lwhat + ": size", 1, MAX_SIZE);
             int padding = l.containsKey("padding")
-                    ? (int) integer(l.get("padding").getValueNode(), lwhat + ": padding", 0, MAX_SIZE) : 0;
+                    ? (int) y.integer(l.get("padding").getValueNode(), lwhat + ": padding", 0, MAX_SIZE) : 0;
             if (!l.containsKey("decoders")) {
-                throw bad(n, lwhat + ": decoders is missing (at least one, e.g. uint)");
+                throw y.bad(n, lwhat + ": decoders is missing (at least one, e.g. uint)");
             }
             List<DecoderSpec> decoders = new ArrayList<>();
-            for (Node d : sequence(l.get("decoders").getValueNode(), lwhat + ": decoders")) {
+            for (Node d : y.sequence(l.get("decoders").getValueNode(), lwhat + ": decoders")) {
                 decoders.add(decoder(d, lwhat));
             }
             if (decoders.isEmpty()) {
-                throw bad(l.get("decoders").getValueNode(), lwhat + ": decoders is empty (at least one, e.g. uint)");
+                throw y.bad(l.get("decoders").getValueNode(), lwhat + ": decoders is empty (at least one, e.g. uint)");
             }
             if (decoders.stream().filter(d -> d.name().equals("cgroup")).count() > 1) {
-                throw bad(n, lwhat + ": more than one cgroup decoder");
+                throw y.bad(n, lwhat + ": more than one cgroup decoder");
             }
-            out.add(new Label(name, size, padding, List.copyOf(decoders), line(n)));
+            out.add(new Label(name, size, padding, List.copyOf(decoders), y.line(n)));
         }
         return List.copyOf(out);
     }
 
     private DecoderSpec decoder(Node node, String what) throws ConfigException {
-        Map<String, NodeTuple> d = mapping(node, what + ": a decoder", DECODER);
-        String name = required(d, node, "name", what + ": a decoder");
+        Map<String, NodeTuple> d = y.mapping(node, what + ": a decoder", DECODER);
+        String name = y.required(d, node, "name", what + ": a decoder");
         if (!DECODERS.contains(name)) {
-            throw bad(d.get("name").getValueNode(), what + ": unknown decoder \"" + name + "\" (known: "
+            throw y.bad(d.get("name").getValueNode(), what + ": unknown decoder \"" + name + "\" (known: "
                     + String.join(", ", DECODERS.stream().sorted().toList()) + ")");
         }
         String dwhat = what + ": decoder " + name;
         for (String option : List.of("static_map", "allow_unknown", "regexps")) {
             String owner = option.equals("regexps") ? "regexp" : "static_map";
             if (d.containsKey(option) && !name.equals(owner)) {
-                throw bad(d.get(option).getKeyNode(), dwhat + ": " + option + " belongs to the " + owner + " decoder");
+                throw y.bad(d.get(option).getKeyNode(), dwhat + ": " + option + " belongs to the " + owner + " decoder");
             }
         }
         Map<String, String> staticMap = Map.of();
@@ -375,34 +373,34 @@ public final class ProgramConfigs {
         List<Pattern> regexps = List.of();
         if (name.equals("static_map")) {
             if (!d.containsKey("static_map")) {
-                throw bad(node, dwhat + ": static_map is missing (input -> label value)");
+                throw y.bad(node, dwhat + ": static_map is missing (input -> label value)");
             }
             Map<String, String> sm = new LinkedHashMap<>();
             Node mapNode = d.get("static_map").getValueNode();
-            for (NodeTuple t : tuples(mapNode, dwhat + ": static_map")) {
-                String key = text(t.getKeyNode(), dwhat + ": a static_map key");
-                if (sm.put(key, text(t.getValueNode(), dwhat + ": static_map value of " + key)) != null) {
-                    throw bad(t.getKeyNode(), dwhat + ": static_map has the key " + key + " twice");
+            for (NodeTuple t : y.tuples(mapNode, dwhat + ": static_map")) {
+                String key = y.text(t.getKeyNode(), dwhat + ": a static_map key");
+                if (sm.put(key, y.text(t.getValueNode(), dwhat + ": static_map value of " + key)) != null) {
+                    throw y.bad(t.getKeyNode(), dwhat + ": static_map has the key " + key + " twice");
                 }
             }
             staticMap = Map.copyOf(sm);
-            allowUnknown = d.containsKey("allow_unknown") && bool(d.get("allow_unknown").getValueNode(),
+            allowUnknown = d.containsKey("allow_unknown") && y.bool(d.get("allow_unknown").getValueNode(),
                     dwhat + ": allow_unknown");
         }
         if (name.equals("regexp")) {
             if (!d.containsKey("regexps")) {
-                throw bad(node, dwhat + ": regexps is missing (the patterns a value must match)");
+                throw y.bad(node, dwhat + ": regexps is missing (the patterns a value must match)");
             }
             List<Pattern> ps = new ArrayList<>();
-            for (Node r : sequence(d.get("regexps").getValueNode(), dwhat + ": regexps")) {
+            for (Node r : y.sequence(d.get("regexps").getValueNode(), dwhat + ": regexps")) {
                 ps.add(regexp(r, dwhat));
             }
             if (ps.isEmpty()) {
-                throw bad(d.get("regexps").getValueNode(), dwhat + ": regexps is empty");
+                throw y.bad(d.get("regexps").getValueNode(), dwhat + ": regexps is empty");
             }
             regexps = List.copyOf(ps);
         }
-        return new DecoderSpec(name, staticMap, allowUnknown, regexps, line(node));
+        return new DecoderSpec(name, staticMap, allowUnknown, regexps, y.line(node));
     }
 
     /**
@@ -411,203 +409,11 @@ public final class ProgramConfigs {
      * {@code (?<name>...)}. RE2 has no backreferences or lookaround, so those cannot appear.
      */
     private Pattern regexp(Node node, String what) throws ConfigException {
-        String expr = text(node, what + ": a regexps entry");
+        String expr = y.text(node, what + ": a regexps entry");
         try {
             return Pattern.compile(expr.replace("(?P<", "(?<"));
         } catch (PatternSyntaxException e) {
-            throw bad(node, what + ": regexp \"" + expr + "\" does not compile: " + e.getDescription());
+            throw y.bad(node, what + ": regexp \"" + expr + "\" does not compile: " + e.getDescription());
         }
-    }
-
-    // ---------------------------------------------------------------- nodes
-
-    /** A mapping's entries by key, each key known and given once. */
-    private Map<String, NodeTuple> mapping(Node node, String what, List<String> known) throws ConfigException {
-        Map<String, NodeTuple> out = new LinkedHashMap<>();
-        for (NodeTuple t : tuples(node, what)) {
-            String key = text(t.getKeyNode(), "a key of " + what);
-            if (!known.contains(key)) {
-                throw bad(t.getKeyNode(), "unknown key \"" + key + "\" in " + what + " (known: "
-                        + String.join(", ", known) + ")");
-            }
-            if (out.put(key, t) != null) {
-                throw bad(t.getKeyNode(), "key \"" + key + "\" twice in " + what);
-            }
-        }
-        return out;
-    }
-
-    private List<NodeTuple> tuples(Node node, String what) throws ConfigException {
-        if (!(node instanceof MappingNode m)) {
-            throw bad(node, what + " must be a mapping (key: value)");
-        }
-        return m.getValue();
-    }
-
-    private List<Node> sequence(Node node, String what) throws ConfigException {
-        if (node instanceof ScalarNode s && s.getTag().equals(Tag.NULL)) {
-            return List.of(); // "counters:" with nothing under it
-        }
-        if (!(node instanceof SequenceNode s)) {
-            throw bad(node, what + " must be a list");
-        }
-        return s.getValue();
-    }
-
-    private String required(Map<String, NodeTuple> m, Node owner, String key, String what) throws ConfigException {
-        if (!m.containsKey(key)) {
-            throw bad(owner, what + ": " + key + " is missing");
-        }
-        String v = scalar(m.get(key).getValueNode(), what + ": " + key);
-        if (v.isEmpty()) {
-            throw bad(m.get(key).getValueNode(), what + ": " + key + " is empty");
-        }
-        return v;
-    }
-
-    /** A scalar's text as written (null as empty). */
-    private String scalar(Node node, String what) throws ConfigException {
-        if (!(node instanceof ScalarNode s)) {
-            throw bad(node, what + " must be a single value");
-        }
-        return s.getTag().equals(Tag.NULL) ? "" : s.getValue();
-    }
-
-    /**
-     * A scalar as ebpf_exporter's YAML library gives it to a string field: integers in their
-     * decimal form ({@code 0x10} is {@code 16}), everything else as written.
-     */
-    private String text(Node node, String what) throws ConfigException {
-        String v = scalar(node, what);
-        if (node.getTag().equals(Tag.INT)) {
-            BigInteger n = yamlInt(v);
-            if (n != null) {
-                return n.toString();
-            }
-        }
-        return v;
-    }
-
-    private long integer(Node node, String what, long min, long max) throws ConfigException {
-        String v = scalar(node, what);
-        BigInteger n = node.getTag().equals(Tag.INT) ? yamlInt(v) : null;
-        if (n == null) {
-            throw bad(node, what + " must be an integer, not \"" + v + "\"");
-        }
-        if (n.compareTo(BigInteger.valueOf(min)) < 0 || n.compareTo(BigInteger.valueOf(max)) > 0) {
-            throw bad(node, what + " must be between " + min + " and " + max + ", not " + n);
-        }
-        return n.longValue();
-    }
-
-    private double number(Node node, String what) throws ConfigException {
-        String v = scalar(node, what);
-        if (node.getTag().equals(Tag.INT)) {
-            BigInteger n = yamlInt(v);
-            if (n != null) {
-                return n.doubleValue();
-            }
-        }
-        if (node.getTag().equals(Tag.FLOAT)) {
-            try {
-                return Double.parseDouble(v.replace("_", ""));
-            } catch (NumberFormatException e) {
-                // below
-            }
-        }
-        throw bad(node, what + " must be a number, not \"" + v + "\"");
-    }
-
-    private boolean bool(Node node, String what) throws ConfigException {
-        String v = scalar(node, what).toLowerCase(Locale.ROOT);
-        if (node.getTag().equals(Tag.BOOL)) {
-            switch (v) {
-                case "true", "yes", "on", "y" -> {
-                    return true;
-                }
-                case "false", "no", "off", "n" -> {
-                    return false;
-                }
-                default -> {
-                }
-            }
-        }
-        throw bad(node, what + " must be true or false, not \"" + v + "\"");
-    }
-
-    /** A Go duration ({@code 300ms}, {@code 1m30s}, {@code 1.5h}), as ebpf_exporter's {@code flush_interval} takes. */
-    private Duration goDuration(Node node, String what) throws ConfigException {
-        String v = scalar(node, what);
-        try {
-            Duration d = parseGoDuration(v);
-            if (d.isNegative() || d.isZero()) {
-                throw bad(node, what + " must be positive, not \"" + v + "\"");
-            }
-            return d;
-        } catch (IllegalArgumentException e) {
-            throw bad(node, what + ": " + e.getMessage());
-        }
-    }
-
-    /** Go's {@code time.ParseDuration} for non-negative values. */
-    static Duration parseGoDuration(String text) {
-        if (text.equals("0")) {
-            return Duration.ZERO;
-        }
-        Matcher m = GO_DURATION.matcher(text);
-        int at = 0;
-        double nanos = 0;
-        while (at < text.length() && m.find(at) && m.start() == at) {
-            double n = Double.parseDouble(m.group(1));
-            nanos += n * switch (m.group(2)) {
-                case "ns" -> 1;
-                case "us", "µs", "μs" -> 1e3;
-                case "ms" -> 1e6;
-                case "s" -> 1e9;
-                case "m" -> 60e9;
-                default -> 3600e9;
-            };
-            at = m.end();
-        }
-        if (at == 0 || at != text.length()) {
-            throw new IllegalArgumentException("not a duration (like 30s, 1m30s, 1h): \"" + text + "\"");
-        }
-        return Duration.ofNanos(Math.round(nanos));
-    }
-
-    /** A YAML 1.1 integer as SnakeYAML resolves it: decimal, 0x hex, 0 octal, 0b binary, underscores, a sign. */
-    static BigInteger yamlInt(String text) {
-        String v = text.replace("_", "");
-        boolean negative = v.startsWith("-");
-        if (negative || v.startsWith("+")) {
-            v = v.substring(1);
-        }
-        try {
-            BigInteger n;
-            if (v.startsWith("0x") || v.startsWith("0X")) {
-                n = new BigInteger(v.substring(2), 16);
-            } else if (v.startsWith("0b")) {
-                n = new BigInteger(v.substring(2), 2);
-            } else if (v.startsWith("0o")) {
-                n = new BigInteger(v.substring(2), 8);
-            } else if (v.length() > 1 && v.startsWith("0")) {
-                n = new BigInteger(v.substring(1), 8);
-            } else if (v.contains(":")) {
-                return null; // sexagesimal (1:30): nobody means that in these files
-            } else {
-                n = new BigInteger(v);
-            }
-            return negative ? n.negate() : n;
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    private static int line(Node node) {
-        return node.getStartMark() == null ? 0 : node.getStartMark().getLine() + 1;
-    }
-
-    private ConfigException bad(Node node, String message) {
-        return new ConfigException(where + ":" + line(node) + ": " + message);
     }
 }

@@ -39,37 +39,13 @@ final class UserMetric {
         void delete(byte[] key) throws BpfException;
     }
 
-    /** A label set: its values (a histogram's without the bucket) and the cgroup paths in it. */
-    static final class Tuple {
-        final List<String> values;
-        /** The relative (rolled-up) paths of its cgroup labels, for the fold's end; null without any. */
-        final String[] paths;
-        private final int hash;
-
-        Tuple(String[] values, String[] paths) {
-            this.values = List.of(values);
-            this.paths = paths;
-            this.hash = this.values.hashCode();
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Tuple t && t.hash == hash && t.values.equals(values);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-    }
-
     /** One key of the map as far as this metric knows it. */
     private static final class KeyState {
         final byte[] mapKey;
         final KeyDecoder.Decoded decoded;
         /** A histogram row's slot ({@link Buckets}), -1 when its bucket is outside them; 0 for a counter. */
         final int slot;
-        Tuple tuple;             // the label set of the last scrape it was counted in
+        LabelSet tuple;             // the label set of the last scrape it was counted in
         String[] tupleLabels;    // the cgroup labels that tuple was made from (to reuse it)
         boolean countedUnknown;  // that tuple has /unknown for one of its ids
         long baseline;           // counted elsewhere already (in /unknown's total)
@@ -79,40 +55,6 @@ final class UserMetric {
             this.mapKey = mapKey;
             this.decoded = decoded;
             this.slot = slot;
-        }
-    }
-
-    /** A key as a hash key; one instance is reused as the probe for lookups. */
-    private static final class Bytes {
-        byte[] b;
-        int off;
-        int len;
-        int hash;
-
-        Bytes set(byte[] b, int off, int len) {
-            this.b = b;
-            this.off = off;
-            this.len = len;
-            int h = 1;
-            for (int i = off; i < off + len; i++) {
-                h = 31 * h + b[i];
-            }
-            this.hash = h;
-            return this;
-        }
-
-        Bytes copy() {
-            return new Bytes().set(Arrays.copyOfRange(b, off, off + len), 0, len);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Bytes k && k.hash == hash && Arrays.equals(b, off, off + len, k.b, k.off, k.off + k.len);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
         }
     }
 
@@ -129,10 +71,10 @@ final class UserMetric {
     private final String bucketName;
     private final String countName;
     private final String sumName;
-    private final Map<Bytes, KeyState> keys = new HashMap<>();
-    private final Map<Tuple, long[]> folded = new HashMap<>();
+    private final Map<KeyBytes, KeyState> keys = new HashMap<>();
+    private final Map<LabelSet, long[]> folded = new HashMap<>();
     private final RawTable table = new RawTable();
-    private final Bytes probe = new Bytes();
+    private final KeyBytes probe = new KeyBytes();
     private byte[] withCpu = new byte[0];
     private long epoch;
 
@@ -197,10 +139,10 @@ final class UserMetric {
         rows.read(table);
         epoch++;
         int slots = buckets == null ? 1 : buckets.slots();
-        Map<Tuple, long[]> series = new HashMap<>();
+        Map<LabelSet, long[]> series = new HashMap<>();
         List<byte[]> toDelete = new ArrayList<>();
         int keySize = table.keySize();
-        byte[] keyBytes = table.keys();
+        byte[] keyKeyBytes = table.keys();
         int perRow = table.valuesPerRow();
         int combined = splitCpus ? keySize + 2 : keySize;
         if (withCpu.length < combined) {
@@ -208,16 +150,16 @@ final class UserMetric {
         }
         for (int i = 0; i < table.size(); i++) {
             for (int c = 0; c < perRow; c++) {
-                byte[] src = keyBytes;
+                byte[] src = keyKeyBytes;
                 int off = i * keySize;
                 if (splitCpus) {
-                    System.arraycopy(keyBytes, off, withCpu, 0, keySize);
+                    System.arraycopy(keyKeyBytes, off, withCpu, 0, keySize);
                     withCpu[keySize] = (byte) c;           // the CPU as a 2-byte host-order (little-endian) u16
                     withCpu[keySize + 1] = (byte) (c >> 8);
                     src = withCpu;
                     off = 0;
                 }
-                KeyState ks = state(src, off, splitCpus ? combined : keySize, keyBytes, i * keySize, keySize);
+                KeyState ks = state(src, off, splitCpus ? combined : keySize, keyKeyBytes, i * keySize, keySize);
                 ks.epoch = epoch;
                 KeyDecoder.Decoded d = ks.decoded;
                 if (d.error != null) {
@@ -273,7 +215,7 @@ final class UserMetric {
     }
 
     /** One row's value: counted for its label set, or folded and deleted, or moved out of /unknown. */
-    private void row(KeyState ks, long value, CgroupNamer namer, Stats stats, Map<Tuple, long[]> series,
+    private void row(KeyState ks, long value, CgroupNamer namer, Stats stats, Map<LabelSet, long[]> series,
                      List<byte[]> toDelete, int slots) {
         KeyDecoder.Decoded d = ks.decoded;
         int fate = CgroupNamer.ACCUMULATE;
@@ -312,9 +254,9 @@ final class UserMetric {
                 }
             }
         }
-        Tuple tuple = dropped ? null : tuple(ks, labels, paths);
+        LabelSet tuple = dropped ? null : tuple(ks, labels, paths);
         if (fate == CgroupNamer.FOLD) {
-            Tuple target = ks.tuple != null ? ks.tuple : tuple;
+            LabelSet target = ks.tuple != null ? ks.tuple : tuple;
             if (target != null) {
                 add(folded, target, ks.slot, value - ks.baseline, slots);
             }
@@ -336,7 +278,7 @@ final class UserMetric {
     }
 
     /** The label set of a key with these cgroup labels: the one of the last scrape when they are the same strings. */
-    private Tuple tuple(KeyState ks, String[] cgroupLabels, String[] paths) {
+    private LabelSet tuple(KeyState ks, String[] cgroupLabels, String[] paths) {
         KeyDecoder.Decoded d = ks.decoded;
         if (ks.tuple != null && (cgroupLabels == null || sameRefs(cgroupLabels, ks.tupleLabels))) {
             return ks.tuple;
@@ -346,7 +288,7 @@ final class UserMetric {
         for (int j = 0; j < d.ids.length; j++) {
             values[d.positions[j]] = cgroupLabels[j];
         }
-        Tuple t = new Tuple(values, paths);
+        LabelSet t = new LabelSet(values, paths);
         ks.tupleLabels = cgroupLabels;
         return t;
     }
@@ -363,7 +305,7 @@ final class UserMetric {
         return true;
     }
 
-    private static void add(Map<Tuple, long[]> into, Tuple t, int slot, long v, int slots) {
+    private static void add(Map<LabelSet, long[]> into, LabelSet t, int slot, long v, int slots) {
         long[] vals = into.get(t);
         if (vals == null) {
             vals = new long[slots];
@@ -373,10 +315,10 @@ final class UserMetric {
     }
 
     /** Adds the folded totals to this scrape's series; drops those whose paths the index has forgotten. */
-    private void mergeFolded(Map<Tuple, long[]> series, CgroupNamer namer, int slots) {
-        for (Iterator<Map.Entry<Tuple, long[]>> it = folded.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Tuple, long[]> e = it.next();
-            Tuple t = e.getKey();
+    private void mergeFolded(Map<LabelSet, long[]> series, CgroupNamer namer, int slots) {
+        for (Iterator<Map.Entry<LabelSet, long[]>> it = folded.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<LabelSet, long[]> e = it.next();
+            LabelSet t = e.getKey();
             long[] live = series.get(t);
             if (live == null && t.paths != null && !anyKnown(t.paths, namer)) {
                 it.remove(); // no id of its path is live or retained: the series ends
@@ -407,18 +349,18 @@ final class UserMetric {
         folded.clear();
     }
 
-    private MetricFamilySamples counter(Map<Tuple, long[]> series) {
+    private MetricFamilySamples counter(Map<LabelSet, long[]> series) {
         List<Sample> samples = new ArrayList<>(series.size());
-        for (Map.Entry<Tuple, long[]> e : series.entrySet()) {
+        for (Map.Entry<LabelSet, long[]> e : series.entrySet()) {
             samples.add(new Sample(sampleName, labelNames, e.getKey().values, e.getValue()[0]));
         }
         return new MetricFamilySamples(family, type, spec.help(), samples);
     }
 
-    private MetricFamilySamples histogram(Map<Tuple, long[]> series) {
+    private MetricFamilySamples histogram(Map<LabelSet, long[]> series) {
         int n = buckets.buckets();
         List<Sample> samples = new ArrayList<>(series.size() * (n + 3));
-        for (Map.Entry<Tuple, long[]> e : series.entrySet()) {
+        for (Map.Entry<LabelSet, long[]> e : series.entrySet()) {
             List<String> values = e.getKey().values;
             long[] v = e.getValue();
             long cumulative = 0;

@@ -335,15 +335,15 @@ class ProgramConfigsTest {
 
     @Test
     void goDurationsAndYamlIntegers() {
-        assertEquals(Duration.ofMillis(1500), ProgramConfigs.parseGoDuration("1.5s"));
-        assertEquals(Duration.ofMinutes(61), ProgramConfigs.parseGoDuration("1h1m"));
-        assertEquals(Duration.ofNanos(300_000), ProgramConfigs.parseGoDuration("300us"));
-        assertThrows(IllegalArgumentException.class, () -> ProgramConfigs.parseGoDuration("5"));
-        assertThrows(IllegalArgumentException.class, () -> ProgramConfigs.parseGoDuration("1h x"));
-        assertEquals(16, ProgramConfigs.yamlInt("0x10").intValue());
-        assertEquals(8, ProgramConfigs.yamlInt("010").intValue());
-        assertEquals(-5, ProgramConfigs.yamlInt("-5").intValue());
-        assertEquals(1000, ProgramConfigs.yamlInt("1_000").intValue());
+        assertEquals(Duration.ofMillis(1500), YamlNodes.parseGoDuration("1.5s"));
+        assertEquals(Duration.ofMinutes(61), YamlNodes.parseGoDuration("1h1m"));
+        assertEquals(Duration.ofNanos(300_000), YamlNodes.parseGoDuration("300us"));
+        assertThrows(IllegalArgumentException.class, () -> YamlNodes.parseGoDuration("5"));
+        assertThrows(IllegalArgumentException.class, () -> YamlNodes.parseGoDuration("1h x"));
+        assertEquals(16, YamlNodes.yamlInt("0x10").intValue());
+        assertEquals(8, YamlNodes.yamlInt("010").intValue());
+        assertEquals(-5, YamlNodes.yamlInt("-5").intValue());
+        assertEquals(1000, YamlNodes.yamlInt("1_000").intValue());
     }
 
     // ---------------------------------------------------------------- files: --config.dir and --config.names
