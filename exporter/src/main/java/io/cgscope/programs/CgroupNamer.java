@@ -37,8 +37,11 @@ final class CgroupNamer {
     /** Deaths this close before a scrape began may still have had counts that scrape did not read. */
     private static final long DEATH_MARGIN_MILLIS = 1000;
 
-    /** What is known of one id, and its decision for the current scrape. */
+    /** What is known of one id, and its decision for the current scrape. Keys keep a reference to it. */
     static final class Id {
+        final long id;
+        /** Forgotten by the namer (folded, or in no map for two scrapes): holders look it up again. */
+        boolean removed;
         /** The label for this scrape: a path, {@code /unknown}'s label, or null (excluded). */
         String label;
         /** The rolled-up relative path (or {@code /unknown}), whether or not it is shown absolute. */
@@ -50,6 +53,10 @@ final class CgroupNamer {
         private boolean unresolvedSet;
         private long unresolvedSince;
         private long epoch;
+
+        Id(long id) {
+            this.id = id;
+        }
     }
 
     private final CgroupIndex index;
@@ -96,22 +103,34 @@ final class CgroupNamer {
         for (Iterator<Map.Entry<Long, Id>> it = ids.entrySet().iterator(); it.hasNext(); ) {
             Id st = it.next().getValue();
             if (st.epoch == epoch && st.fate == FOLD || st.epoch < epoch - 1) {
+                st.removed = true;
                 it.remove();
             }
         }
         pendingExpired.keySet().removeIf(id -> !ids.containsKey(id));
     }
 
-    /** This scrape's decision for an id (made once per scrape). */
-    Id decide(long id) {
+    /** What is known of an id (made when first asked for); decide it with {@link #decide(Id)}. */
+    Id idFor(long id) {
         Id st = ids.get(id);
         if (st == null) {
-            st = new Id();
+            st = new Id(id);
             ids.put(id, st);
         }
+        return st;
+    }
+
+    /** This scrape's decision for an id (made once per scrape). */
+    Id decide(long id) {
+        return decide(idFor(id));
+    }
+
+    /** This scrape's decision for an id already looked up (a key keeps its ids' {@link Id}s between scrapes). */
+    Id decide(Id st) {
         if (st.epoch == epoch) {
             return st;
         }
+        long id = st.id;
         st.epoch = epoch;
         String expiredPath = pendingExpired.remove(id);
         if (st.resolved) {

@@ -29,7 +29,7 @@ final class KeyDecoder {
 
     /** A key decoded as far as it can be without the index. */
     static final class Decoded {
-        /** The label values; null at a cgroup label's position. */
+        /** The label values; null at a cgroup label's position. Shared between keys: never write it. */
         final String[] values;
         /** The cgroup ids, one per cgroup label, in label order. */
         final long[] ids;
@@ -57,6 +57,15 @@ final class KeyDecoder {
     private final int cgroupLabels;
     /** The decoders after a cgroup decoder, by name, per label position (most configs have none). */
     private final List<Map<String, Object>> afterCache;
+    /** The label positions of the cgroup ids: the same for every key, so shared. */
+    private final int[] positions;
+    /**
+     * Decoded label values, and whole arrays of them, kept once: many keys decode to the same
+     * ones (a histogram's bucket keys, system call names), and each key keeps its values.
+     */
+    private final Map<String, String> strings = new HashMap<>();
+    private final Map<List<String>, String[]> arrays = new HashMap<>();
+    private static final int CANONICAL_MAX = 1 << 16;
 
     /**
      * @param labels    the labels that make up the key (a histogram's bucket label included)
@@ -92,6 +101,14 @@ final class KeyDecoder {
             caches.add(new HashMap<>());
         }
         this.afterCache = caches;
+        int[] pos = new int[cgroups];
+        int c = 0;
+        for (int i = 0; i < fs.size(); i++) {
+            if (fs.get(i).cgroup()) {
+                pos[c++] = i;
+            }
+        }
+        this.positions = pos;
     }
 
     /** The key bytes the labels describe (sizes and paddings). */
@@ -124,7 +141,6 @@ final class KeyDecoder {
         }
         String[] values = new String[fields.size()];
         long[] ids = new long[cgroupLabels];
-        int[] positions = new int[cgroupLabels];
         int c = 0;
         for (int i = 0; i < fields.size(); i++) {
             Field f = fields.get(i);
@@ -134,10 +150,9 @@ final class KeyDecoder {
                     in = d.decode(in);
                 }
                 if (f.cgroup()) {
-                    ids[c] = Decoders.decimal(in, "cgroup");
-                    positions[c++] = i;
+                    ids[c++] = Decoders.decimal(in, "cgroup");
                 } else {
-                    values[i] = Decoders.text(in);
+                    values[i] = canonical(Decoders.text(in));
                 }
             } catch (Decoder.DecodeException e) {
                 return error("label " + f.name() + ": " + e.getMessage());
@@ -145,7 +160,31 @@ final class KeyDecoder {
                 return new Decoded(null, null, null, null, true);
             }
         }
-        return new Decoded(values, ids, positions, null, false);
+        return new Decoded(canonical(values), ids, positions, null, false);
+    }
+
+    private String canonical(String v) {
+        String known = strings.get(v);
+        if (known != null) {
+            return known;
+        }
+        if (strings.size() < CANONICAL_MAX) {
+            strings.put(v, v);
+        }
+        return v;
+    }
+
+    /** One array per distinct list of values (never written: a key's values are copied before use). */
+    private String[] canonical(String[] values) {
+        List<String> k = Arrays.asList(values);
+        String[] known = arrays.get(k);
+        if (known != null) {
+            return known;
+        }
+        if (arrays.size() < CANONICAL_MAX) {
+            arrays.put(k, values);
+        }
+        return values;
     }
 
     /**

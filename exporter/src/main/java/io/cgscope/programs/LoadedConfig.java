@@ -231,6 +231,15 @@ final class LoadedConfig implements AutoCloseable {
         return out;
     }
 
+    /** Writes one entry of a map (benchmarks and tests). */
+    void put(String name, byte[] key, long value) throws BpfException {
+        UserMap map = object == null ? null : object.map(name).orElse(null);
+        if (map == null) {
+            throw new BpfException("config " + config.name() + " has no map " + name);
+        }
+        map.put(key, value);
+    }
+
     /** A map's entries as they are now, summed over CPUs (tests: which keys are left). */
     RawTable readMap(String name) throws BpfException {
         UserMap map = object == null ? null : object.map(name).orElse(null);

@@ -39,25 +39,6 @@ final class UserMetric {
         void delete(byte[] key) throws BpfException;
     }
 
-    /** One key of the map as far as this metric knows it. */
-    private static final class KeyState {
-        final byte[] mapKey;
-        final KeyDecoder.Decoded decoded;
-        /** A histogram row's slot ({@link Buckets}), -1 when its bucket is outside them; 0 for a counter. */
-        final int slot;
-        LabelSet tuple;             // the label set of the last scrape it was counted in
-        String[] tupleLabels;    // the cgroup labels that tuple was made from (to reuse it)
-        boolean countedUnknown;  // that tuple has /unknown for one of its ids
-        long baseline;           // counted elsewhere already (in /unknown's total)
-        long epoch;
-
-        KeyState(byte[] mapKey, KeyDecoder.Decoded decoded, int slot) {
-            this.mapKey = mapKey;
-            this.decoded = decoded;
-            this.slot = slot;
-        }
-    }
-
     private final String config;
     private final Metric spec;
     private final String family;
@@ -71,10 +52,17 @@ final class UserMetric {
     private final String bucketName;
     private final String countName;
     private final String sumName;
-    private final Map<KeyBytes, KeyState> keys = new HashMap<>();
-    private final Map<LabelSet, long[]> folded = new HashMap<>();
+    private final KeyTable keys = new KeyTable();
+    /** One instance per label set (see {@link LabelSet}). */
+    private final Map<LabelSet, LabelSet> sets = new HashMap<>();
+    /** The sets with a folded total. */
+    private final List<LabelSet> foldedSets = new ArrayList<>();
+    /** The sets of this scrape. */
+    private final List<LabelSet> active = new ArrayList<>();
+    private String[] scratch = new String[0];
+    /** The key state of each row of the last read, in the order the map gave them. */
+    private KeyState[] lastRows = new KeyState[0];
     private final RawTable table = new RawTable();
-    private final KeyBytes probe = new KeyBytes();
     private byte[] withCpu = new byte[0];
     private long epoch;
 
@@ -138,11 +126,10 @@ final class UserMetric {
     MetricFamilySamples collect(Rows rows, CgroupNamer namer, Stats stats) throws BpfException {
         rows.read(table);
         epoch++;
-        int slots = buckets == null ? 1 : buckets.slots();
-        Map<LabelSet, long[]> series = new HashMap<>();
+        active.clear();
         List<byte[]> toDelete = new ArrayList<>();
         int keySize = table.keySize();
-        byte[] keyKeyBytes = table.keys();
+        byte[] keyBytes = table.keys();
         int perRow = table.valuesPerRow();
         int combined = splitCpus ? keySize + 2 : keySize;
         if (withCpu.length < combined) {
@@ -150,16 +137,17 @@ final class UserMetric {
         }
         for (int i = 0; i < table.size(); i++) {
             for (int c = 0; c < perRow; c++) {
-                byte[] src = keyKeyBytes;
+                byte[] src = keyBytes;
                 int off = i * keySize;
                 if (splitCpus) {
-                    System.arraycopy(keyKeyBytes, off, withCpu, 0, keySize);
+                    System.arraycopy(keyBytes, off, withCpu, 0, keySize);
                     withCpu[keySize] = (byte) c;           // the CPU as a 2-byte host-order (little-endian) u16
                     withCpu[keySize + 1] = (byte) (c >> 8);
                     src = withCpu;
                     off = 0;
                 }
-                KeyState ks = state(src, off, splitCpus ? combined : keySize, keyKeyBytes, i * keySize, keySize);
+                KeyState ks = state(i * perRow + c, src, off, splitCpus ? combined : keySize, keyBytes, i * keySize,
+                        keySize);
                 ks.epoch = epoch;
                 KeyDecoder.Decoded d = ks.decoded;
                 if (d.error != null) {
@@ -172,14 +160,15 @@ final class UserMetric {
                 if (d.skip || ks.slot < 0) {
                     continue;
                 }
-                row(ks, table.value(i, c), namer, stats, series, toDelete, slots);
+                row(ks, table.value(i, c), namer, stats, toDelete);
             }
         }
-        for (Iterator<KeyState> it = keys.values().iterator(); it.hasNext(); ) {
-            if (it.next().epoch < epoch - 1) {
-                it.remove(); // gone from the map (deleted by the program, or an LRU map's eviction)
-            }
+        int rowsRead = table.size() * perRow;
+        if (rowsRead < lastRows.length) {
+            Arrays.fill(lastRows, rowsRead, lastRows.length, null);
         }
+        long current = epoch;
+        keys.removeIf(k -> k.epoch < current - 1); // gone from the map (deleted by the program, or an LRU map's eviction)
         byte[] last = null;
         for (byte[] k : toDelete) {
             if (last == null || !Arrays.equals(last, k)) { // a per-CPU map's key once, not once per CPU
@@ -187,12 +176,40 @@ final class UserMetric {
             }
             last = k;
         }
-        mergeFolded(series, namer, slots);
-        return buckets == null ? counter(series) : histogram(series);
+        mergeFolded(namer);
+        for (Iterator<LabelSet> it = sets.values().iterator(); it.hasNext(); ) {
+            LabelSet set = it.next();
+            if (set.epoch < epoch - 1 && set.folded == null) {
+                set.pruned = true;
+                it.remove();
+            }
+        }
+        return buckets == null ? counter() : histogram();
     }
 
-    private KeyState state(byte[] src, int off, int len, byte[] mapSrc, int mapOff, int mapLen) {
-        KeyState ks = keys.get(probe.set(src, off, len));
+    /**
+     * The state of row {@code row}'s key. A map read twice without changes gives its keys in the
+     * same order (a hash map's buckets, an array's indices), so the key of the same row last time
+     * is tried first: one comparison of the bytes instead of a hash and a lookup.
+     */
+    private KeyState state(int row, byte[] src, int off, int len, byte[] mapSrc, int mapOff, int mapLen) {
+        if (row < lastRows.length) {
+            KeyState guess = lastRows[row];
+            // lastRows holds the last read's rows only, each seen then, so none has been pruned since.
+            if (guess != null && guess.key.length == len && Arrays.equals(guess.key, 0, len, src, off, off + len)) {
+                return guess;
+            }
+        } else {
+            lastRows = Arrays.copyOf(lastRows, Math.max(row + 1, lastRows.length * 2));
+        }
+        KeyState ks = lookup(src, off, len, mapSrc, mapOff, mapLen);
+        lastRows[row] = ks;
+        return ks;
+    }
+
+    private KeyState lookup(byte[] src, int off, int len, byte[] mapSrc, int mapOff, int mapLen) {
+        int hash = KeyTable.hash(src, off, len);
+        KeyState ks = keys.get(src, off, len, hash);
         if (ks == null) {
             KeyDecoder.Decoded d = decoder.decode(src, off, len);
             int slot = 0;
@@ -208,40 +225,44 @@ final class UserMetric {
                     }
                 }
             }
-            ks = new KeyState(Arrays.copyOfRange(mapSrc, mapOff, mapOff + mapLen), d, slot);
-            keys.put(probe.copy(), ks);
+            byte[] key = Arrays.copyOfRange(src, off, off + len);
+            byte[] mapKey = len == mapLen ? key : Arrays.copyOfRange(mapSrc, mapOff, mapOff + mapLen);
+            ks = new KeyState(key, hash, mapKey, d, slot);
+            keys.put(ks);
         }
         return ks;
     }
 
     /** One row's value: counted for its label set, or folded and deleted, or moved out of /unknown. */
-    private void row(KeyState ks, long value, CgroupNamer namer, Stats stats, Map<LabelSet, long[]> series,
-                     List<byte[]> toDelete, int slots) {
+    private void row(KeyState ks, long value, CgroupNamer namer, Stats stats, List<byte[]> toDelete) {
         KeyDecoder.Decoded d = ks.decoded;
+        int n = d.ids.length;
         int fate = CgroupNamer.ACCUMULATE;
         boolean unknown = false;
         boolean dropped = false;
-        String[] labels = null;
-        String[] paths = null;
-        if (d.ids.length > 0) {
-            labels = new String[d.ids.length];
-            paths = new String[d.ids.length];
-            for (int j = 0; j < d.ids.length; j++) {
-                CgroupNamer.Id id = namer.decide(d.ids[j]);
-                if (id.fate == CgroupNamer.FOLD) {
-                    fate = CgroupNamer.FOLD;
-                }
-                if (id.unknown) {
-                    unknown = true;
-                    stats.unresolved.add(d.ids[j]);
-                }
-                paths[j] = id.path;
-                if (id.label == null) {
-                    dropped = true; // excluded by --cgroup.include/--cgroup.exclude
-                    continue;
-                }
+        if (scratch.length < n) {
+            scratch = new String[n];
+        }
+        for (int j = 0; j < n; j++) {
+            CgroupNamer.Id id = ks.ids[j];
+            if (id == null || id.removed) {
+                id = namer.idFor(d.ids[j]);
+                ks.ids[j] = id;
+            }
+            namer.decide(id);
+            if (id.fate == CgroupNamer.FOLD) {
+                fate = CgroupNamer.FOLD;
+            }
+            if (id.unknown) {
+                unknown = true;
+                stats.unresolved.add(id.id);
+            }
+            String label = null;
+            if (id.label == null) {
+                dropped = true; // excluded by --cgroup.include/--cgroup.exclude
+            } else {
                 try {
-                    labels[j] = decoder.afterCgroup(d.positions[j], id.label);
+                    label = decoder.afterCgroup(d.positions[j], id.label);
                 } catch (Decoder.DecodeException e) {
                     stats.decoderErrors++;
                     if (stats.firstError == null) {
@@ -249,87 +270,86 @@ final class UserMetric {
                     }
                     return;
                 }
-                if (labels[j] == null) {
-                    dropped = true; // a regexp after the cgroup decoder skipped it
-                }
+                dropped |= label == null; // a regexp after the cgroup decoder skipped it
             }
+            scratch[j] = label;
         }
-        LabelSet tuple = dropped ? null : tuple(ks, labels, paths);
+        LabelSet set = dropped ? null : set(ks, n);
         if (fate == CgroupNamer.FOLD) {
-            LabelSet target = ks.tuple != null ? ks.tuple : tuple;
+            LabelSet target = ks.counted != null ? ks.counted : set;
             if (target != null) {
-                add(folded, target, ks.slot, value - ks.baseline, slots);
+                fold(target, ks.slot, value - ks.baseline);
             }
             toDelete.add(ks.mapKey);
-            ks.tuple = null;
+            ks.counted = null;
             ks.baseline = value; // until the entry is gone: nothing of it is counted twice
             return;
         }
-        if (ks.countedUnknown && !unknown && ks.tuple != null && !ks.tuple.equals(tuple)) {
+        if (ks.countedUnknown && !unknown && ks.counted != null && ks.counted != set) {
             // Named now: what it had stays in /unknown's total, its later increments go to its path.
-            add(folded, ks.tuple, ks.slot, value - ks.baseline, slots);
+            fold(ks.counted, ks.slot, value - ks.baseline);
             ks.baseline = value;
         }
-        if (tuple != null) {
-            add(series, tuple, ks.slot, value - ks.baseline, slots);
+        if (set != null) {
+            set.add(epoch, ks.slot, value - ks.baseline, active);
         }
-        ks.tuple = tuple;
+        ks.counted = set;
         ks.countedUnknown = unknown;
     }
 
-    /** The label set of a key with these cgroup labels: the one of the last scrape when they are the same strings. */
-    private LabelSet tuple(KeyState ks, String[] cgroupLabels, String[] paths) {
+    /** The key's label set with the cgroup labels in {@code scratch}: the one it had when they are the same strings. */
+    private LabelSet set(KeyState ks, int n) {
         KeyDecoder.Decoded d = ks.decoded;
-        if (ks.tuple != null && (cgroupLabels == null || sameRefs(cgroupLabels, ks.tupleLabels))) {
-            return ks.tuple;
-        }
-        int n = buckets == null ? d.values.length : d.values.length - 1;
-        String[] values = Arrays.copyOf(d.values, n);
-        for (int j = 0; j < d.ids.length; j++) {
-            values[d.positions[j]] = cgroupLabels[j];
-        }
-        LabelSet t = new LabelSet(values, paths);
-        ks.tupleLabels = cgroupLabels;
-        return t;
-    }
-
-    private static boolean sameRefs(String[] a, String[] b) {
-        if (b == null || a.length != b.length) {
-            return false;
-        }
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] != b[i]) {
-                return false;
+        LabelSet prev = ks.counted;
+        if (prev != null && !prev.pruned) {
+            boolean same = true;
+            for (int j = 0; j < n && same; j++) {
+                same = prev.values.get(d.positions[j]) == scratch[j];
+            }
+            if (same) {
+                return prev;
             }
         }
-        return true;
+        int len = buckets == null ? d.values.length : d.values.length - 1;
+        String[] values = Arrays.copyOf(d.values, len);
+        String[] paths = n == 0 ? null : new String[n];
+        for (int j = 0; j < n; j++) {
+            values[d.positions[j]] = scratch[j];
+            paths[j] = ks.ids[j].path;
+        }
+        LabelSet fresh = new LabelSet(values, paths, buckets == null ? 1 : buckets.slots());
+        LabelSet known = sets.putIfAbsent(fresh, fresh);
+        return known != null ? known : fresh;
     }
 
-    private static void add(Map<LabelSet, long[]> into, LabelSet t, int slot, long v, int slots) {
-        long[] vals = into.get(t);
-        if (vals == null) {
-            vals = new long[slots];
-            into.put(t, vals);
+    private void fold(LabelSet set, int slot, long x) {
+        if (set.pruned) {
+            LabelSet current = sets.putIfAbsent(set, set);
+            if (current == null) {
+                set.pruned = false; // in use again
+            } else {
+                set = current;
+            }
         }
-        vals[slot] += Math.max(0, v);
+        if (set.fold(slot, x)) {
+            foldedSets.add(set);
+        }
     }
 
     /** Adds the folded totals to this scrape's series; drops those whose paths the index has forgotten. */
-    private void mergeFolded(Map<LabelSet, long[]> series, CgroupNamer namer, int slots) {
-        for (Iterator<Map.Entry<LabelSet, long[]>> it = folded.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<LabelSet, long[]> e = it.next();
-            LabelSet t = e.getKey();
-            long[] live = series.get(t);
-            if (live == null && t.paths != null && !anyKnown(t.paths, namer)) {
-                it.remove(); // no id of its path is live or retained: the series ends
-                continue;
+    private void mergeFolded(CgroupNamer namer) {
+        for (Iterator<LabelSet> it = foldedSets.iterator(); it.hasNext(); ) {
+            LabelSet set = it.next();
+            if (set.epoch != epoch) {
+                if (set.paths != null && !anyKnown(set.paths, namer)) {
+                    set.folded = null; // no id of its path is live or retained: the series ends
+                    it.remove();
+                    continue;
+                }
+                set.start(epoch, active);
             }
-            if (live == null) {
-                live = new long[slots];
-                series.put(t, live);
-            }
-            for (int s = 0; s < slots; s++) {
-                live[s] += e.getValue()[s];
+            for (int s = 0; s < set.v.length; s++) {
+                set.v[s] += set.folded[s];
             }
         }
     }
@@ -346,23 +366,25 @@ final class UserMetric {
     /** Forgets every count (a perf event counter's {@code flush_interval}). */
     void reset() {
         keys.clear();
-        folded.clear();
+        Arrays.fill(lastRows, null);
+        sets.clear();
+        foldedSets.clear();
     }
 
-    private MetricFamilySamples counter(Map<LabelSet, long[]> series) {
-        List<Sample> samples = new ArrayList<>(series.size());
-        for (Map.Entry<LabelSet, long[]> e : series.entrySet()) {
-            samples.add(new Sample(sampleName, labelNames, e.getKey().values, e.getValue()[0]));
+    private MetricFamilySamples counter() {
+        List<Sample> samples = new ArrayList<>(active.size());
+        for (LabelSet set : active) {
+            samples.add(new Sample(sampleName, labelNames, set.values, set.v[0]));
         }
         return new MetricFamilySamples(family, type, spec.help(), samples);
     }
 
-    private MetricFamilySamples histogram(Map<LabelSet, long[]> series) {
+    private MetricFamilySamples histogram() {
         int n = buckets.buckets();
-        List<Sample> samples = new ArrayList<>(series.size() * (n + 3));
-        for (Map.Entry<LabelSet, long[]> e : series.entrySet()) {
-            List<String> values = e.getKey().values;
-            long[] v = e.getValue();
+        List<Sample> samples = new ArrayList<>(active.size() * (n + 3));
+        for (LabelSet set : active) {
+            List<String> values = set.values;
+            long[] v = set.v;
             long cumulative = 0;
             for (int b = 0; b < n; b++) {
                 cumulative += v[b];
@@ -376,6 +398,9 @@ final class UserMetric {
     }
 
     private static List<String> with(List<String> values, String le) {
+        if (values.size() == 1) {
+            return List.of(values.getFirst(), le);
+        }
         String[] out = values.toArray(new String[values.size() + 1]);
         out[values.size()] = le;
         return List.of(out);

@@ -220,6 +220,20 @@ public final class UserPrograms extends Collector implements Collector.Describab
         return out;
     }
 
+    /**
+     * Writes one entry of a config's map (every CPU's value, for a per-CPU map): benchmarks and
+     * tests fill maps without events, as {@code BpfCompanion.put} does for cgscope's own.
+     */
+    public synchronized void put(String config, String map, byte[] key, long value) throws io.cgscope.bpf.BpfException {
+        for (LoadedConfig c : loaded) {
+            if (c.name().equals(config)) {
+                c.put(map, key, value);
+                return;
+            }
+        }
+        throw new io.cgscope.bpf.BpfException("no config " + config);
+    }
+
     /** The configs as loaded (tests). */
     synchronized List<LoadedConfig> loaded() {
         return List.copyOf(loaded);
