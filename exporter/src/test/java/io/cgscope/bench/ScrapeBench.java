@@ -269,7 +269,8 @@ public final class ScrapeBench {
      */
     private static UserPrograms userPrograms(CgroupIndex index, int n, long base) throws Exception {
         Config config = ((io.cgscope.config.Flags.Run) io.cgscope.config.Flags.parse(
-                "--config.dir=" + java.nio.file.Path.of("target/test-bpf").toAbsolutePath(),
+                "--config.dir=" + java.nio.file.Path.of(System.getProperty("cgscope.test-bpf", "target/test-bpf"))
+                        .toAbsolutePath(),
                 "--config.names=scrape-bench")).config();
         UserPrograms programs = new UserPrograms(config, index);
         System.out.println(programs.start(null));

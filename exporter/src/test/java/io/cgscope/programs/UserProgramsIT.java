@@ -4,6 +4,8 @@ import io.cgscope.testing.AgentProcess;
 import io.cgscope.testing.Exposition;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.KernelTest.Requirement;
+import io.cgscope.testing.TestCgroups;
+import io.cgscope.testing.Workloads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,16 +35,18 @@ class UserProgramsIT {
     @Test
     void userProgramsRunBesideCgscopesOwn(@TempDir Path dir) throws Exception {
         // One directory for an example and a test program, as a user would gather them.
-        for (String f : List.of("cgroup-syscalls.yaml", "cgroup-syscalls.bpf.o")) {
+        for (String f : List.of("cgroup-syscalls.yaml", "cgroup-syscalls.bpf.o", "cgroup-events.yaml",
+                "cgroup-events.bpf.o")) {
             Files.copy(EXAMPLES.resolve(f), dir.resolve(f));
         }
         for (String f : List.of("broken.yaml", "broken.bpf.o")) {
             Files.copy(TEST_BPF.resolve(f), dir.resolve(f));
         }
-        try (AgentProcess agent = AgentProcess.start("--config.dir=" + dir, "--config.names=cgroup-syscalls,broken",
-                "--bpf.programs=cpu,switches")) {
+        try (AgentProcess agent = AgentProcess.start("--config.dir=" + dir,
+                "--config.names=cgroup-syscalls,cgroup-events,broken", "--bpf.programs=cpu,switches", "--run-as=nobody")) {
             String log = agent.log();
-            assertTrue(log.contains("programs: configs up: cgroup-syscalls (1/1 programs), broken (1/3 programs)"), log);
+            assertTrue(log.contains("programs: configs up: cgroup-syscalls (1/1 programs), cgroup-events (2/2 programs),"
+                    + " broken (1/3 programs)"), log);
             List<String> down = log.lines().filter(l -> l.contains("config broken: program")).toList();
             assertEquals(2, down.size(), "one line per program that is down: " + log);
             assertTrue(down.stream().anyMatch(l -> l.contains("program refused (tp_btf/sched_switch) is down: load:")
@@ -56,6 +60,22 @@ class UserProgramsIT {
             assertEquals(1.0, sample(m, "cgscope_bpf_program_up", "program", "switches"));
             assertTrue(m.stream().anyMatch(s -> s.name().equals("cgscope_user_cgroup_syscalls_total")
                     && "/".equals(s.label("cgroup"))), "the root cgroup's system calls, by path");
+            // After --run-as: the maps are still read and the perf buffer still polled, with no capability left.
+            assertTrue(Files.readString(Path.of("/proc/" + agent.pid() + "/status")).contains("CapEff:\t0000000000000000"));
+            try (TestCgroups cgroups = new TestCgroups()) {
+                Path exec = cgroups.create("exec.service");
+                String path = cgroups.parentPath() + "/exec.service";
+                Workloads.run(exec, "/bin/true; /bin/true; /bin/true");
+                io.cgscope.testing.Await.until(Duration.ofSeconds(30), () -> {
+                    try {
+                        Double n = sample(Exposition.parse(agent.get("/metrics").body()), "cgscope_user_cgroup_execs_total",
+                                "cgroup", path);
+                        return n != null && n >= 3;
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }, () -> "execs through the perf buffer after the privilege drop: " + agent.log());
+            }
             agent.signal("TERM");
             assertEquals(0, agent.waitFor(Duration.ofSeconds(5)), agent.log());
         }
