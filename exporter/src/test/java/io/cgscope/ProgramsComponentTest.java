@@ -30,7 +30,8 @@ class ProgramsComponentTest {
                 "--config.metric-prefix=cgscope_")).config();
         CgroupIndex index = new CgroupIndex(Duration.ofMinutes(1));
         CollectorRegistry registry = new CollectorRegistry(true);
-        new CgroupCollector(index, new BpfComponent(config).counters(), config).register(registry);
+        new CgroupCollector(index, new BpfComponent(config).counters(), config,
+                io.cgscope.workload.WorkloadResolver.of(config.runtimeDirs())).register(registry);
         ProgramsComponent c = new ProgramsComponent(config, index, new IndexComponent(config, index), registry);
         StartupException e = assertThrows(StartupException.class, c::start);
         assertEquals(2, e.exitCode());
