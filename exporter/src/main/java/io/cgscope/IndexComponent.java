@@ -68,18 +68,15 @@ public final class IndexComponent implements Component {
         return hierarchies;
     }
 
-    /**
-     * The mount point of the hierarchy in use ({@code --cgroup.hierarchy}) once started, for
-     * absolute paths; null before.
-     */
-    public java.nio.file.Path mountPoint() {
-        HierarchyIndexes.Indexed inUse = hierarchies.inUse();
+    /** The mount point of an indexed hierarchy (for absolute paths): where it was opened, else null. */
+    public java.nio.file.Path mountPoint(HierarchyIndexes.Indexed hierarchy) {
         for (HierarchyIndexing h : indexing) {
-            if (h.hierarchy() == inUse && h.fs() != null) {
+            if (h.hierarchy() == hierarchy && h.fs() != null) {
                 return h.fs().mountPoint();
             }
         }
-        return inUse.mountPoint() == null || inUse.mountPoint().isEmpty() ? null : java.nio.file.Path.of(inUse.mountPoint());
+        return hierarchy.mountPoint() == null || hierarchy.mountPoint().isEmpty() ? null
+                : java.nio.file.Path.of(hierarchy.mountPoint());
     }
 
     /** The comparison of fanotify and BPF in crosscheck mode, else null. */

@@ -44,7 +44,8 @@ public record Config(
         // user programs (README, "Bringing ebpf_exporter programs")
         List<ProgramConfig> programs,
         String metricPrefix,
-        boolean absoluteCgroupPaths) {
+        boolean absoluteCgroupPaths,
+        String programsHierarchy) { // "": the hierarchy in use (--cgroup.hierarchy)
 
     public enum IndexMode { AUTO, FANOTIFY, BPF, SWEEP, CROSSCHECK }
 
@@ -182,7 +183,7 @@ public record Config(
                 v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
                 rollUp, workloadLabels, List.copyOf(runtimeDirs),
                 grafanaUrl(v.get("web.grafana-url")),
-                programs(v), prefix, paths.equals("absolute"));
+                programs(v), prefix, paths.equals("absolute"), v.get("config.cgroup-hierarchy").strip());
     }
 
     private static List<String> workloadLabels(String text) throws ConfigException {

@@ -74,7 +74,11 @@ public final class Flags {
                     "Prefix of the user programs' metric names (ebpf_exporter's is ebpf_exporter_)."),
             Flag.value("config.cgroup-paths", "relative|absolute", "relative",
                     "The cgroup decoder's values: paths as cgscope's metrics have them, or absolute file system"
-                            + " paths (the cgroup2 mount point in front) as ebpf_exporter's."),
+                            + " paths (the hierarchy's mount point in front) as ebpf_exporter's."),
+            Flag.value("config.cgroup-hierarchy", "unified|CONTROLLER|name=NAME", "",
+                    "The hierarchy whose ids the cgroup decoder names; empty: the one --cgroup.hierarchy chose."
+                            + " unified for programs that record bpf_get_current_cgroup_id() (cgroup2 ids) on a"
+                            + " hybrid host whose metrics are named by a v1 hierarchy."),
             Flag.value("run-as", "USER", "",
                     "Drop to this user (and its group) once the mark is placed and the programs attached."),
             Flag.value("log.level", "debug|info|warn|error", "info", "Least severe log level written."),
