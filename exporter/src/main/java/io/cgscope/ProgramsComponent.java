@@ -77,6 +77,10 @@ public final class ProgramsComponent implements Component {
             throw new StartupException("--config.names: " + e.getMessage() + " (change --config.metric-prefix="
                     + config.metricPrefix() + " or the metric's name)", 2, e);
         }
+        if (config.rollUp() != Config.RollUp.NONE) {
+            LOG.info("programs: --cgroup.roll-up=" + config.rollUp().name().toLowerCase(java.util.Locale.ROOT)
+                    + " applies to cgscope's own families only; user metrics keep a series per cgroup path");
+        }
         long t0 = System.nanoTime();
         String summary = programs.start(index.mountPoint(hierarchy));
         LOG.info(summary + ", in " + (System.nanoTime() - t0) / 1_000_000 + " ms; cgroup labels name ids of the"
