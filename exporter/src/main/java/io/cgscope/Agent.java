@@ -63,8 +63,9 @@ public final class Agent {
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
         new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
         components.add(bpfComponent);
-        programsComponent = new ProgramsComponent(config, ProgramsComponent.hierarchy(config, hierarchies),
-                indexComponent, registry);
+        HierarchyIndexes.Indexed decoded = ProgramsComponent.hierarchy(config, hierarchies);
+        programsComponent = new ProgramsComponent(config, decoded, decoded == inUse, workloads, indexComponent,
+                registry);
         components.add(programsComponent);
         httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
                 .hierarchies(hierarchies);

@@ -4,6 +4,7 @@ import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.programs.UserPrograms;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.CollectorRegistry;
 
 import java.util.logging.Logger;
@@ -25,19 +26,24 @@ public final class ProgramsComponent implements Component {
     private final CollectorRegistry registry;
     private final UserPrograms programs;
 
-    /** With the unified hierarchy's index only (tests). */
+    /** With the unified hierarchy's index only, workloads from paths alone (tests). */
     public ProgramsComponent(Config config, CgroupIndex cgroups, IndexComponent index, CollectorRegistry registry) {
-        this(config, HierarchyIndexes.unified(cgroups, "").inUse(), index, registry);
+        this(config, HierarchyIndexes.unified(cgroups, "").inUse(), false, WorkloadResolver.pathsOnly(), index,
+                registry);
     }
 
-    /** @param hierarchy the hierarchy whose ids the {@code cgroup} decoder names ({@link #hierarchy}) */
-    public ProgramsComponent(Config config, HierarchyIndexes.Indexed hierarchy, IndexComponent index,
-                             CollectorRegistry registry) {
+    /**
+     * @param hierarchy the hierarchy whose ids the {@code cgroup} decoder names ({@link #hierarchy})
+     * @param inUse     whether it is the one in use, whose cgroups keep their bundles in {@code workloads}
+     * @param workloads the built-in families' (their workload labels go on user metrics too)
+     */
+    public ProgramsComponent(Config config, HierarchyIndexes.Indexed hierarchy, boolean inUse,
+                             WorkloadResolver workloads, IndexComponent index, CollectorRegistry registry) {
         this.config = config;
         this.hierarchy = hierarchy;
         this.index = index;
         this.registry = registry;
-        this.programs = new UserPrograms(config, hierarchy.index());
+        this.programs = new UserPrograms(config, hierarchy.index(), workloads, inUse);
     }
 
     /**
@@ -76,10 +82,6 @@ public final class ProgramsComponent implements Component {
         } catch (IllegalArgumentException e) {
             throw new StartupException("--config.names: " + e.getMessage() + " (change --config.metric-prefix="
                     + config.metricPrefix() + " or the metric's name)", 2, e);
-        }
-        if (config.rollUp() != Config.RollUp.NONE) {
-            LOG.info("programs: --cgroup.roll-up=" + config.rollUp().name().toLowerCase(java.util.Locale.ROOT)
-                    + " applies to cgscope's own families only; user metrics keep a series per cgroup path");
         }
         long t0 = System.nanoTime();
         String summary = programs.start(index.mountPoint(hierarchy));

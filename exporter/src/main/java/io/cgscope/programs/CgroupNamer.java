@@ -3,13 +3,20 @@ package io.cgscope.programs;
 import io.cgscope.index.Cgroup;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.ExpiredCgroup;
+import io.cgscope.config.Config.RollUp;
 import io.cgscope.metrics.CgroupLabels;
+import io.cgscope.metrics.SeriesTarget;
+import io.cgscope.workload.Workload;
+import io.cgscope.workload.WorkloadResolver;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -18,12 +25,17 @@ import java.util.function.UnaryOperator;
  * <ul>
  *   <li>an id is named once through the index (live or retained dead entries), then once by an
  *       on-demand kernel lookup, and the name is kept; the label is the path after
+ *       {@code --cgroup.roll-up} ({@link SeriesTarget}: its container's or pod's cgroup),
  *       {@code --cgroup.max-depth}, {@code --cgroup.include} and {@code --cgroup.exclude}
  *       ({@link CgroupLabels}); null when excluded;</li>
  *   <li>an id nobody can name counts for the one label {@code /unknown}; after the retention its
  *       keys are folded there and deleted, so the maps do not fill with ids lost to an overflow;</li>
  *   <li>when the index forgets a dead cgroup (its retention ended), its keys are folded into their
  *       label set's total and deleted from the map (fate {@link #FOLD}).</li>
+ *   <li>each series gets the values of {@code --metrics.workload-labels} ({@link WorkloadResolver},
+ *       as the built-in families' series have them; "" where none), decided by the first id of the
+ *       series and kept while it is in use, so a series' labels do not change. A series is its
+ *       label, and with {@code --cgroup.roll-up=container} its container's name too.</li>
  * </ul>
  * One scrape is one epoch: each id is decided once per scrape, whichever maps hold it. The expiry
  * listener may run on any thread; everything else runs on the scraping thread.
@@ -48,6 +60,10 @@ final class CgroupNamer {
         String path;
         boolean unknown;
         int fate;
+        /** The workload label values of {@link #label}'s series (one array per label, shared by its ids). */
+        String[] workload = NO_WORKLOAD;
+        private WorkloadValues values;
+        private String identity;
         private boolean resolved;
         private boolean lookedUp;
         private boolean unresolvedSet;
@@ -59,8 +75,25 @@ final class CgroupNamer {
         }
     }
 
+    static final String[] NO_WORKLOAD = new String[0];
+
+    /** The workload label values of one label, and the last scrape that used them. */
+    private static final class WorkloadValues {
+        final String[] values;
+        long epoch;
+
+        WorkloadValues(String[] values) {
+            this.values = values;
+        }
+    }
+
     private final CgroupIndex index;
     private final CgroupLabels labels;
+    private final WorkloadResolver workloads;
+    private final List<String> workloadLabels;
+    private final RollUp rollUp;
+    private final boolean bundleIds;
+    private final Map<String, WorkloadValues> workloadOf = new HashMap<>();
     private final UnaryOperator<String> display;
     private final long unresolvedRetentionNanos;
     private final LongSupplier nanoTime;
@@ -75,8 +108,25 @@ final class CgroupNamer {
      */
     CgroupNamer(CgroupIndex index, CgroupLabels labels, UnaryOperator<String> display, Duration retention,
                 LongSupplier nanoTime) {
+        this(index, labels, WorkloadResolver.pathsOnly(), List.of(), RollUp.NONE, false, display, retention, nanoTime);
+    }
+
+    /**
+     * @param workloads      names the workloads of the labels' cgroups
+     * @param workloadLabels {@code --metrics.workload-labels}: the values each label gets (none: none)
+     * @param rollUp         {@code --cgroup.roll-up}
+     * @param bundleIds      the ids are the hierarchy's whose cgroups keep their containers' bundles
+     *                       (the one in use); else bundles are looked up without an id
+     */
+    CgroupNamer(CgroupIndex index, CgroupLabels labels, WorkloadResolver workloads, List<String> workloadLabels,
+                RollUp rollUp, boolean bundleIds, UnaryOperator<String> display, Duration retention,
+                LongSupplier nanoTime) {
         this.index = index;
         this.labels = labels;
+        this.workloads = workloads;
+        this.workloadLabels = List.copyOf(workloadLabels);
+        this.rollUp = rollUp;
+        this.bundleIds = bundleIds;
         this.display = display;
         this.unresolvedRetentionNanos = retention.toNanos();
         this.nanoTime = nanoTime;
@@ -108,6 +158,41 @@ final class CgroupNamer {
             }
         }
         pendingExpired.keySet().removeIf(id -> !ids.containsKey(id));
+        workloadOf.values().removeIf(v -> v.epoch < epoch - 1);
+    }
+
+    /** {@code --metrics.workload-labels}, whose values {@link Id#workload} holds in this order. */
+    List<String> workloadLabels() {
+        return workloadLabels;
+    }
+
+    /**
+     * Gives an id its series' workload label values: those of the first id of the series (its label,
+     * and with {@code --cgroup.roll-up=container} its container's name), kept while the series is in use.
+     */
+    private void setWorkload(Id st, String label, String container, Supplier<Workload> series) {
+        if (workloadLabels.isEmpty() || label == null) {
+            st.identity = null;
+            st.values = null;
+            st.workload = NO_WORKLOAD;
+            return;
+        }
+        String identity = container == null ? label : label + '\n' + container;
+        WorkloadValues v = workloadOf.get(identity);
+        if (v == null) {
+            Workload w = series.get();
+            String[] values = new String[workloadLabels.size()];
+            for (int i = 0; i < values.length; i++) {
+                String x = CgroupLabels.workloadLabel(w, workloadLabels.get(i));
+                values[i] = x == null ? "" : x;
+            }
+            v = new WorkloadValues(values);
+            workloadOf.put(identity, v);
+        }
+        v.epoch = epoch;
+        st.identity = identity;
+        st.values = v;
+        st.workload = v.values;
     }
 
     /** What is known of an id (made when first asked for); decide it with {@link #decide(Id)}. */
@@ -135,6 +220,15 @@ final class CgroupNamer {
         String expiredPath = pendingExpired.remove(id);
         if (st.resolved) {
             st.fate = expiredPath != null ? FOLD : ACCUMULATE;
+            if (st.values != null) {
+                // Forgotten while this id was in no map: its values again, unless another id's came first.
+                WorkloadValues current = workloadOf.putIfAbsent(st.identity, st.values);
+                if (current != null && current != st.values) {
+                    st.values = current;
+                    st.workload = current.values;
+                }
+                st.values.epoch = epoch;
+            }
             return st;
         }
         String path = index.pathOf(id);
@@ -154,14 +248,25 @@ final class CgroupNamer {
             st.unknown = true;
             st.path = CgroupLabels.UNKNOWN;
             st.label = labels.label(CgroupLabels.UNKNOWN);
+            setWorkload(st, st.label == null ? null : CgroupLabels.UNKNOWN, null, () -> workloads.of(0, null));
             st.fate = expiredPath != null || now - st.unresolvedSince > unresolvedRetentionNanos ? FOLD : ACCUMULATE;
             return st;
         }
         st.resolved = true;
         st.unknown = false;
-        String rolled = labels.label(path);
+        // --cgroup.roll-up, then --cgroup.max-depth and the filters, as SeriesKeys does for the built-in families
+        SeriesTarget target = rollUp == RollUp.NONE && workloadLabels.isEmpty() ? null
+                : SeriesTarget.of(workloads.of(bundleIds ? id : 0, path), rollUp, path);
+        String targetPath = target == null ? path : target.path();
+        String rolled = labels.label(targetPath);
         st.path = rolled;
         st.label = rolled == null ? null : display.apply(rolled);
+        if (target != null && rolled != null) {
+            boolean cut = !rolled.equals(targetPath); // the series stands for that ancestor
+            String container = cut ? null : target.container();
+            setWorkload(st, rolled, container, cut ? () -> workloads.of(0, rolled.startsWith("/") ? null : rolled)
+                    : target::workload);
+        }
         st.fate = expiredPath != null ? FOLD : ACCUMULATE;
         return st;
     }

@@ -13,6 +13,14 @@ import java.util.List;
  */
 final class LabelSet {
     final List<String> values;
+    /**
+     * What is exported when some workload labels have no value (they are left out, as the
+     * built-in families leave them out): the names (a histogram's with {@code le}) and values;
+     * null: the metric's names and {@link #values}.
+     */
+    List<String> names;
+    List<String> namesLe;
+    List<String> shown;
     final String[] paths;
     private final int hash;
     long[] v;

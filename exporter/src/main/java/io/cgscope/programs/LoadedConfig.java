@@ -67,9 +67,11 @@ final class LoadedConfig implements AutoCloseable {
     /**
      * Loads and attaches the config's object and binds its metrics. Never throws: what fails is
      * logged (one line each) and shows in the config's and programs' {@code up}.
+     *
+     * @param workloadLabels {@code --metrics.workload-labels}, for the metrics with a cgroup label
      */
-    static LoadedConfig start(ProgramConfig config, String prefix, HostTables host, Map<String, Long> kaddrs,
-                              LongSupplier nanoTime) {
+    static LoadedConfig start(ProgramConfig config, String prefix, List<String> workloadLabels, HostTables host,
+                              Map<String, Long> kaddrs, LongSupplier nanoTime) {
         LoadedConfig c = new LoadedConfig(config, nanoTime);
         List<String> missing = config.kaddrs().stream().filter(s -> kaddrs.getOrDefault(s, 0L) == 0).toList();
         if (!missing.isEmpty()) {
@@ -94,12 +96,12 @@ final class LoadedConfig implements AutoCloseable {
             return c;
         }
         for (Metric m : config.metrics()) {
-            c.bind(m, prefix, host);
+            c.bind(m, prefix, workloadLabels, host);
         }
         return c;
     }
 
-    private void bind(Metric m, String prefix, HostTables host) {
+    private void bind(Metric m, String prefix, List<String> workloadLabels, HostTables host) {
         String what = "metric " + m.name() + ": ";
         UserMap map = object.map(m.name()).orElse(null);
         if (map == null) {
@@ -111,7 +113,7 @@ final class LoadedConfig implements AutoCloseable {
                 problem(what + "perf_event_array: true, but map " + m.name() + " is a " + UserMap.typeName(map.type()));
                 return;
             }
-            UserMetric metric = new UserMetric(config.name(), m, prefix, host, false);
+            UserMetric metric = new UserMetric(config.name(), m, prefix, host, false, workloadLabels);
             PerfCounts counts = new PerfCounts(metric.keySize());
             try {
                 object.perfBuffer(m.name(), counts::record, counts::lost);
@@ -132,7 +134,7 @@ final class LoadedConfig implements AutoCloseable {
         List<ProgramConfig.Label> labels = m.labels();
         boolean splitCpus = map.perCpu() && m.kind() == Kind.COUNTER && !labels.isEmpty()
                 && labels.getLast().name().equals("cpu");
-        UserMetric metric = new UserMetric(config.name(), m, prefix, host, splitCpus);
+        UserMetric metric = new UserMetric(config.name(), m, prefix, host, splitCpus, workloadLabels);
         int described = metric.keySize() - (splitCpus ? labels.getLast().size() + labels.getLast().padding() : 0);
         boolean fits = labels.isEmpty() ? map.keySize() == 4
                 : described == map.keySize() || splitCpus && labels.size() == 1 && map.keySize() == 4;

@@ -27,7 +27,9 @@ import java.util.Map;
  *       there and brings only its later increments to its path.</li>
  * </ul>
  * A counter is one sample per label set; a histogram's last label is the bucket key
- * ({@link Buckets}), its other labels the series. Each key is decoded once and remembered (a key
+ * ({@link Buckets}), its other labels the series. A metric with a {@code cgroup} label gets the
+ * {@code --metrics.workload-labels} after its own labels (those its own labels do not name), with
+ * the values of its first cgroup label's series ({@link CgroupNamer}). Each key is decoded once and remembered (a key
  * whose decoders fail is counted as a decoder error at each scrape that reads it, and skipped).
  * One scrape at a time.
  */
@@ -49,6 +51,11 @@ final class UserMetric {
     private final boolean splitCpus;
     private final List<String> labelNames;
     private final List<String> bucketLabelNames;
+    /** The indexes in {@link CgroupNamer#workloadLabels()} of the workload labels this metric exports. */
+    private final int[] workloadIndexes;
+    /** The label name lists of series that leave out workload labels, kept once. */
+    private final Map<List<String>, List<String>> namesOf = new HashMap<>();
+    private final Map<List<String>, List<String>> namesLeOf = new HashMap<>();
     private final String bucketName;
     private final String countName;
     private final String sumName;
@@ -71,18 +78,35 @@ final class UserMetric {
      * @param splitCpus the map is per-CPU and its last label is {@code cpu}
      */
     UserMetric(String config, Metric spec, String prefix, HostTables host, boolean splitCpus) {
+        this(config, spec, prefix, host, splitCpus, List.of());
+    }
+
+    /** @param workloadLabels {@code --metrics.workload-labels}, as the namer's {@link CgroupNamer#workloadLabels()} */
+    UserMetric(String config, Metric spec, String prefix, HostTables host, boolean splitCpus,
+               List<String> workloadLabels) {
         this.config = config;
         this.spec = spec;
         this.splitCpus = splitCpus;
         this.decoder = new KeyDecoder(spec.labels(), host, splitCpus);
         String full = prefix + spec.name();
+        List<String> own = List.of(decoder.names());
+        List<String> extra = new ArrayList<>();
+        List<Integer> at = new ArrayList<>();
+        for (int i = 0; decoder.hasCgroup() && i < workloadLabels.size(); i++) {
+            if (!own.contains(workloadLabels.get(i))) {
+                extra.add(workloadLabels.get(i));
+                at.add(i);
+            }
+        }
+        this.workloadIndexes = at.stream().mapToInt(Integer::intValue).toArray();
         if (spec.kind() == Kind.HISTOGRAM) {
             this.buckets = new Buckets(spec.histogram());
             this.family = full;
             this.type = Collector.Type.HISTOGRAM;
             this.sampleName = full;
-            String[] names = decoder.names();
-            this.labelNames = List.of(Arrays.copyOf(names, names.length - 1));
+            List<String> names = new ArrayList<>(own.subList(0, own.size() - 1));
+            names.addAll(extra);
+            this.labelNames = List.copyOf(names);
             List<String> withLe = new ArrayList<>(labelNames);
             withLe.add("le");
             this.bucketLabelNames = List.copyOf(withLe);
@@ -94,7 +118,9 @@ final class UserMetric {
             this.family = total ? full.substring(0, full.length() - "_total".length()) : full;
             this.type = total ? Collector.Type.COUNTER : Collector.Type.UNKNOWN;
             this.sampleName = full;
-            this.labelNames = List.of(decoder.names());
+            List<String> names = new ArrayList<>(own);
+            names.addAll(extra);
+            this.labelNames = List.copyOf(names);
             this.bucketLabelNames = null;
         }
         this.bucketName = full + "_bucket";
@@ -306,20 +332,53 @@ final class UserMetric {
             for (int j = 0; j < n && same; j++) {
                 same = prev.values.get(d.positions[j]) == scratch[j];
             }
+            int len = prev.values.size() - workloadIndexes.length;
+            for (int k = 0; k < workloadIndexes.length && same; k++) {
+                same = prev.values.get(len + k) == workload(ks, k);
+            }
             if (same) {
                 return prev;
             }
         }
         int len = buckets == null ? d.values.length : d.values.length - 1;
-        String[] values = Arrays.copyOf(d.values, len);
+        String[] values = Arrays.copyOf(d.values, len + workloadIndexes.length);
+        for (int k = 0; k < workloadIndexes.length; k++) {
+            values[len + k] = workload(ks, k);
+        }
         String[] paths = n == 0 ? null : new String[n];
         for (int j = 0; j < n; j++) {
             values[d.positions[j]] = scratch[j];
             paths[j] = ks.ids[j].path;
         }
         LabelSet fresh = new LabelSet(values, paths, buckets == null ? 1 : buckets.slots());
+        if (Arrays.asList(values).subList(len, values.length).contains("")) {
+            // Workload labels without a value are left out, as the built-in families leave them out.
+            List<String> names = new ArrayList<>();
+            List<String> shown = new ArrayList<>();
+            for (int i = 0; i < values.length; i++) {
+                if (i < len || !values[i].isEmpty()) {
+                    names.add(labelNames.get(i));
+                    shown.add(values[i]);
+                }
+            }
+            fresh.names = namesOf.computeIfAbsent(names, List::copyOf);
+            if (buckets != null) {
+                fresh.namesLe = namesLeOf.computeIfAbsent(fresh.names, k -> {
+                    List<String> le = new ArrayList<>(k);
+                    le.add("le");
+                    return List.copyOf(le);
+                });
+            }
+            fresh.shown = List.copyOf(shown);
+        }
         LabelSet known = sets.putIfAbsent(fresh, fresh);
         return known != null ? known : fresh;
+    }
+
+    /** The {@code k}th exported workload label's value: its first cgroup label's series'. */
+    private String workload(KeyState ks, int k) {
+        String[] w = ks.ids[0].workload;
+        return w.length == 0 ? "" : w[workloadIndexes[k]];
     }
 
     private void fold(LabelSet set, int slot, long x) {
@@ -374,7 +433,8 @@ final class UserMetric {
     private MetricFamilySamples counter() {
         List<Sample> samples = new ArrayList<>(active.size());
         for (LabelSet set : active) {
-            samples.add(new Sample(sampleName, labelNames, set.values, set.v[0]));
+            samples.add(new Sample(sampleName, set.names != null ? set.names : labelNames,
+                    set.shown != null ? set.shown : set.values, set.v[0]));
         }
         return new MetricFamilySamples(family, type, spec.help(), samples);
     }
@@ -383,16 +443,18 @@ final class UserMetric {
         int n = buckets.buckets();
         List<Sample> samples = new ArrayList<>(active.size() * (n + 3));
         for (LabelSet set : active) {
-            List<String> values = set.values;
+            List<String> values = set.shown != null ? set.shown : set.values;
+            List<String> names = set.names != null ? set.names : labelNames;
+            List<String> namesLe = set.namesLe != null ? set.namesLe : bucketLabelNames;
             long[] v = set.v;
             long cumulative = 0;
             for (int b = 0; b < n; b++) {
                 cumulative += v[b];
-                samples.add(new Sample(bucketName, bucketLabelNames, with(values, buckets.le(b)), cumulative));
+                samples.add(new Sample(bucketName, namesLe, with(values, buckets.le(b)), cumulative));
             }
-            samples.add(new Sample(bucketName, bucketLabelNames, with(values, "+Inf"), cumulative));
-            samples.add(new Sample(countName, labelNames, values, cumulative));
-            samples.add(new Sample(sumName, labelNames, values, v[buckets.sumSlot()] * buckets.multiplier()));
+            samples.add(new Sample(bucketName, namesLe, with(values, "+Inf"), cumulative));
+            samples.add(new Sample(countName, names, values, cumulative));
+            samples.add(new Sample(sumName, names, values, v[buckets.sumSlot()] * buckets.multiplier()));
         }
         return new MetricFamilySamples(family, type, spec.help(), samples);
     }

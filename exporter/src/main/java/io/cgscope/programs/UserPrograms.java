@@ -9,6 +9,7 @@ import io.cgscope.config.ProgramConfig.Label;
 import io.cgscope.config.ProgramConfig.Metric;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.metrics.CgroupLabels;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CounterMetricFamily;
 import io.prometheus.client.GaugeMetricFamily;
@@ -45,26 +46,50 @@ public final class UserPrograms extends Collector implements Collector.Describab
     private final boolean absolute;
     private final CgroupIndex index;
     private final CgroupLabels labels;
+    private final WorkloadResolver workloads;
+    private final List<String> workloadLabels;
+    private final Config.RollUp rollUp;
+    private final boolean bundleIds;
     private final Duration retention;
     private final LongSupplier nanoTime;
     private final List<LoadedConfig> loaded = new ArrayList<>();
     private CgroupNamer namer;
     private boolean closed;
 
+    /** Workload labels from paths alone (no bundles read). */
     public UserPrograms(Config config, CgroupIndex index) {
-        this(config.programs(), config.metricPrefix(), config.absoluteCgroupPaths(), index,
-                new CgroupLabels(config.maxDepth(), config.include(), config.exclude()), config.retention(),
-                System::nanoTime);
+        this(config, index, WorkloadResolver.pathsOnly(), false);
     }
 
-    /** Test seam: the configs, labels and clock given. */
+    /**
+     * @param workloads names the workloads of the cgroup labels ({@code --metrics.workload-labels})
+     * @param bundleIds the index is the hierarchy's whose cgroups keep their bundles in {@code workloads}
+     */
+    public UserPrograms(Config config, CgroupIndex index, WorkloadResolver workloads, boolean bundleIds) {
+        this(config.programs(), config.metricPrefix(), config.absoluteCgroupPaths(), index,
+                new CgroupLabels(config.maxDepth(), config.include(), config.exclude()), workloads,
+                config.workloadLabels(), config.rollUp(), bundleIds, config.retention(), System::nanoTime);
+    }
+
+    /** Test seam: the configs, labels and clock given; no workload labels. */
     UserPrograms(List<ProgramConfig> configs, String prefix, boolean absolute, CgroupIndex index,
                  CgroupLabels labels, Duration retention, LongSupplier nanoTime) {
+        this(configs, prefix, absolute, index, labels, WorkloadResolver.pathsOnly(), List.of(), Config.RollUp.NONE,
+                false, retention, nanoTime);
+    }
+
+    private UserPrograms(List<ProgramConfig> configs, String prefix, boolean absolute, CgroupIndex index,
+                         CgroupLabels labels, WorkloadResolver workloads, List<String> workloadLabels,
+                         Config.RollUp rollUp, boolean bundleIds, Duration retention, LongSupplier nanoTime) {
         this.configs = configs;
         this.prefix = prefix;
         this.absolute = absolute;
         this.index = index;
         this.labels = labels;
+        this.workloads = workloads;
+        this.workloadLabels = List.copyOf(workloadLabels);
+        this.rollUp = rollUp;
+        this.bundleIds = bundleIds;
         this.retention = retention;
         this.nanoTime = nanoTime;
     }
@@ -111,7 +136,8 @@ public final class UserPrograms extends Collector implements Collector.Describab
         String mount = cgroupMount == null ? "" : cgroupMount.toString();
         UnaryOperator<String> display = !absolute ? UnaryOperator.identity()
                 : label -> label.equals(CgroupLabels.ROOT) ? mount : mount + "/" + label;
-        namer = new CgroupNamer(index, labels, display, retention, nanoTime);
+        namer = new CgroupNamer(index, labels, workloads, workloadLabels, rollUp, bundleIds, display, retention,
+                nanoTime);
         List<String> up = new ArrayList<>();
         List<String> down = new ArrayList<>();
         for (ProgramConfig c : configs) {
@@ -120,7 +146,7 @@ public final class UserPrograms extends Collector implements Collector.Describab
                 Long addr = host.kallsyms.address(sym);
                 kaddrs.put(sym, addr == null ? 0L : addr); // 0: the config is not loaded (LoadedConfig says why)
             }
-            LoadedConfig l = LoadedConfig.start(c, prefix, host, kaddrs, nanoTime);
+            LoadedConfig l = LoadedConfig.start(c, prefix, workloadLabels, host, kaddrs, nanoTime);
             loaded.add(l);
             long programsUp = l.programs().stream().filter(UserProgram::up).count();
             (l.up() ? up : down).add(c.name() + " (" + programsUp + "/" + l.programs().size() + " programs)");

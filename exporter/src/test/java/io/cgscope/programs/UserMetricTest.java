@@ -1,12 +1,14 @@
 package io.cgscope.programs;
 
 import io.cgscope.bpf.RawTable;
+import io.cgscope.config.Config;
 import io.cgscope.config.ProgramConfig;
 import io.cgscope.config.ProgramConfigs;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.FakeTicker;
 import io.cgscope.index.Source;
 import io.cgscope.metrics.CgroupLabels;
+import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.Collector;
 import io.prometheus.client.Collector.MetricFamilySamples;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * One user metric on hand-built map rows and a hand-fed index: keys as labels, the cgroup decoder
  * as the built-in metrics name cgroups (paths, /unknown, roll-up, filters, folding at the end of
- * the retention, ids named late), histograms, per-CPU maps, decoder errors.
+ * the retention, ids named late), histograms, per-CPU maps, decoder errors, workload labels.
  */
 class UserMetricTest {
     private static final Duration RETENTION = Duration.ofMinutes(15);
@@ -115,6 +117,18 @@ class UserMetricTest {
         Fixture(String yaml, boolean splitCpus, CgroupLabels labels, UnaryOperator<String> display) throws Exception {
             metric = new UserMetric("t", metric(yaml), "p_", DecodersTest.host(), splitCpus);
             namer = new CgroupNamer(index, labels, display, RETENTION, nanos::get);
+        }
+
+        /** With {@code --metrics.workload-labels}, workloads named from paths alone. */
+        Fixture(String yaml, List<String> workloadLabels) throws Exception {
+            this(yaml, workloadLabels, Config.RollUp.NONE);
+        }
+
+        /** With {@code --metrics.workload-labels} and {@code --cgroup.roll-up}. */
+        Fixture(String yaml, List<String> workloadLabels, Config.RollUp rollUp) throws Exception {
+            metric = new UserMetric("t", metric(yaml), "p_", DecodersTest.host(), false, workloadLabels);
+            namer = new CgroupNamer(index, new CgroupLabels(0, null, null), WorkloadResolver.pathsOnly(),
+                    workloadLabels, rollUp, true, UnaryOperator.identity(), RETENTION, nanos::get);
         }
 
         MetricFamilySamples scrape(FakeRows rows) throws Exception {
@@ -443,5 +457,87 @@ class UserMetricTest {
                 .put(new byte[] {9, 9, 9}).putLong(42).array();
         MetricFamilySamples m = f.scrape(new FakeRows(16).set(k, 5));
         assertEquals(5.0, value(m, "p_x_total", "dev", "7", "op", "3", "slot", "42"));
+    }
+
+    private static final String UID = "3f2a6d1e-7b4c-4e2a-9f10-8c5d2e7a1b90";
+    private static final String CID = "9c1e5b4f3f7d2a8e6b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6";
+
+    /** kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid>.slice/cri-containerd-<id>.scope as id 23. */
+    private String container() {
+        mkdir(20, 1, "kubepods.slice");
+        mkdir(21, 20, "kubepods-burstable.slice");
+        mkdir(22, 21, "kubepods-burstable-pod" + UID.replace('-', '_') + ".slice");
+        mkdir(23, 22, "cri-containerd-" + CID + ".scope");
+        return "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + UID.replace('-', '_')
+                + ".slice/cri-containerd-" + CID + ".scope";
+    }
+
+    @Test
+    void aCgroupLabelBringsTheWorkloadLabelsOfTheBuiltInFamilies() throws Exception {
+        String path = container();
+        mkdir(10, 1, "system.slice");
+        Fixture f = new Fixture(CGROUP_COUNTER, List.of("kind", "pod_uid", "container_id", "qos_class"));
+        FakeRows rows = new FakeRows(8).set(key(23), 5).set(key(10), 2).set(key(999), 1);
+        MetricFamilySamples m = f.scrape(rows);
+        assertEquals(5.0, value(m, "p_execs_total", "cgroup", path, "kind", "container", "pod_uid", UID,
+                "container_id", CID, "qos_class", "burstable"));
+        // labels without a value are left out, as the built-in families leave them out
+        assertEquals(2.0, value(m, "p_execs_total", "cgroup", "system.slice", "kind", "slice"));
+        assertEquals(1.0, value(m, "p_execs_total", "cgroup", CgroupLabels.UNKNOWN, "kind", "other"));
+        // the next scrape: the same label sets, the same values
+        rows.set(key(23), 8);
+        MetricFamilySamples again = f.scrape(rows);
+        assertEquals(3, again.samples.size());
+        assertEquals(8.0, value(again, "p_execs_total", "cgroup", path, "kind", "container", "pod_uid", UID,
+                "container_id", CID, "qos_class", "burstable"));
+    }
+
+    @Test
+    void aLabelOfTheConfigsOwnIsNotDoubledAndNoCgroupLabelGetsNone() throws Exception {
+        String path = container();
+        Fixture own = new Fixture("""
+                metrics:
+                  histograms:
+                    - name: sizes
+                      help: h
+                      bucket_type: exp2
+                      bucket_min: 0
+                      bucket_max: 1
+                      labels:
+                        - {name: kind, size: 8, decoders: [{name: uint}, {name: cgroup}]}
+                        - {name: bucket, size: 8, decoders: [{name: uint}]}
+                """, List.of("kind", "pod_uid"));
+        MetricFamilySamples m = own.scrape(new FakeRows(16).set(key(23, 1), 3));
+        assertEquals(List.of("kind", "pod_uid", "le"), m.samples.getFirst().labelNames);
+        assertEquals(3.0, value(m, "p_sizes_count", "kind", path, "pod_uid", UID));
+        assertEquals(3.0, value(m, "p_sizes_bucket", "kind", path, "pod_uid", UID, "le", "+Inf"));
+        mkdir(10, 1, "system.slice");
+        MetricFamilySamples bare = own.scrape(new FakeRows(16).set(key(10, 1), 2));
+        assertEquals(2.0, value(bare, "p_sizes_bucket", "kind", "system.slice", "le", "+Inf"), "no pod_uid there");
+        Fixture none = new Fixture("""
+                metrics:
+                  counters:
+                    - name: calls_total
+                      help: h
+                      labels:
+                        - {name: id, size: 8, decoders: [{name: uint}]}
+                """, List.of("kind", "pod_uid"));
+        MetricFamilySamples n = none.scrape(new FakeRows(8).set(key(23), 4));
+        assertEquals(List.of("id"), n.samples.getFirst().labelNames);
+    }
+
+    @Test
+    void podRollUpSumsAPodsContainersIntoThePodsSeriesAsTheBuiltInFamiliesDo() throws Exception {
+        String container = container();
+        String pod = container.substring(0, container.lastIndexOf('/'));
+        String other = "cri-containerd-" + "0".repeat(63) + "1.scope";
+        mkdir(24, 22, other);
+        mkdir(10, 1, "system.slice");
+        Fixture f = new Fixture(CGROUP_COUNTER, List.of("pod_uid"), Config.RollUp.POD);
+        MetricFamilySamples m = f.scrape(new FakeRows(8).set(key(23), 5).set(key(24), 6).set(key(22), 1)
+                .set(key(10), 2));
+        assertEquals(12.0, value(m, "p_execs_total", "cgroup", pod, "pod_uid", UID), m.samples.toString());
+        assertEquals(2.0, value(m, "p_execs_total", "cgroup", "system.slice"), "not in a pod: its own series");
+        assertEquals(2, m.samples.size(), m.samples.toString());
     }
 }
