@@ -10,7 +10,8 @@
  * ({@code ProgramConfigs}).
  *
  * <p>Imports: bpf (objects, maps, programs, raw tables), config, index, linux ({@code Arch},
- * {@code Errno}), metrics ({@code CgroupLabels}). No {@code MemorySegment} in a signature here:
+ * {@code Errno}), metrics ({@code CgroupLabels}, {@code SeriesTarget}: the rules of the built-in
+ * families), workload ({@code WorkloadResolver}). No {@code MemorySegment} in a signature here:
  * key and value bytes reach this package as Java arrays.
  */
 package io.cgscope.programs;
