@@ -24,8 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The packaged jar with user programs: {@code --config.dir}/{@code --config.names} wired through
  * the agent (loaded beside cgscope's own programs, exported on /metrics, one log line per program
- * that is down, exit 0 on SIGTERM), and a bad config file refused before anything is loaded: one
- * line naming the file, the line and the key, exit status 2.
+ * that is down, the workload labels of the built-in families on a cgroup label, exit 0 on SIGTERM),
+ * and a bad config file refused before anything is loaded: one line naming the file, the line and
+ * the key, exit status 2.
  */
 @KernelTest({Requirement.ROOT, Requirement.CGROUP2, Requirement.BPF})
 class UserProgramsIT {
@@ -43,7 +44,8 @@ class UserProgramsIT {
             Files.copy(TEST_BPF.resolve(f), dir.resolve(f));
         }
         try (AgentProcess agent = AgentProcess.start("--config.dir=" + dir,
-                "--config.names=cgroup-syscalls,cgroup-events,broken", "--bpf.programs=cpu,switches", "--run-as=nobody")) {
+                "--config.names=cgroup-syscalls,cgroup-events,broken", "--bpf.programs=cpu,switches", "--run-as=nobody",
+                "--metrics.workload-labels=kind,pod_uid,container_id")) {
             String log = agent.log();
             assertTrue(log.contains("programs: configs up: cgroup-syscalls (1/1 programs), cgroup-events (2/2 programs),"
                     + " broken (1/3 programs)"), log);
@@ -63,13 +65,19 @@ class UserProgramsIT {
             // After --run-as: the maps are still read and the perf buffer still polled, with no capability left.
             assertTrue(Files.readString(Path.of("/proc/" + agent.pid() + "/status")).contains("CapEff:\t0000000000000000"));
             try (TestCgroups cgroups = new TestCgroups()) {
-                Path exec = cgroups.create("exec.service");
-                String path = cgroups.parentPath() + "/exec.service";
+                // A container's cgroup as the kubelet's systemd driver names it: the user metric gets
+                // the workload labels the built-in families get (from the path here; no bundle).
+                String uid = "3f2a6d1e-7b4c-4e2a-9f10-8c5d2e7a1b90";
+                String cid = "9c1e5b4f3f7d2a8e6b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6";
+                String relative = "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
+                        + uid.replace('-', '_') + ".slice/cri-containerd-" + cid + ".scope";
+                Path exec = cgroups.create(relative);
+                String path = cgroups.parentPath() + "/" + relative;
                 Workloads.run(exec, "/bin/true; /bin/true; /bin/true");
                 io.cgscope.testing.Await.until(Duration.ofSeconds(30), () -> {
                     try {
                         Double n = sample(Exposition.parse(agent.get("/metrics").body()), "cgscope_user_cgroup_execs_total",
-                                "cgroup", path);
+                                "cgroup", path, "kind", "container", "pod_uid", uid, "container_id", cid);
                         return n != null && n >= 3;
                     } catch (Exception e) {
                         throw new AssertionError(e);
