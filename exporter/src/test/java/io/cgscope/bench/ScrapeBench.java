@@ -130,7 +130,7 @@ public final class ScrapeBench {
                     WorkloadResolver.of(none.runtimeDirs())), reps));
             variants.add(Variant.of("workload_labels", new CgroupCollector(index, bpf, labels,
                     WorkloadResolver.of(labels.runtimeDirs())), reps));
-            UserPrograms programs = user ? userPrograms(index, n, base) : null;
+            UserPrograms programs = user ? userPrograms(index, n, base, runtimeDir) : null;
             if (programs != null) {
                 variants.add(Variant.of("with_user", new CgroupCollector(index, bpf, labels,
                         WorkloadResolver.of(labels.runtimeDirs())), programs, reps));
@@ -267,12 +267,13 @@ public final class ScrapeBench {
      * The benchmark's user program, loaded as cgscope loads one, its maps filled for the same
      * cgroups as the built-in maps: a counter per cgroup, 4 histogram buckets and the sum per cgroup.
      */
-    private static UserPrograms userPrograms(CgroupIndex index, int n, long base) throws Exception {
+    private static UserPrograms userPrograms(CgroupIndex index, int n, long base, Path runtimeDir) throws Exception {
         Config config = ((io.cgscope.config.Flags.Run) io.cgscope.config.Flags.parse(
                 "--config.dir=" + java.nio.file.Path.of(System.getProperty("cgscope.test-bpf", "target/test-bpf"))
                         .toAbsolutePath(),
-                "--config.names=scrape-bench")).config();
-        UserPrograms programs = new UserPrograms(config, index);
+                "--config.names=scrape-bench", "--workload.runtime-dirs=" + runtimeDir)).config();
+        // the workload labels of workload_labels' collector, from the same bundles
+        UserPrograms programs = new UserPrograms(config, index, WorkloadResolver.of(config.runtimeDirs()), true);
         System.out.println(programs.start(null));
         java.nio.ByteBuffer key = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.nativeOrder());
         for (int i = 0; i < n; i++) {
