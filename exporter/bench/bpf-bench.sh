@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # BPF and metrics benchmarks (not tests; they never fail a build on timing). As root, from anywhere:
-#   exporter/bench/bpf-bench.sh [switch] [mapread] [scrape] [top]     (default: all four)
+#   exporter/bench/bpf-bench.sh [switch] [mapread] [scrape] [top] [scrape-user]   (default: the first four)
 # Builds the C reference (../shared/reference, copied to a scratch dir) and cgscope (mvn -o package
 # + test-compile), then runs each pair in the same invocation so the ratios compare like with like.
 # Output: results on stdout, raw lines also in $OUT (default /tmp/cgscope-bpf-bench.txt).
@@ -50,6 +50,11 @@ for s in "${sections[@]}"; do
     top)
         echo "## cgscope: TopBench 10000 $REPEATS (the live page's /api/top against /metrics, same server)"
         "${JAVA[@]}" io.cgscope.bench.TopBench 10000 "$REPEATS"
+        ;;
+    scrape-user)
+        echo "## cgscope: ScrapeBench 10000 15 systemd user (with a user program in ebpf_exporter's format)"
+        "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx1g \
+            -Dcgscope.test-bpf="$top/exporter/target/test-bpf" -cp "$CP" io.cgscope.bench.ScrapeBench 10000 15 systemd user
         ;;
     *) echo "unknown section $s" >&2; exit 2 ;;
     esac

@@ -55,8 +55,9 @@ cgscope_ensure_packages() {
         || cgscope_die "apt-get install ${missing[*]} failed"
 }
 
-# What building cgscope needs: Maven, and the BPF toolchain (clang, llvm-strip, bpftool, libbpf headers) and libbpf itself.
-CGSCOPE_BUILD_PACKAGES=(maven clang llvm libbpf-dev libbpf1 bpftool)
+# What building cgscope needs: Maven, make (bpf/ and exporter/examples/ are built by Makefiles), and the BPF
+# toolchain (clang, llvm-strip, bpftool, libbpf headers) and libbpf itself.
+CGSCOPE_BUILD_PACKAGES=(maven make clang llvm libbpf-dev libbpf1 bpftool)
 
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 # Java encodes file names with the locale's charset; cgroup names are mostly UTF-8.

@@ -33,6 +33,7 @@ public final class Agent {
     private final IndexComponent indexComponent;
     private final BpfComponent bpfComponent;
     private final HttpComponent httpComponent;
+    private final ProgramsComponent programsComponent;
     private final Config config;
 
     /**
@@ -62,6 +63,10 @@ public final class Agent {
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
         new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
         components.add(bpfComponent);
+        HierarchyIndexes.Indexed decoded = ProgramsComponent.hierarchy(config, hierarchies);
+        programsComponent = new ProgramsComponent(config, decoded, decoded == inUse, workloads, indexComponent,
+                registry);
+        components.add(programsComponent);
         httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
                 .hierarchies(hierarchies);
         components.add(httpComponent);
@@ -86,6 +91,10 @@ public final class Agent {
 
     public HttpComponent httpComponent() {
         return httpComponent;
+    }
+
+    public ProgramsComponent programsComponent() {
+        return programsComponent;
     }
 
     public CollectorRegistry registry() {

@@ -68,6 +68,17 @@ public final class IndexComponent implements Component {
         return hierarchies;
     }
 
+    /** The mount point of an indexed hierarchy (for absolute paths): where it was opened, else null. */
+    public java.nio.file.Path mountPoint(HierarchyIndexes.Indexed hierarchy) {
+        for (HierarchyIndexing h : indexing) {
+            if (h.hierarchy() == hierarchy && h.fs() != null) {
+                return h.fs().mountPoint();
+            }
+        }
+        return hierarchy.mountPoint() == null || hierarchy.mountPoint().isEmpty() ? null
+                : java.nio.file.Path.of(hierarchy.mountPoint());
+    }
+
     /** The comparison of fanotify and BPF in crosscheck mode, else null. */
     public CrossCheck crossCheck() {
         return crossCheck;

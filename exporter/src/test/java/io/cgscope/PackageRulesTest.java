@@ -37,6 +37,7 @@ class PackageRulesTest {
             Map.entry("lifecycle", Set.of("bpf", "cgroupfs", "index", "linux")),
             Map.entry("workload", Set.of("index")),
             Map.entry("top", Set.of("index", "bpf")),
+            Map.entry("programs", Set.of("bpf", "config", "index", "linux", "metrics", "workload")),
             Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "")),
             Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "")));
 
@@ -66,7 +67,7 @@ class PackageRulesTest {
     @Test
     void onlyTheNativePackagesUseForeignMemory() throws IOException {
         List<String> wrong = new ArrayList<>();
-        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload", "top")) {
+        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload", "top", "programs")) {
             for (Path file : javaFiles(SOURCES.resolve(pkg))) {
                 if (Files.readString(file).contains("import java.lang.foreign")) {
                     wrong.add(pkg + "/" + file.getFileName());

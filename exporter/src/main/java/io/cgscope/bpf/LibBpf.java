@@ -40,7 +40,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #unavailabilityCause()} says why; callers check before their first call.
  *
  * <p>Over 400 lines because it is the one binding of one library (STYLE.md: one binding class per
- * native library): each function is a handle, its C prototype and one typed method, nothing else.
+ * native library): each function is a handle, its C prototype and one typed method, nothing else;
+ * for cgscope's own objects and for users' ({@link UserObject}: files, programs, maps, BTF, perf buffers).
  */
 final class LibBpf {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -136,6 +137,62 @@ final class LibBpf {
     // int libbpf_strerror(int err, char *buf, size_t size);  <bpf/libbpf.h>
     private static final MethodHandle STRERROR = plain("libbpf_strerror",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
+
+    // ---- user programs (io.cgscope.programs): open a file, walk its programs and maps, BTF, perf buffers
+    // struct bpf_object *bpf_object__open_file(const char *path, const struct bpf_object_open_opts *opts);
+    private static final MethodHandle OBJECT_OPEN_FILE = withErrno("bpf_object__open_file",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    // struct bpf_program *bpf_object__next_program(const struct bpf_object *obj, struct bpf_program *prog);
+    private static final MethodHandle NEXT_PROGRAM = plain("bpf_object__next_program",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    // const char *bpf_program__name(const struct bpf_program *prog);  <bpf/libbpf.h>
+    private static final MethodHandle PROGRAM_NAME = plain("bpf_program__name", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    // const char *bpf_program__section_name(const struct bpf_program *prog);  <bpf/libbpf.h>
+    private static final MethodHandle PROGRAM_SECTION_NAME = plain("bpf_program__section_name",
+            FunctionDescriptor.of(ADDRESS, ADDRESS));
+    // bool bpf_program__autoload(const struct bpf_program *prog);  <bpf/libbpf.h>
+    private static final MethodHandle PROGRAM_AUTOLOAD = plain("bpf_program__autoload",
+            FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS));
+    // enum bpf_prog_type bpf_program__type(const struct bpf_program *prog);  <bpf/libbpf.h>
+    private static final MethodHandle PROGRAM_TYPE = plain("bpf_program__type", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // int bpf_program__set_type(struct bpf_program *prog, enum bpf_prog_type type);  <bpf/libbpf.h>
+    private static final MethodHandle PROGRAM_SET_TYPE = plain("bpf_program__set_type",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // int bpf_program__set_expected_attach_type(struct bpf_program *prog, enum bpf_attach_type type);
+    private static final MethodHandle PROGRAM_SET_EXPECTED_ATTACH_TYPE = plain("bpf_program__set_expected_attach_type",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // struct bpf_link *bpf_program__attach_xdp(const struct bpf_program *prog, int ifindex);  <bpf/libbpf.h>
+    private static final MethodHandle PROGRAM_ATTACH_XDP = withErrno("bpf_program__attach_xdp",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
+    // struct bpf_map *bpf_object__next_map(const struct bpf_object *obj, const struct bpf_map *map);
+    private static final MethodHandle NEXT_MAP = plain("bpf_object__next_map",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    // const char *bpf_map__name(const struct bpf_map *map);  <bpf/libbpf.h>
+    private static final MethodHandle MAP_NAME = plain("bpf_map__name", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    // enum bpf_map_type bpf_map__type(const struct bpf_map *map);  <bpf/libbpf.h>
+    private static final MethodHandle MAP_TYPE = plain("bpf_map__type", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // __u32 bpf_map__key_size(const struct bpf_map *map);  <bpf/libbpf.h>
+    private static final MethodHandle MAP_KEY_SIZE = plain("bpf_map__key_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // struct btf *bpf_object__btf(const struct bpf_object *obj);  <bpf/libbpf.h>
+    private static final MethodHandle OBJECT_BTF = plain("bpf_object__btf", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    // __s32 btf__find_by_name_kind(const struct btf *btf, const char *type_name, __u32 kind);  <bpf/btf.h>
+    private static final MethodHandle BTF_FIND_BY_NAME_KIND = plain("btf__find_by_name_kind",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    // const struct btf_type *btf__type_by_id(const struct btf *btf, __u32 id);  <bpf/btf.h>
+    private static final MethodHandle BTF_TYPE_BY_ID = plain("btf__type_by_id",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
+    // const char *btf__name_by_offset(const struct btf *btf, __u32 offset);  <bpf/btf.h>
+    private static final MethodHandle BTF_NAME_BY_OFFSET = plain("btf__name_by_offset",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
+    // struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn sample_cb,
+    //         perf_buffer_lost_fn lost_cb, void *ctx, const struct perf_buffer_opts *opts);  <bpf/libbpf.h>
+    private static final MethodHandle PERF_BUFFER_NEW = withErrno("perf_buffer__new",
+            FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    // int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms);  <bpf/libbpf.h>
+    private static final MethodHandle PERF_BUFFER_POLL = plain("perf_buffer__poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // void perf_buffer__free(struct perf_buffer *pb);  <bpf/libbpf.h>
+    private static final MethodHandle PERF_BUFFER_FREE = plain("perf_buffer__free", FunctionDescriptor.ofVoid(ADDRESS));
 
     /** {@code BPF_ANY} for {@code bpf_map_update_elem} ({@code <linux/bpf.h>}). */
     static final long BPF_ANY = 0;
@@ -454,6 +511,282 @@ final class LibBpf {
             return (int) OBJ_GET_INFO_BY_FD.invokeExact(fd, info, infoLen);
         } catch (Throwable t) {
             throw Libc.rethrow(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- user objects: files, programs, maps, BTF
+
+    /** {@code bpf_object__open_file(path, opts)}: the object, never NULL. */
+    static MemorySegment objectOpenFile(String path, MemorySegment opts) throws BpfException {
+        requireAvailable();
+        MemorySegment state = CALL_STATE.get();
+        MemorySegment obj;
+        LibBpfLog.capture();
+        try (Arena scratch = Arena.ofConfined()) {
+            obj = (MemorySegment) OBJECT_OPEN_FILE.invokeExact(state, scratch.allocateFrom(path), opts);
+        } catch (Throwable t) {
+            LibBpfLog.take();
+            throw Libc.rethrow(t);
+        }
+        String log = LibBpfLog.take();
+        if (obj.equals(MemorySegment.NULL)) {
+            throw failure("bpf_object__open_file(" + path + ")", -errno(state), logDetail(log));
+        }
+        return obj;
+    }
+
+    /** {@code bpf_object__next_program(obj, prev)}: the next program, or NULL after the last (prev NULL: the first). */
+    static MemorySegment nextProgram(MemorySegment obj, MemorySegment prev) {
+        try {
+            return (MemorySegment) NEXT_PROGRAM.invokeExact(obj, prev);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_object__next_map(obj, prev)}: the next map, or NULL after the last (prev NULL: the first). */
+    static MemorySegment nextMap(MemorySegment obj, MemorySegment prev) {
+        try {
+            return (MemorySegment) NEXT_MAP.invokeExact(obj, prev);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_program__name(prog)}. */
+    static String programName(MemorySegment prog) {
+        return stringOf(PROGRAM_NAME, prog);
+    }
+
+    /** {@code bpf_program__section_name(prog)}, e.g. {@code tp_btf/sched_switch}. */
+    static String programSectionName(MemorySegment prog) {
+        return stringOf(PROGRAM_SECTION_NAME, prog);
+    }
+
+    /** {@code bpf_map__name(map)}. */
+    static String mapName(MemorySegment map) {
+        return stringOf(MAP_NAME, map);
+    }
+
+    private static String stringOf(MethodHandle getter, MemorySegment of) {
+        try {
+            MemorySegment s = (MemorySegment) getter.invokeExact(of);
+            return s.equals(MemorySegment.NULL) ? "" : s.reinterpret(Long.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_program__autoload(prog)}: whether libbpf will load it ({@code SEC("?...")} says no). */
+    static boolean programAutoload(MemorySegment prog) {
+        try {
+            return (boolean) PROGRAM_AUTOLOAD.invokeExact(prog);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_program__type(prog)}: {@code enum bpf_prog_type}, 0 (UNSPEC) for a section libbpf does not know. */
+    static int programType(MemorySegment prog) {
+        try {
+            return (int) PROGRAM_TYPE.invokeExact(prog);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code bpf_program__set_type} and {@code bpf_program__set_expected_attach_type} (before load). */
+    static void programSetType(MemorySegment prog, String name, int progType, int attachType) throws BpfException {
+        int rc;
+        try {
+            rc = (int) PROGRAM_SET_TYPE.invokeExact(prog, progType);
+            if (rc == 0) {
+                rc = (int) PROGRAM_SET_EXPECTED_ATTACH_TYPE.invokeExact(prog, attachType);
+            }
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        if (rc < 0) {
+            throw failure("bpf_program__set_type(" + name + ")", rc);
+        }
+    }
+
+    /** {@code bpf_program__attach_xdp(prog, ifindex)}: the link. */
+    static MemorySegment programAttachXdp(MemorySegment prog, String name, int ifindex) throws BpfException {
+        MemorySegment state = CALL_STATE.get();
+        MemorySegment link;
+        LibBpfLog.capture();
+        try {
+            link = (MemorySegment) PROGRAM_ATTACH_XDP.invokeExact(state, prog, ifindex);
+        } catch (Throwable t) {
+            LibBpfLog.take();
+            throw Libc.rethrow(t);
+        }
+        String log = LibBpfLog.take();
+        if (link.equals(MemorySegment.NULL)) {
+            throw failure("bpf_program__attach_xdp(" + name + ", ifindex " + ifindex + ")", -errno(state),
+                    logDetail(log));
+        }
+        return link;
+    }
+
+    /** {@code bpf_map__type(map)}: {@code enum bpf_map_type}. */
+    static int mapType(MemorySegment map) {
+        return intOf(MAP_TYPE, map);
+    }
+
+    /** {@code bpf_map__key_size(map)}. */
+    static int mapKeySize(MemorySegment map) {
+        return intOf(MAP_KEY_SIZE, map);
+    }
+
+    /** {@code bpf_object__btf(obj)}: the object's BTF, or NULL when it has none. */
+    static MemorySegment objectBtf(MemorySegment obj) {
+        try {
+            return (MemorySegment) OBJECT_BTF.invokeExact(obj);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code btf__find_by_name_kind(btf, name, kind)}: the type id, or a negative error when there is none. */
+    static int btfFindByNameKind(MemorySegment btf, String name, int kind) {
+        try (Arena scratch = Arena.ofConfined()) {
+            return (int) BTF_FIND_BY_NAME_KIND.invokeExact(btf, scratch.allocateFrom(name), kind);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code btf__type_by_id(btf, id)}: {@code struct btf_type} and what follows it (up to
+     * {@code trailing} bytes, e.g. a DATASEC's {@code btf_var_secinfo} array), or NULL.
+     */
+    static MemorySegment btfTypeById(MemorySegment btf, int id, long trailing) {
+        try {
+            MemorySegment t = (MemorySegment) BTF_TYPE_BY_ID.invokeExact(btf, id);
+            return t.equals(MemorySegment.NULL) ? t : t.reinterpret(12 + trailing);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code btf__name_by_offset(btf, offset)}: a name in the BTF string table ("" when there is none). */
+    static String btfNameByOffset(MemorySegment btf, int offset) {
+        try {
+            MemorySegment s = (MemorySegment) BTF_NAME_BY_OFFSET.invokeExact(btf, offset);
+            return s.equals(MemorySegment.NULL) ? "" : s.reinterpret(Long.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    // ---------------------------------------------------------------- perf buffers
+
+    /** Receives one perf buffer's records; called on the thread that polls it; must not throw. */
+    interface PerfSink {
+        void sample(int cpu, MemorySegment data);
+
+        void lost(int cpu, long count);
+    }
+
+    private static final java.util.concurrent.ConcurrentHashMap<Long, PerfSink> PERF_SINKS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.atomic.AtomicLong PERF_SINK_IDS = new java.util.concurrent.atomic.AtomicLong();
+    private static MemorySegment sampleStub;
+    private static MemorySegment lostStub;
+
+    /**
+     * {@code perf_buffer__new(mapFd, pages, sample, lost, ctx, NULL)}: a ring per CPU of {@code pages}
+     * pages (a power of 2), opened and mmapped by libbpf, whose records go to {@code sink} while
+     * {@link #perfBufferPoll} runs. The ctx is a number naming the sink (the upcalls are shared).
+     *
+     * @return the perf buffer and its sink's number, for {@link #perfBufferFree}
+     */
+    static MemorySegment perfBufferNew(int mapFd, String map, long pages, PerfSink sink, long[] sinkId)
+            throws BpfException {
+        requireAvailable();
+        MemorySegment[] stubs = perfStubs();
+        long id = PERF_SINK_IDS.incrementAndGet();
+        PERF_SINKS.put(id, sink);
+        MemorySegment state = CALL_STATE.get();
+        MemorySegment pb;
+        LibBpfLog.capture();
+        try {
+            pb = (MemorySegment) PERF_BUFFER_NEW.invokeExact(state, mapFd, pages, stubs[0], stubs[1],
+                    MemorySegment.ofAddress(id), MemorySegment.NULL);
+        } catch (Throwable t) {
+            LibBpfLog.take();
+            PERF_SINKS.remove(id);
+            throw Libc.rethrow(t);
+        }
+        String log = LibBpfLog.take();
+        if (pb.equals(MemorySegment.NULL)) {
+            PERF_SINKS.remove(id);
+            throw failure("perf_buffer__new(" + map + ")", -errno(state), logDetail(log));
+        }
+        sinkId[0] = id;
+        return pb;
+    }
+
+    /** {@code perf_buffer__poll(pb, timeoutMs)}: records consumed, or {@code -errno} (-EINTR is harmless). */
+    static int perfBufferPoll(MemorySegment pb, int timeoutMs) {
+        try {
+            return (int) PERF_BUFFER_POLL.invokeExact(pb, timeoutMs);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code perf_buffer__free(pb)}: unmaps and closes the rings; never while it is polled. */
+    static void perfBufferFree(MemorySegment pb, long sinkId) {
+        try {
+            PERF_BUFFER_FREE.invokeExact(pb);
+        } catch (Throwable t) {
+            // the fds go with the process at the latest
+        } finally {
+            PERF_SINKS.remove(sinkId);
+        }
+    }
+
+    private static synchronized MemorySegment[] perfStubs() {
+        if (sampleStub == null) {
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                sampleStub = LINKER.upcallStub(lookup.findStatic(LibBpf.class, "perfSample", MethodType.methodType(
+                                void.class, MemorySegment.class, int.class, MemorySegment.class, int.class)),
+                        FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, ADDRESS, JAVA_INT), Arena.global());
+                lostStub = LINKER.upcallStub(lookup.findStatic(LibBpf.class, "perfLost", MethodType.methodType(
+                                void.class, MemorySegment.class, int.class, long.class)),
+                        FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, JAVA_LONG), Arena.global());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return new MemorySegment[] {sampleStub, lostStub};
+    }
+
+    /** The upcall {@code void (*perf_buffer_sample_fn)(void *ctx, int cpu, void *data, __u32 size)}. */
+    private static void perfSample(MemorySegment ctx, int cpu, MemorySegment data, int size) {
+        try {
+            PerfSink sink = PERF_SINKS.get(ctx.address());
+            if (sink != null) {
+                sink.sample(cpu, data.reinterpret(Integer.toUnsignedLong(size)));
+            }
+        } catch (Throwable t) {
+            // never let anything escape into native code
+        }
+    }
+
+    /** The upcall {@code void (*perf_buffer_lost_fn)(void *ctx, int cpu, __u64 cnt)}. */
+    private static void perfLost(MemorySegment ctx, int cpu, long count) {
+        try {
+            PerfSink sink = PERF_SINKS.get(ctx.address());
+            if (sink != null) {
+                sink.lost(cpu, count);
+            }
+        } catch (Throwable t) {
+            // never let anything escape into native code
         }
     }
 

@@ -40,7 +40,12 @@ public record Config(
         List<String> workloadLabels,
         List<Path> runtimeDirs,
         // the live page (issue 21)
-        String grafanaUrl) { // "" or an http(s) URL without a trailing slash
+        String grafanaUrl, // "" or an http(s) URL without a trailing slash
+        // user programs (README, "Bringing ebpf_exporter programs")
+        List<ProgramConfig> programs,
+        String metricPrefix,
+        boolean absoluteCgroupPaths,
+        String programsHierarchy) { // "": the hierarchy in use (--cgroup.hierarchy)
 
     public enum IndexMode { AUTO, FANOTIFY, BPF, SWEEP, CROSSCHECK }
 
@@ -121,6 +126,14 @@ public record Config(
         if (!List.of("debug", "info", "warn", "error").contains(level)) {
             throw bad("log.level", level, "expected debug, info, warn or error");
         }
+        String prefix = v.get("config.metric-prefix");
+        if (!prefix.isEmpty() && !prefix.matches("[a-zA-Z_:][a-zA-Z0-9_:]*")) {
+            throw bad("config.metric-prefix", prefix, "not the start of a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+        }
+        String paths = v.get("config.cgroup-paths");
+        if (!paths.equals("relative") && !paths.equals("absolute")) {
+            throw bad("config.cgroup-paths", paths, "expected relative or absolute");
+        }
         String format = v.get("log.format");
         if (!format.equals("logfmt") && !format.equals("json")) {
             throw bad("log.format", format, "expected logfmt or json");
@@ -169,7 +182,8 @@ public record Config(
                 level, format,
                 v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
                 rollUp, workloadLabels, List.copyOf(runtimeDirs),
-                grafanaUrl(v.get("web.grafana-url")));
+                grafanaUrl(v.get("web.grafana-url")),
+                programs(v), prefix, paths.equals("absolute"), v.get("config.cgroup-hierarchy").strip());
     }
 
     private static List<String> workloadLabels(String text) throws ConfigException {
@@ -211,6 +225,29 @@ public record Config(
             url = url.substring(0, url.length() - 1);
         }
         return url;
+    }
+
+    /** {@code --config.dir} and {@code --config.names}: the user programs, every file read and checked. */
+    private static List<ProgramConfig> programs(Map<String, String> v) throws ConfigException {
+        List<String> names = new java.util.ArrayList<>();
+        for (String n : v.get("config.names").split(",")) {
+            if (!n.strip().isEmpty()) {
+                names.add(n.strip());
+            }
+        }
+        String dir = v.get("config.dir");
+        if (names.isEmpty()) {
+            return List.of();
+        }
+        if (dir.isEmpty()) {
+            throw bad("config.names", v.get("config.names"), "needs --config.dir, the directory of NAME.yaml and NAME.bpf.o");
+        }
+        if (!java.nio.file.Files.isDirectory(Path.of(dir))) {
+            throw bad("config.dir", dir, "not a directory");
+        }
+        List<ProgramConfig> programs = ProgramConfigs.load(Path.of(dir), names);
+        ProgramConfigs.checkNames(programs, v.get("config.metric-prefix"));
+        return programs;
     }
 
     /** The listen address as given, for logs: {@code :9486}. */

@@ -65,6 +65,20 @@ public final class Flags {
             Flag.value("bpf.max-cgroups", "N", "16384", "Entries of each per-cgroup BPF map."),
             Flag.value("bpf.runqlat-buckets", "pow4|log2", "pow4",
                     "Run-queue latency buckets: powers of 4 from 1us (12 with +Inf) or of 2 (22)."),
+            // user programs in ebpf_exporter's format (README, "Bringing ebpf_exporter programs")
+            Flag.value("config.dir", "DIR", "",
+                    "Directory of user programs in ebpf_exporter's format: NAME.yaml and NAME.bpf.o."),
+            Flag.value("config.names", "LIST", "",
+                    "User programs to load from --config.dir, comma separated; empty for none."),
+            Flag.value("config.metric-prefix", "PREFIX", "cgscope_user_",
+                    "Prefix of the user programs' metric names (ebpf_exporter's is ebpf_exporter_)."),
+            Flag.value("config.cgroup-paths", "relative|absolute", "relative",
+                    "The cgroup decoder's values: paths as cgscope's metrics have them, or absolute file system"
+                            + " paths (the hierarchy's mount point in front) as ebpf_exporter's."),
+            Flag.value("config.cgroup-hierarchy", "unified|CONTROLLER|name=NAME", "",
+                    "The hierarchy whose ids the cgroup decoder names; empty: the one --cgroup.hierarchy chose."
+                            + " unified for programs that record bpf_get_current_cgroup_id() (cgroup2 ids) on a"
+                            + " hybrid host whose metrics are named by a v1 hierarchy."),
             Flag.value("run-as", "USER", "",
                     "Drop to this user (and its group) once the mark is placed and the programs attached."),
             Flag.value("log.level", "debug|info|warn|error", "info", "Least severe log level written."),

@@ -47,6 +47,11 @@ public final class Errno {
         return name + (text == null ? "" : " (" + text + ")");
     }
 
+    /** glibc's name of an errno ({@code "EPIPE"}), or null when it has none; never throws. */
+    public static String name(int errno) {
+        return errno <= 0 ? null : cString(STRERRORNAME_NP, errno);
+    }
+
     private static String cString(MethodHandle handle, int errno) {
         if (handle == null) {
             return null;

@@ -37,4 +37,23 @@ public final class PerfEvents {
             return Libc.perfEventOpen(attr, -1, cpu, -1, Libc.PERF_FLAG_FD_CLOEXEC, "cpu-clock " + hz + " Hz");
         }
     }
+
+    /**
+     * Any event on one CPU, for all tasks, sampling at {@code hz} per second: {@code attr.type} and
+     * {@code attr.config} as given ({@code enum perf_type_id}, and the type's event: e.g. type 0
+     * (hardware) config 3 (cache misses), type 1 (software) config 0 (cpu-clock)). For user
+     * programs whose section names their event, as ebpf_exporter's {@code perf_event/type=,config=,frequency=}.
+     */
+    public static Fd sampling(int type, long config, long hz, int cpu) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ATTR_SIZE, 8); // zeroed
+            attr.set(ValueLayout.JAVA_INT, OFF_TYPE, type);
+            attr.set(ValueLayout.JAVA_INT, OFF_SIZE, ATTR_SIZE);
+            attr.set(ValueLayout.JAVA_LONG, OFF_CONFIG, config);
+            attr.set(ValueLayout.JAVA_LONG, OFF_SAMPLE_FREQ, hz);
+            attr.set(ValueLayout.JAVA_LONG, OFF_FLAGS, FLAG_FREQ);
+            return Libc.perfEventOpen(attr, -1, cpu, -1, Libc.PERF_FLAG_FD_CLOEXEC,
+                    "type " + type + " config " + config + " at " + hz + " Hz");
+        }
+    }
 }

@@ -14,6 +14,15 @@ public final class CgroupLabels {
     public static final String UNKNOWN = "/unknown";
     public static final String ROOT = "/";
 
+    /**
+     * A workload label's value as the per-cgroup families export it ({@code kind}, {@code pod}, ...
+     * of {@code --metrics.workload-labels}); null where the workload has none. For other
+     * collectors that label cgroups (the user programs' {@code cgroup} decoder).
+     */
+    public static String workloadLabel(io.cgscope.workload.Workload w, String label) {
+        return SeriesKeys.value(w, label);
+    }
+
     private final int maxDepth;
     private final Pattern include;
     private final Pattern exclude;

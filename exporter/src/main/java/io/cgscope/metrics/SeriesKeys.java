@@ -65,31 +65,10 @@ final class SeriesKeys {
 
     /** The key of a named cgroup's counts, or null when the filters exclude its series. */
     SeriesKey of(long id, String path, long epoch) {
-        Workload w = workloads.of(id, path);
-        String target = path;
-        Workload series = w;
-        String container = null;
-        switch (rollUp) {
-            case CONTAINER -> {
-                if (w.inContainer() && w.container() != null && w.podCgroup() != null) {
-                    target = w.podCgroup(); // one series per pod and container name, across restarts
-                    container = w.container();
-                    series = w.asContainerAcrossRestarts();
-                } else if (w.inContainer()) {
-                    target = w.containerCgroup();
-                }
-            }
-            case POD -> {
-                if (w.podCgroup() != null) {
-                    target = w.podCgroup();
-                    series = w.asPod();
-                } else if (w.inContainer()) {
-                    target = w.containerCgroup();
-                }
-            }
-            case NONE -> {
-            }
-        }
+        SeriesTarget t = SeriesTarget.of(workloads.of(id, path), rollUp, path);
+        String target = t.path();
+        Workload series = t.workload();
+        String container = t.container();
         String label = labels.label(target);
         if (label == null) {
             return null;

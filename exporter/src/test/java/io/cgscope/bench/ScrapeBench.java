@@ -9,6 +9,7 @@ import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.Source;
 import io.cgscope.metrics.BenchSeam;
 import io.cgscope.metrics.CgroupCollector;
+import io.cgscope.programs.UserPrograms;
 import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
@@ -34,7 +35,12 @@ import java.util.List;
  * bundles and {@code cgscope_cgroup_info}) and {@code workload_labels} (the default labels on
  * every series). Layout {@code systemd}: 100 slices of 100 services; {@code containers}: Kubernetes
  * containers with the systemd driver, two per pod, with containerd bundles in a temporary
- * directory. Usage: {@code ScrapeBench CGROUPS REPEATS [systemd|containers]}.
+ * directory. With {@code user}, a fourth collector, {@code with_user}: {@code workload_labels}'s
+ * and a user program in ebpf_exporter's format in the same registry
+ * ({@code target/test-bpf/scrape-bench}: a counter and an exp2 histogram per cgroup, 4 buckets and
+ * the sum filled for each, named by the {@code cgroup} decoder), so its ratio against
+ * {@code before} is the cost of the user families in the whole scrape.
+ * Usage: {@code ScrapeBench CGROUPS REPEATS [systemd|containers] [user]}.
  */
 public final class ScrapeBench {
     private ScrapeBench() {
@@ -64,12 +70,29 @@ public final class ScrapeBench {
     }
 
     /** One collector measured: its registry, and its scrapes. */
-    private record Variant(String name, CgroupCollector collector, CollectorRegistry registry, double[] scrape,
-                           double[] bare, long[] bytes, long[] allocated, long[] retained) {
+    private record Variant(String name, CgroupCollector collector, UserPrograms user, CollectorRegistry registry,
+                           double[] scrape, double[] bare, long[] bytes, long[] allocated, long[] retained) {
         static Variant of(String name, CgroupCollector c, int reps) {
+            return of(name, c, null, reps);
+        }
+
+        /** With {@code user} (may be null) registered beside the collector. */
+        static Variant of(String name, CgroupCollector c, UserPrograms user, int reps) {
             CollectorRegistry r = new CollectorRegistry();
             c.register(r);
-            return new Variant(name, c, r, new double[reps], new double[reps], new long[1], new long[1], new long[1]);
+            if (user != null) {
+                user.register(r);
+            }
+            return new Variant(name, c, user, r, new double[reps], new double[reps], new long[1], new long[1],
+                    new long[1]);
+        }
+
+        List<Collector.MetricFamilySamples> collect() {
+            List<Collector.MetricFamilySamples> built = new ArrayList<>(collector.collect());
+            if (user != null) {
+                built.addAll(user.collect());
+            }
+            return built;
         }
     }
 
@@ -80,6 +103,7 @@ public final class ScrapeBench {
         if (!layout.equals("systemd") && !layout.equals("containers")) {
             throw new IllegalArgumentException("layout: systemd or containers, not " + layout);
         }
+        boolean user = args.length > 3 && args[3].equals("user");
         CgroupIndex index = new CgroupIndex(Duration.ofMinutes(15));
         index.root(1);
         long base = 1L << 32;
@@ -106,6 +130,11 @@ public final class ScrapeBench {
                     WorkloadResolver.of(none.runtimeDirs())), reps));
             variants.add(Variant.of("workload_labels", new CgroupCollector(index, bpf, labels,
                     WorkloadResolver.of(labels.runtimeDirs())), reps));
+            UserPrograms programs = user ? userPrograms(index, n, base, runtimeDir) : null;
+            if (programs != null) {
+                variants.add(Variant.of("with_user", new CgroupCollector(index, bpf, labels,
+                        WorkloadResolver.of(labels.runtimeDirs())), programs, reps));
+            }
             for (Variant v : variants) {
                 System.gc();
                 long heapBefore = usedHeap();
@@ -125,8 +154,8 @@ public final class ScrapeBench {
             long series = 0;
             for (int r = 0; r < reps; r++) {
                 for (Variant v : variants) { // interleaved: each repetition measures every variant
-                    List<Collector.MetricFamilySamples> built = v.collector.collect();
-                    if (r == 0 && v == variants.getLast()) {
+                    List<Collector.MetricFamilySamples> built = v.collect();
+                    if (r == 0 && v.name.equals("workload_labels")) {
                         samples = built.stream().mapToLong(f -> f.samples.size()).sum();
                         series = built.stream().filter(f -> f.name.startsWith("cgscope_cgroup_cpu_seconds"))
                                 .mapToLong(f -> f.samples.size()).sum();
@@ -159,6 +188,20 @@ public final class ScrapeBench {
                         v.retained[0]);
                 System.out.printf("%s: whole scrape / before's, same repetition: %s (min/median/max); medians %.3f%n",
                         v.name, SwitchCostBench.summary(toBefore), median(v.scrape) / before);
+            }
+            if (programs != null) {
+                double[] userCollect = new double[reps];
+                double[] userCollectCpu = new double[reps];
+                for (int r = 0; r < reps; r++) {
+                    long c0 = threads.getCurrentThreadCpuTime();
+                    long t0 = System.nanoTime();
+                    programs.collect();
+                    userCollect[r] = (System.nanoTime() - t0) / 1e6;
+                    userCollectCpu[r] = (threads.getCurrentThreadCpuTime() - c0) / 1e6;
+                }
+                System.out.printf("user programs: collect_ms=%s cpu_ms=%s (min/median/max; reads both maps, names,"
+                        + " sums)%n", SwitchCostBench.summary(userCollect), SwitchCostBench.summary(userCollectCpu));
+                programs.close();
             }
         } finally {
             io.cgscope.testing.Cleanup.deleteTree(runtimeDir);
@@ -218,6 +261,33 @@ public final class ScrapeBench {
         double[] c = a.clone();
         java.util.Arrays.sort(c);
         return c[c.length / 2];
+    }
+
+    /**
+     * The benchmark's user program, loaded as cgscope loads one, its maps filled for the same
+     * cgroups as the built-in maps: a counter per cgroup, 4 histogram buckets and the sum per cgroup.
+     */
+    private static UserPrograms userPrograms(CgroupIndex index, int n, long base, Path runtimeDir) throws Exception {
+        Config config = ((io.cgscope.config.Flags.Run) io.cgscope.config.Flags.parse(
+                "--config.dir=" + java.nio.file.Path.of(System.getProperty("cgscope.test-bpf", "target/test-bpf"))
+                        .toAbsolutePath(),
+                "--config.names=scrape-bench", "--workload.runtime-dirs=" + runtimeDir)).config();
+        // the workload labels of workload_labels' collector, from the same bundles
+        UserPrograms programs = new UserPrograms(config, index, WorkloadResolver.of(config.runtimeDirs()), true);
+        System.out.println(programs.start(null));
+        java.nio.ByteBuffer key = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.nativeOrder());
+        for (int i = 0; i < n; i++) {
+            long id = base + 100_000 + i;
+            byte[] idKey = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder()).putLong(id).array();
+            programs.put("scrape-bench", "bench_cgroup_events_total", idKey, 1000L * (i + 1));
+            for (int bucket : new int[] {3, 5, 8, 12, 27}) {
+                key.clear();
+                key.putLong(id).putLong(bucket);
+                programs.put("scrape-bench", "bench_cgroup_latency_seconds", key.array().clone(),
+                        bucket == 27 ? 4000L * (i + 1) : i + bucket);
+            }
+        }
+        return programs;
     }
 
     private static long usedHeap() {
