@@ -7,6 +7,8 @@ import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.metrics.BuildInfoCollector;
 import io.cgscope.metrics.CgroupCollector;
+import io.cgscope.metrics.CgroupFsCollector;
+import io.cgscope.metrics.CgroupLabels;
 import io.cgscope.metrics.IndexCollector;
 import io.cgscope.metrics.WorkloadCollector;
 import io.cgscope.workload.WorkloadResolver;
@@ -54,6 +56,10 @@ public final class Agent {
             new io.cgscope.metrics.CrossCheckCollector(indexComponent.crossCheck(), indexComponent::crossCheckLost)
                     .register(registry);
         }
+        CgroupFsCollector cgroupfs = new CgroupFsCollector(CgroupFsComponent.families(config),
+                new CgroupLabels(config.maxDepth(), config.include(), config.exclude()), config.retention());
+        cgroupfs.register(registry);
+        components.add(new CgroupFsComponent(config, index, cgroupfs));
         WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs());
         components.add(new WorkloadComponent(index, workloads));
         new WorkloadCollector(workloads.bundles()).register(registry);

@@ -65,6 +65,9 @@ public final class Flags {
             Flag.value("bpf.max-cgroups", "N", "16384", "Entries of each per-cgroup BPF map."),
             Flag.value("bpf.runqlat-buckets", "pow4|log2", "pow4",
                     "Run-queue latency buckets: powers of 4 from 1us (12 with +Inf) or of 2 (22)."),
+            Flag.value("collector.cgroupfs", "LIST", "pressure,cpu,memory,io,pids",
+                    "Kernel accounting files read per cgroup at each scrape: any of pressure, cpu, memory, io, pids;"
+                            + " empty for none."),
             Flag.value("run-as", "USER", "",
                     "Drop to this user (and its group) once the mark is placed and the programs attached."),
             Flag.value("log.level", "debug|info|warn|error", "info", "Least severe log level written."),

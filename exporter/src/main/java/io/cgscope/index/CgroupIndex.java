@@ -119,6 +119,18 @@ public final class CgroupIndex {
         return queries.all();
     }
 
+    /**
+     * Calls {@code action} with the id of every live cgroup, in no particular order, building no
+     * path (the cgroupfs collectors walk them at every scrape; they name each id once).
+     */
+    public void forEachLive(java.util.function.LongConsumer action) {
+        store.forEach(e -> {
+            if (e.isLive()) {
+                action.accept(e.id());
+            }
+        });
+    }
+
     /** Live entries. */
     public long liveCount() {
         return store.liveCount();

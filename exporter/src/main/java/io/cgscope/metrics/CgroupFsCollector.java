@@ -1,0 +1,413 @@
+package io.cgscope.metrics;
+
+import io.cgscope.accounting.CgroupStats;
+import io.cgscope.accounting.Devices;
+import io.cgscope.accounting.Family;
+import io.cgscope.accounting.HierarchyReader;
+import io.cgscope.accounting.IoStatFile;
+import io.cgscope.bpf.MapTable;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The kernel's own per-cgroup accounting, read from cgroupfs at scrape time
+ * ({@code --collector.cgroupfs}): pressure, CPU throttling, memory, IO and pids, on the index's
+ * names. Each hierarchy's {@link HierarchyReader} reads its live cgroups; counters go through a
+ * {@link SeriesAggregator} as the BPF counters do (same-path ids summed, a removed cgroup's last
+ * values kept through its retention and then folded, so a series never decreases); gauges are
+ * the live cgroup's own. Runs on the scrape thread, never on the event loop; {@link #collect()}
+ * never throws. Scrapes are serialized.
+ *
+ * <p>All of these files are hierarchical (a cgroup's values include its descendants'), unlike
+ * the BPF counters: with {@code --cgroup.max-depth} only the cgroups at or above that depth are
+ * read, never summed.
+ */
+public final class CgroupFsCollector extends Collector implements Collector.Describable {
+    private static final Logger LOG = Logger.getLogger(CgroupFsCollector.class.getName());
+    private static final List<String> CGROUP = List.of("cgroup");
+    private static final List<String> PRESSURE_LABELS = List.of("cgroup", "resource", "kind");
+    private static final List<String> EVENT_LABELS = List.of("cgroup", "event");
+    private static final List<String> TYPE_LABELS = List.of("cgroup", "type");
+    private static final List<String> IO_LABELS = List.of("cgroup", "device", "op");
+    private static final List<String> OPS = List.of("read", "write", "discard");
+
+    /** The counter groups: each a table of the aggregator, present for a cgroup when its file was read. */
+    private static final List<SeriesAggregator.Table> COUNTER_TABLES = List.of(
+            new SeriesAggregator.Table("pressure.cpu", 2), new SeriesAggregator.Table("pressure.memory", 2),
+            new SeriesAggregator.Table("pressure.io", 2), new SeriesAggregator.Table("pressure.irq", 2),
+            new SeriesAggregator.Table("cpu", 3), new SeriesAggregator.Table("memory.events", 6));
+    /** The first {@link CgroupStats} counter word of each table above. */
+    private static final int[] FIRST_WORD = {CgroupStats.PRESSURE, CgroupStats.PRESSURE + 2, CgroupStats.PRESSURE + 4,
+            CgroupStats.PRESSURE + 6, CgroupStats.CPU_PERIODS, CgroupStats.MEMORY_EVENTS};
+    private static final SeriesAggregator.Layout COUNTERS = new SeriesAggregator.Layout(COUNTER_TABLES);
+    private static final SeriesAggregator.Layout IO = new SeriesAggregator.Layout(
+            List.of(new SeriesAggregator.Table("io", IoStatFile.WORDS)));
+    private static final int CPU_TABLE = 4;
+    private static final int EVENTS_TABLE = 5;
+
+    /** One hierarchy's reader and the aggregators of its counters. */
+    private final class Source {
+        final HierarchyReader reader;
+        final SeriesAggregator counters;
+        final Map<Long, SeriesAggregator> io = new HashMap<>();
+        final Map<String, MapTable> tables = new LinkedHashMap<>();
+        final Map<Long, MapTable> ioTables = new HashMap<>();
+        /** Counter words read at least once in this hierarchy: words never read (a kernel without them) are not exported. */
+        long seenCounters;
+        /** IO words read at least once. */
+        long seenIo;
+
+        final Set<Family> families;
+
+        Source(HierarchyReader reader, Set<Family> families) {
+            this.reader = reader;
+            this.families = Set.copyOf(families);
+            this.counters = new SeriesAggregator(reader.hierarchy().index(), COUNTERS, SeriesKeys.plain(labels), retention,
+                    nanoTime);
+            for (SeriesAggregator.Table t : COUNTER_TABLES) {
+                tables.put(t.name(), new MapTable(t.width(), 256));
+            }
+        }
+    }
+
+    private final CgroupLabels labels;
+    private final Duration retention;
+    private final LongSupplier nanoTime;
+    private final Devices devices;
+    private final Set<Family> wanted;
+    private final List<Source> sources = new ArrayList<>();
+    private final Map<Family, String> down = new EnumMap<>(Family.class);
+    private long scrapeErrors;
+
+    /**
+     * @param wanted    the families of {@code --collector.cgroupfs}
+     * @param retention how long an unresolved id counts for {@code /unknown} (the index's retention)
+     */
+    public CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, Duration retention) {
+        this(wanted, labels, retention, new Devices(), System::nanoTime);
+    }
+
+    CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, Duration retention, Devices devices,
+                      LongSupplier nanoTime) {
+        this.wanted = wanted.isEmpty() ? Set.of() : Set.copyOf(wanted);
+        this.labels = labels;
+        this.retention = retention;
+        this.devices = devices;
+        this.nanoTime = nanoTime;
+        for (Family f : this.wanted) {
+            down.put(f, "not started");
+        }
+    }
+
+    /**
+     * Adds a hierarchy's reader (when the component starts): it reads the families it was made
+     * for, which are then up.
+     */
+    public synchronized void add(HierarchyReader reader, Set<Family> families) {
+        sources.add(new Source(reader, families));
+        for (Family f : families) {
+            down.remove(f);
+        }
+    }
+
+    /** Closes every reader and forgets it (on stop): later scrapes read nothing. */
+    public synchronized void closeReaders() {
+        for (Source s : sources) {
+            s.reader.close();
+            for (Family f : s.families) {
+                down.put(f, "stopped");
+            }
+        }
+        sources.clear();
+    }
+
+    /** A wanted family no hierarchy serves, with the reason (exported as {@code cgscope_cgroupfs_collector_up 0}). */
+    public synchronized void unavailable(Family family, String reason) {
+        down.put(family, reason);
+    }
+
+    /** The label a path gets here, or null when it is not exported (for the readers). */
+    public String label(String path) {
+        return labels.label(path);
+    }
+
+    @Override
+    public synchronized List<MetricFamilySamples> collect() {
+        long t0 = System.nanoTime();
+        List<MetricFamilySamples> out = new ArrayList<>();
+        Families f = new Families();
+        long read = 0;
+        long readErrors = 0;
+        for (Source s : sources) {
+            try {
+                collect(s, f);
+            } catch (Exception | LinkageError e) {
+                if (scrapeErrors++ == 0) {
+                    LOG.warning("cgroupfs scrape of " + s.reader.hierarchy().name() + " failed (counted in"
+                            + " cgscope_cgroupfs_errors_total): " + e);
+                }
+                LOG.log(Level.FINE, "cgroupfs scrape failed", e);
+            }
+            read += s.reader.readInLastScrape();
+            readErrors += s.reader.readErrors();
+        }
+        f.addTo(out);
+        GaugeMetricFamily up = new GaugeMetricFamily("cgscope_cgroupfs_collector_up",
+                "1 when this --collector.cgroupfs family is read from a hierarchy, 0 when none has its files (the log"
+                        + " says why).", List.of("collector"));
+        for (Family family : Family.ALL) {
+            if (wanted.contains(family)) {
+                up.addMetric(List.of(family.label()), down.containsKey(family) ? 0 : 1);
+            }
+        }
+        out.add(up);
+        out.add(new GaugeMetricFamily("cgscope_cgroupfs_cgroups",
+                "Cgroups whose accounting files were read in this scrape.", read));
+        out.add(new CounterMetricFamily("cgscope_cgroupfs_errors",
+                "Reads of cgroupfs accounting files that failed other than by the cgroup going away, and scrapes of"
+                        + " these families that failed in part.", readErrors + scrapeErrors));
+        out.add(new GaugeMetricFamily("cgscope_cgroupfs_scrape_duration_seconds",
+                "Time this scrape of the cgroupfs accounting files took (reading, naming, summing).",
+                (System.nanoTime() - t0) / 1e9));
+        return out;
+    }
+
+    private void collect(Source s, Families f) throws Exception {
+        Collection<HierarchyReader.Cgroup> cgroups = s.reader.scrape();
+        for (MapTable t : s.tables.values()) {
+            t.clear();
+        }
+        for (MapTable t : s.ioTables.values()) {
+            t.clear();
+        }
+        MapTable[] byIndex = s.tables.values().toArray(MapTable[]::new);
+        for (HierarchyReader.Cgroup c : cgroups) {
+            CgroupStats st = c.stats();
+            if (c.readThisScrape()) {
+                f.gauges(c.label(), st);
+            }
+            long mask = st.counterMask();
+            s.seenCounters |= mask;
+            if (mask != 0) {
+                for (int t = 0; t < byIndex.length; t++) {
+                    int width = COUNTER_TABLES.get(t).width();
+                    long group = ((1L << width) - 1) << FIRST_WORD[t];
+                    if ((mask & group) != 0) {
+                        int row = byIndex[t].append(c.id());
+                        for (int w = 0; w < width; w++) {
+                            byIndex[t].add(row, w, st.counter(FIRST_WORD[t] + w));
+                        }
+                    }
+                }
+            }
+            for (Map.Entry<Long, long[]> e : st.io().entrySet()) {
+                long[] words = e.getValue();
+                s.seenIo |= words[IoStatFile.WORDS];
+                MapTable t = s.ioTables.computeIfAbsent(e.getKey(), d -> new MapTable(IoStatFile.WORDS, 64));
+                int row = t.append(c.id());
+                for (int w = 0; w < IoStatFile.WORDS; w++) {
+                    t.add(row, w, words[w]);
+                }
+            }
+        }
+        HierarchyReader reader = s.reader;
+        Map<SeriesKey, SeriesAggregator.Series> series = s.counters.aggregate(s.tables, reader::forget);
+        f.counters(series.values(), s.seenCounters);
+        for (Map.Entry<Long, MapTable> e : s.ioTables.entrySet()) {
+            long device = e.getKey();
+            SeriesAggregator agg = s.io.computeIfAbsent(device, d ->
+                    new SeriesAggregator(reader.hierarchy().index(), IO, SeriesKeys.plain(labels), retention, nanoTime));
+            Map<SeriesKey, SeriesAggregator.Series> io = agg.aggregate(Map.of("io", e.getValue()),
+                    id -> reader.forgetDevice(id, device));
+            f.io(io.values(), devices.label(device), s.seenIo);
+        }
+    }
+
+    /** This scrape's samples, family by family. */
+    private static final class Families {
+        final List<MetricFamilySamples.Sample> pressure = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> periods = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> throttledPeriods = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> throttledSeconds = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> limitCores = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> memory = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> workingSet = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> peak = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> memoryLimit = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> events = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> stat = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> ioBytes = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> ioOps = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> pids = new ArrayList<>();
+        final List<MetricFamilySamples.Sample> pidsLimit = new ArrayList<>();
+
+        void counters(Collection<SeriesAggregator.Series> series, long seen) {
+            for (SeriesAggregator.Series s : series) {
+                for (int r = 0; r < 4; r++) {
+                    if (!s.has(r)) {
+                        continue;
+                    }
+                    for (int kind = 0; kind < 2; kind++) {
+                        if ((seen & 1L << (CgroupStats.PRESSURE + 2 * r + kind)) != 0) {
+                            pressure.add(new MetricFamilySamples.Sample("cgscope_cgroup_pressure_seconds_total",
+                                    PRESSURE_LABELS, List.of(s.label, CgroupStats.PRESSURE_RESOURCES.get(r),
+                                    CgroupStats.PRESSURE_KINDS.get(kind)), s.v[2 * r + kind] / 1e6));
+                        }
+                    }
+                }
+                if (s.has(CPU_TABLE)) {
+                    int o = COUNTERS.offset(CPU_TABLE);
+                    counter(periods, "cgscope_cgroup_cpu_periods_total", s, seen, CgroupStats.CPU_PERIODS, s.v[o], 1);
+                    counter(throttledPeriods, "cgscope_cgroup_cpu_throttled_periods_total", s, seen,
+                            CgroupStats.CPU_THROTTLED_PERIODS, s.v[o + 1], 1);
+                    counter(throttledSeconds, "cgscope_cgroup_cpu_throttled_seconds_total", s, seen,
+                            CgroupStats.CPU_THROTTLED_NS, s.v[o + 2], 1e9);
+                }
+                if (s.has(EVENTS_TABLE)) {
+                    int o = COUNTERS.offset(EVENTS_TABLE);
+                    for (int e = 0; e < CgroupStats.MEMORY_EVENT_NAMES.size(); e++) {
+                        if ((seen & 1L << (CgroupStats.MEMORY_EVENTS + e)) != 0) {
+                            events.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_events_total", EVENT_LABELS,
+                                    List.of(s.label, CgroupStats.MEMORY_EVENT_NAMES.get(e)), s.v[o + e]));
+                        }
+                    }
+                }
+            }
+        }
+
+        private static void counter(List<MetricFamilySamples.Sample> into, String name, SeriesAggregator.Series s,
+                                    long seen, int word, long value, double divisor) {
+            if ((seen & 1L << word) != 0) {
+                into.add(new MetricFamilySamples.Sample(name, CGROUP, s.labelValues, value / divisor));
+            }
+        }
+
+        void io(Collection<SeriesAggregator.Series> series, String device, long seen) {
+            for (SeriesAggregator.Series s : series) {
+                if (!s.has(0)) {
+                    continue;
+                }
+                for (int op = 0; op < 3; op++) {
+                    if ((seen & 1L << (IoStatFile.RBYTES + op)) != 0) {
+                        ioBytes.add(new MetricFamilySamples.Sample("cgscope_cgroup_io_bytes_total", IO_LABELS,
+                                List.of(s.label, device, OPS.get(op)), s.v[IoStatFile.RBYTES + op]));
+                    }
+                    if ((seen & 1L << (IoStatFile.RIOS + op)) != 0) {
+                        ioOps.add(new MetricFamilySamples.Sample("cgscope_cgroup_io_operations_total", IO_LABELS,
+                                List.of(s.label, device, OPS.get(op)), s.v[IoStatFile.RIOS + op]));
+                    }
+                }
+            }
+        }
+
+        void gauges(String label, CgroupStats st) {
+            List<String> values = List.of(label);
+            if (st.hasGauge(CgroupStats.CPU_QUOTA_US) && st.hasGauge(CgroupStats.CPU_PERIOD_US)
+                    && st.gauge(CgroupStats.CPU_PERIOD_US) > 0) {
+                limitCores.add(new MetricFamilySamples.Sample("cgscope_cgroup_cpu_limit_cores", CGROUP, values,
+                        (double) st.gauge(CgroupStats.CPU_QUOTA_US) / st.gauge(CgroupStats.CPU_PERIOD_US)));
+            }
+            gauge(memory, "cgscope_cgroup_memory_bytes", values, st, CgroupStats.MEMORY_CURRENT);
+            long ws = st.workingSet();
+            if (ws >= 0) {
+                workingSet.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_working_set_bytes", CGROUP, values,
+                        ws));
+            }
+            gauge(peak, "cgscope_cgroup_memory_peak_bytes", values, st, CgroupStats.MEMORY_PEAK);
+            gauge(memoryLimit, "cgscope_cgroup_memory_limit_bytes", values, st, CgroupStats.MEMORY_MAX);
+            for (int t = 0; t < CgroupStats.MEMORY_STAT_TYPES.size(); t++) {
+                if (st.hasGauge(CgroupStats.MEMORY_STAT + t)) {
+                    stat.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_stat_bytes", TYPE_LABELS,
+                            List.of(label, CgroupStats.MEMORY_STAT_TYPES.get(t)), st.gauge(CgroupStats.MEMORY_STAT + t)));
+                }
+            }
+            gauge(pids, "cgscope_cgroup_pids", values, st, CgroupStats.PIDS_CURRENT);
+            gauge(pidsLimit, "cgscope_cgroup_pids_limit", values, st, CgroupStats.PIDS_MAX);
+        }
+
+        private static void gauge(List<MetricFamilySamples.Sample> into, String name, List<String> values,
+                                  CgroupStats st, int word) {
+            if (st.hasGauge(word)) {
+                into.add(new MetricFamilySamples.Sample(name, CGROUP, values, st.gauge(word)));
+            }
+        }
+
+        void addTo(List<MetricFamilySamples> out) {
+            family(out, "cgscope_cgroup_pressure_seconds", Type.COUNTER, pressure,
+                    "Time some (or all: kind=full) of the cgroup's non-idle tasks were stalled on a resource, from its"
+                            + " resource.pressure file's total (pressure stall information).");
+            family(out, "cgscope_cgroup_cpu_periods", Type.COUNTER, periods,
+                    "Enforcement periods of the cgroup's CPU quota that elapsed while it had runnable tasks (cpu.stat"
+                            + " nr_periods).");
+            family(out, "cgscope_cgroup_cpu_throttled_periods", Type.COUNTER, throttledPeriods,
+                    "Periods in which the cgroup used up its CPU quota and was throttled (cpu.stat nr_throttled).");
+            family(out, "cgscope_cgroup_cpu_throttled_seconds", Type.COUNTER, throttledSeconds,
+                    "Time the cgroup's tasks were throttled by its CPU quota (cpu.stat throttled_usec).");
+            family(out, "cgscope_cgroup_cpu_limit_cores", Type.GAUGE, limitCores,
+                    "The cgroup's CPU quota in CPUs: quota over period (cpu.max); absent without a quota.");
+            family(out, "cgscope_cgroup_memory_bytes", Type.GAUGE, memory,
+                    "Memory charged to the cgroup and its descendants (memory.current).");
+            family(out, "cgscope_cgroup_memory_working_set_bytes", Type.GAUGE, workingSet,
+                    "memory.current minus inactive_file of memory.stat, never below 0: the working set as the kubelet"
+                            + " computes it.");
+            family(out, "cgscope_cgroup_memory_peak_bytes", Type.GAUGE, peak,
+                    "The most memory the cgroup ever had charged (memory.peak).");
+            family(out, "cgscope_cgroup_memory_limit_bytes", Type.GAUGE, memoryLimit,
+                    "The cgroup's memory limit (memory.max); absent when unlimited.");
+            family(out, "cgscope_cgroup_memory_events", Type.COUNTER, events,
+                    "Memory events of the cgroup and its descendants (memory.events): low, high, max, oom, oom_kill,"
+                            + " oom_group_kill.");
+            family(out, "cgscope_cgroup_memory_stat_bytes", Type.GAUGE, stat,
+                    "Memory of the cgroup by type, from memory.stat: anon, file, kernel, sock, shmem.");
+            family(out, "cgscope_cgroup_io_bytes", Type.COUNTER, ioBytes,
+                    "Bytes the cgroup read, wrote and discarded, per device (io.stat rbytes, wbytes, dbytes).");
+            family(out, "cgscope_cgroup_io_operations", Type.COUNTER, ioOps,
+                    "Read, write and discard operations of the cgroup, per device (io.stat rios, wios, dios).");
+            family(out, "cgscope_cgroup_pids", Type.GAUGE, pids,
+                    "Tasks (processes and threads) in the cgroup and its descendants (pids.current).");
+            family(out, "cgscope_cgroup_pids_limit", Type.GAUGE, pidsLimit,
+                    "The cgroup's task limit (pids.max); absent when unlimited.");
+        }
+
+        private static void family(List<MetricFamilySamples> out, String name, Type type,
+                                   List<MetricFamilySamples.Sample> samples, String help) {
+            if (!samples.isEmpty()) {
+                out.add(new MetricFamilySamples(name, type, help, samples));
+            }
+        }
+    }
+
+    /** Every family this collector may export: the registry checks names against the other collectors'. */
+    @Override
+    public List<MetricFamilySamples> describe() {
+        List<MetricFamilySamples> out = new ArrayList<>();
+        for (String name : List.of("cgscope_cgroup_pressure_seconds", "cgscope_cgroup_cpu_periods",
+                "cgscope_cgroup_cpu_throttled_periods", "cgscope_cgroup_cpu_throttled_seconds",
+                "cgscope_cgroup_memory_events", "cgscope_cgroup_io_bytes", "cgscope_cgroup_io_operations",
+                "cgscope_cgroupfs_errors")) {
+            out.add(new CounterMetricFamily(name, name, List.of()));
+        }
+        for (String name : List.of("cgscope_cgroup_cpu_limit_cores", "cgscope_cgroup_memory_bytes",
+                "cgscope_cgroup_memory_working_set_bytes", "cgscope_cgroup_memory_peak_bytes",
+                "cgscope_cgroup_memory_limit_bytes", "cgscope_cgroup_memory_stat_bytes", "cgscope_cgroup_pids",
+                "cgscope_cgroup_pids_limit", "cgscope_cgroupfs_collector_up", "cgscope_cgroupfs_cgroups",
+                "cgscope_cgroupfs_scrape_duration_seconds")) {
+            out.add(new GaugeMetricFamily(name, name, List.of()));
+        }
+        return out;
+    }
+}
