@@ -26,8 +26,8 @@ public final class Devices {
         this(Path.of("/sys/dev/block"), System::nanoTime);
     }
 
-    /** Test seam: another {@code /sys/dev/block} and clock. */
-    Devices(Path sysDevBlock, LongSupplier nanoTime) {
+    /** Another {@code /sys/dev/block} and clock (tests). */
+    public Devices(Path sysDevBlock, LongSupplier nanoTime) {
         this.sysDevBlock = sysDevBlock;
         this.nanoTime = nanoTime;
     }
