@@ -9,6 +9,8 @@ import io.cgscope.metrics.BuildInfoCollector;
 import io.cgscope.metrics.CgroupCollector;
 import io.cgscope.metrics.CgroupFsCollector;
 import io.cgscope.metrics.CgroupLabels;
+import io.cgscope.metrics.OomKillCollector;
+import io.cgscope.bpf.OomKills;
 import io.cgscope.metrics.IndexCollector;
 import io.cgscope.metrics.WorkloadCollector;
 import io.cgscope.workload.WorkloadResolver;
@@ -66,8 +68,14 @@ public final class Agent {
         HierarchyIndexes.Indexed inUse = hierarchies.inUse();
         bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
-        new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
+        CgroupCollector bpfMetrics = new CgroupCollector(index, bpfComponent.counters(), config, workloads);
+        bpfMetrics.register(registry);
         components.add(bpfComponent);
+        OomComponent oom = new OomComponent(config.bpfPrograms().contains(OomKills.PROGRAM), config.maxCgroups(), index);
+        bpfMetrics.report(oom.kills());
+        new OomKillCollector(index, oom.kills(), new CgroupLabels(config.maxDepth(), config.include(), config.exclude()),
+                config.retention()).register(registry);
+        components.add(oom);
         httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
                 .hierarchies(hierarchies);
         components.add(httpComponent);

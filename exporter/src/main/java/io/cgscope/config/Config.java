@@ -52,7 +52,8 @@ public record Config(
     public static final List<String> WORKLOAD_LABELS = List.of("kind", "namespace", "pod", "container", "pod_uid",
             "container_id", "qos_class", "runtime", "unit", "image");
 
-    public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
+    /** {@code --bpf.programs} values: the companion's features, and {@code oom} (its own object). */
+    public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat", "oom");
     /** The paths the HTTP API owns: the telemetry path may take none of them. A new route adds its path here. */
     public static final List<String> API_PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events",
             "/api/top", "/static", "/hierarchies");

@@ -59,8 +59,8 @@ public final class Flags {
                     "Directories of the container runtimes' OCI bundles (containerd's task bundles, CRI-O's and"
                             + " podman's containers/storage run root), read for pod and container names; empty: names"
                             + " from cgroup paths only."),
-            Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat",
-                    "BPF programs to load: any of cpu, samples, switches, runqlat; empty for none."),
+            Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat,oom",
+                    "BPF programs to load: any of cpu, samples, switches, runqlat, oom; empty for none."),
             Flag.value("bpf.sample-frequency", "HZ", "99", "CPU sampling frequency per CPU (perf cpu-clock)."),
             Flag.value("bpf.max-cgroups", "N", "16384", "Entries of each per-cgroup BPF map."),
             Flag.value("bpf.runqlat-buckets", "pow4|log2", "pow4",

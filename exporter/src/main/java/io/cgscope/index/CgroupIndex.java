@@ -268,6 +268,16 @@ public final class CgroupIndex {
         writer.flush();
     }
 
+    /**
+     * Puts an OOM kill into the change history, after the changes applied so far (any thread: the
+     * writer appends it at its next batch or upkeep, within a second in fanotify mode, a sweep
+     * interval in sweep mode). The kill names its cgroups itself: they may be gone by then.
+     */
+    public void oomKilled(OomKill kill) {
+        inbox.add(() -> changes.append(IndexChange.Type.OOM_KILL, kill.time().toEpochMilli(), entries.get(kill.cgroupId()),
+                Source.EVENT, kill));
+    }
+
     /** CREATEs still waiting for their DELETE to bring the id. */
     public int pendingCreates() {
         return writer.pendingCreates();

@@ -26,7 +26,7 @@ class FlagsTest {
         assertEquals(Duration.ofSeconds(5), c.sweepInterval());
         assertEquals(Config.IndexMode.AUTO, c.indexMode());
         assertTrue(c.unlimitedQueue());
-        assertEquals(Set.of("cpu", "samples", "switches", "runqlat"), c.bpfPrograms());
+        assertEquals(Set.of("cpu", "samples", "switches", "runqlat", "oom"), c.bpfPrograms());
         assertEquals(99, c.sampleFrequency());
         assertEquals(16384, c.maxCgroups());
         assertEquals(16, c.maxStreams());
