@@ -5,7 +5,7 @@ import io.cgscope.metrics.CgroupLabels;
 import io.cgscope.metrics.OomKillCollector;
 import io.cgscope.testing.Await;
 import io.cgscope.testing.BpfPrograms;
-import io.cgscope.testing.ControllerCgroups;
+import io.cgscope.testing.OomKiller;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.TestCgroups;
 import io.prometheus.client.Collector;
@@ -41,12 +41,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @KernelTest({KernelTest.Requirement.ROOT, KernelTest.Requirement.CGROUP2, KernelTest.Requirement.BPF})
 class OomKillKernelTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final long LIMIT = 32L << 20;
 
     private LiveIndex live;
     private OomComponent oom;
     private TestCgroups v2;
-    private ControllerCgroups memory;
+    private OomKiller killer;
     private Set<Long> heldBefore;
 
     @BeforeEach
@@ -66,8 +65,8 @@ class OomKillKernelTest {
             held.removeAll(heldBefore);
             assertEquals(Set.of(), held, "the oom program's fds are all closed");
         }
-        if (memory != null) {
-            memory.close();
+        if (killer != null) {
+            killer.close();
         }
         if (v2 != null) {
             v2.close();
@@ -75,71 +74,6 @@ class OomKillKernelTest {
         if (live != null) {
             live.close();
         }
-    }
-
-    private static void write(Path file, String content) {
-        try {
-            Files.writeString(file, content);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The memory cgroup with its limit, and the victim's cgroup2 cgroup (the same directory on a pure cgroup2 host). */
-    private Path[] cgroups(String name) {
-        Path mem = memory.create(name);
-        if (memory.isV1()) {
-            write(mem.resolve("memory.limit_in_bytes"), Long.toString(LIMIT));
-            if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
-                write(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(LIMIT)); // no escape into swap
-            }
-            return new Path[] {mem, v2.create(name)};
-        }
-        write(mem.resolve("memory.max"), Long.toString(LIMIT));
-        if (Files.exists(mem.resolve("memory.swap.max"))) {
-            write(mem.resolve("memory.swap.max"), "0");
-        }
-        return new Path[] {mem, mem};
-    }
-
-    /** A dd whose 64 MiB buffer cannot fit under the 32 MiB limit: the kernel kills it. Returns its pid. */
-    private static long oomKill(Path mem, Path victim) throws InterruptedException {
-        Process p;
-        try {
-            p = new ProcessBuilder("sh", "-c", "echo $$ > \"$1\"/cgroup.procs && echo $$ > \"$2\"/cgroup.procs"
-                    + " && exec dd if=/dev/zero of=/dev/null bs=64M count=1", "sh", victim.toString(), mem.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        assertTrue(p.waitFor(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS), "dd was not killed");
-        assertEquals(128 + 9, p.exitValue(), "dd ended by SIGKILL");
-        return p.pid();
-    }
-
-    /** rmdir as soon as the kernel lets it (a killed task leaves its cgroup a moment after it is reaped). */
-    private static void remove(Path dir) {
-        Await.until(WAIT, () -> {
-            try {
-                Files.deleteIfExists(dir);
-                return true;
-            } catch (IOException busy) {
-                return false;
-            }
-        }, () -> "cannot remove " + dir);
-    }
-
-    private static long kernelOomKills(Path mem, boolean v1) {
-        try {
-            for (String line : Files.readAllLines(mem.resolve(v1 ? "memory.oom_control" : "memory.events"))) {
-                if (line.startsWith("oom_kill ")) {
-                    return Long.parseLong(line.substring(9).strip());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        throw new AssertionError("no oom_kill in " + mem);
     }
 
     private static JsonObject awaitKill(SseClient sse, String path) {
@@ -169,25 +103,20 @@ class OomKillKernelTest {
     }
 
     @Test
-    void aKilledProcessCountsForItsRemovedCgroupAndTheSamePathCountsOn() throws Exception {
-        memory = ControllerCgroups.of("memory").orElse(null);
-        assumeTrue(memory != null, "no memory controller on this host, neither in v1 nor in cgroup2");
+    void aKilledProcessCountsForItsRemovedCgroupAndTheSamePathCountsOn() {
+        killer = OomKiller.create().orElse(null);
+        assumeTrue(killer != null, "no memory controller on this host, neither in v1 nor in cgroup2");
         v2 = new TestCgroups();
-        String label = (memory.isV1() ? v2.parentPath() : memory.parentPath()) + "/oom.service";
+        String label = v2.parentPath() + "/oom.service";
         OomKillCollector collector = new OomKillCollector(live.index, oom.kills(), new CgroupLabels(0, null, null),
                 Duration.ofMinutes(15));
         try (SseClient sse = new SseClient(live.server.port(), null)) {
             assertEquals(200, sse.status);
-            Path[] first = cgroups("oom.service");
-            Await.until(WAIT, () -> live.index.pathOf(TestCgroups.id(first[1])) != null, () -> "not indexed: " + label);
-            long victimId = TestCgroups.id(first[1]);
-            long pid = oomKill(first[0], first[1]);
-            assertEquals(1, kernelOomKills(first[0], memory.isV1()), "the kernel counted one kill");
-            // the container goes right after the kill
-            remove(first[0]);
-            if (first[1] != first[0]) {
-                remove(first[1]);
-            }
+            Path first = v2.create("oom.service");
+            long victimId = TestCgroups.id(first);
+            Await.until(WAIT, () -> live.index.pathOf(victimId) != null, () -> "not indexed: " + label);
+            long pid = killer.kill(first, label);
+            OomKiller.removeSoon(first); // the container goes right after the kill
             JsonObject kill = awaitKill(sse, label);
             assertNotNull(kill, "no oom_kill for " + label + " on /events within " + WAIT);
             assertEquals(pid, kill.getLong("pid"));
@@ -196,20 +125,45 @@ class OomKillKernelTest {
             assertEquals("cgroup", kill.getString("scope"), kill.encode());
             JsonObject memcg = kill.getJsonObject("memcg");
             assertNotNull(memcg, kill.encode());
-            assertTrue(memcg.getString("path").endsWith(memory.parentPath() + "/oom.service"), kill.encode());
-            assertEquals(memory.isV1() ? "memory" : "cgroup2", memcg.getString("hierarchy"));
+            assertEquals(killer.lastMemcgPath(), memcg.getString("path"), kill.encode());
+            assertEquals(killer.v1() ? "memory" : "cgroup2", memcg.getString("hierarchy"));
             assertTrue(List.of("oom_control", "inferred").contains(kill.getString("memcg_found_by")), kill.encode());
             assertNotNull(kill.getString("time"));
-            assertEquals(1.0, kills(collector.collect(), label), "one kill, its cgroup removed");
+            List<Collector.MetricFamilySamples> m = collector.collect();
+            assertEquals(1.0, kills(m, label), "one kill, its cgroup removed");
+            promtoolCheck(m);
 
             // the same path again: the series counts on
-            Path[] second = cgroups("oom.service");
-            Await.until(WAIT, () -> live.index.pathOf(TestCgroups.id(second[1])) != null, () -> "not indexed again");
-            assertTrue(TestCgroups.id(second[1]) != victimId, "a new cgroup");
+            Path second = v2.create("oom.service");
+            long secondId = TestCgroups.id(second);
+            assertTrue(secondId != victimId, "a new cgroup");
+            Await.until(WAIT, () -> live.index.pathOf(secondId) != null, () -> "not indexed again");
             assertEquals(1.0, kills(collector.collect(), label), "nothing yet in the new one");
-            oomKill(second[0], second[1]);
+            killer.kill(second, label);
             assertNotNull(awaitKill(sse, label), "the second kill on /events");
             assertEquals(2.0, kills(collector.collect(), label), "counts on from 1");
+        }
+    }
+
+    /** {@code promtool check metrics} on these families, where Debian's prometheus package is installed. */
+    private static void promtoolCheck(List<Collector.MetricFamilySamples> m) {
+        Path promtool = Path.of("/usr/bin/promtool");
+        assumeTrue(Files.isExecutable(promtool), "needs promtool (Debian's prometheus package)");
+        try {
+            java.io.StringWriter w = new java.io.StringWriter();
+            io.prometheus.client.exporter.common.TextFormat.write004(w, java.util.Collections.enumeration(m));
+            Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectErrorStream(true).start();
+            try (var in = p.getOutputStream()) {
+                in.write(w.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            assertEquals("", out.strip(), "promtool check metrics: " + w);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
         }
     }
 }

@@ -335,6 +335,115 @@ class CgroupFsKernelTest {
         }
     }
 
+    /**
+     * One scrape with every family cgscope exports per cgroup, written by the registry in the text
+     * format as /metrics writes it: the BPF companion's, the OOM kill program's (after a real kill)
+     * and every cgroupfs family, each from where this host has its controller. {@code promtool
+     * check metrics} reports nothing.
+     */
+    @Test
+    @KernelTest({KernelTest.Requirement.ROOT, KernelTest.Requirement.CGROUP2, KernelTest.Requirement.BPF})
+    void aScrapeWithEveryFamilyPassesPromtool() throws Exception {
+        Path promtool = Path.of("/usr/bin/promtool");
+        assumeTrue(Files.isExecutable(promtool), "needs promtool (Debian's prometheus package)");
+        io.prometheus.client.CollectorRegistry registry = new io.prometheus.client.CollectorRegistry(true);
+        CgroupLabels labels = new CgroupLabels(0, null, null);
+        CgroupFsCollector fs = new CgroupFsCollector(EnumSet.allOf(Family.class), labels, RETENTION);
+        closeLater(fs::closeReaders);
+        List<ControllerCgroups> trees = new ArrayList<>();
+        Path scratch = Files.createTempFile(Path.of(System.getProperty("java.io.tmpdir")), "cgscope-every", ".bin");
+        closeLater(() -> Files.deleteIfExists(scratch));
+        for (Family family : Family.ALL) {
+            ControllerCgroups cg = cgroups(family == Family.PRESSURE ? ControllerCgroups.PRESSURE : family.controller());
+            trees.add(cg);
+            Path dir = cg.create("every.service");
+            switch (family) {
+                case CPU -> write(dir.resolve(cg.isV1() ? "cpu.cfs_quota_us" : "cpu.max"), cg.isV1() ? "50000" : "50000 100000");
+                case MEMORY -> write(dir.resolve(cg.isV1() ? "memory.limit_in_bytes" : "memory.max"), "268435456");
+                case PIDS -> write(dir.resolve("pids.max"), "100");
+                case IO -> {
+                    if (cg.isV1()) {
+                        long dev = (Long) Files.getAttribute(scratch, "unix:dev");
+                        String device = ((dev >>> 8) & 0xfff | (dev >>> 32) & ~0xfffL) + ":" + (dev & 0xff | (dev >>> 12) & ~0xffL);
+                        write(dir.resolve("blkio.throttle.write_bps_device"), device + " 1099511627776");
+                    }
+                }
+                default -> { }
+            }
+            Process p = track(ControllerCgroups.start(dir, "dd if=/dev/zero of=" + scratch + " bs=64k count=16 oflag=direct"
+                    + " 2>/dev/null; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; exec sleep 600"));
+            Await.until(LONG_WAIT, () -> !p.isAlive() || Files.exists(Path.of("/proc/" + p.pid() + "/cmdline"))
+                    && read(Path.of("/proc/" + p.pid() + "/cmdline")).startsWith("sleep"), () -> "the workload never slept");
+            Fd root = Libc.open(cg.mount().toString(), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+            closeLater(root::closeQuietly);
+            Hierarchy h = new Hierarchy(cg.toString(), cg.isV1() ? CgroupFiles.Version.V1 : CgroupFiles.Version.V2, root,
+                    cg.index(), Set.of("cpu", "memory", "pids", "io", "blkio"));
+            fs.add(new HierarchyReader(h, EnumSet.of(family), fs::label), EnumSet.of(family));
+        }
+        fs.register(registry);
+
+        // BPF: the companion and the OOM kill program over the cgroup2 index, and one real kill
+        CgroupFs cgroupFs = closeLater(CgroupFs.open(null));
+        CgroupIndex index = new CgroupIndex(RETENTION, new FakeTicker(), Clock.systemUTC());
+        index.setResolver(new KernelLookup(cgroupFs));
+        CgroupWatcher watcher = closeLater(new CgroupWatcher(cgroupFs, index, true));
+        watcher.start();
+        io.cgscope.bpf.BpfCompanion bpf = closeLater(new io.cgscope.bpf.BpfCompanion(
+                EnumSet.allOf(io.cgscope.bpf.Feature.class), 16384, 99));
+        bpf.start();
+        io.cgscope.bpf.OomKills kills = closeLater(new io.cgscope.bpf.OomKills(16384, r -> { }));
+        assertTrue(kills.start(), kills.programs().toString());
+        CgroupCollector companion = new CgroupCollector(index, bpf, labels, RunqBuckets.of("pow4"), RETENTION,
+                System::nanoTime);
+        companion.report(kills);
+        companion.register(registry);
+        new OomKillCollector(index, kills, labels, RETENTION).register(registry);
+        TestCgroups v2 = closeLater(new TestCgroups());
+        io.cgscope.testing.OomKiller killer = closeLater(io.cgscope.testing.OomKiller.create().orElseThrow());
+        Path victim = v2.create("oom.service");
+        Await.until(LONG_WAIT, () -> index.pathOf(TestCgroups.id(victim)) != null, () -> "the victim's cgroup not indexed");
+        killer.kill(victim, v2.parentPath() + "/oom.service");
+        Await.until(LONG_WAIT, () -> {
+            try {
+                return kills.read().size() > 0;
+            } catch (io.cgscope.bpf.BpfException e) {
+                throw new AssertionError(e);
+            }
+        }, () -> "the kill was not counted");
+
+        for (ControllerCgroups cg : trees) {
+            cg.sync();
+        }
+        java.io.StringWriter w = new java.io.StringWriter();
+        io.prometheus.client.exporter.common.TextFormat.write004(w, registry.metricFamilySamples());
+        String exposition = w.toString();
+        Set<String> families = new java.util.TreeSet<>();
+        for (String line : exposition.split("\n")) {
+            if (line.startsWith("# TYPE ")) {
+                families.add(line.split(" ")[2]);
+            }
+        }
+        List<String> every = List.of("cgscope_cgroup_cpu_seconds_total", "cgscope_cgroup_cpu_samples_total",
+                "cgscope_cgroup_context_switches_total", "cgscope_cgroup_runqueue_latency_seconds",
+                "cgscope_cgroup_oom_kills_total", "cgscope_cgroup_pressure_seconds_total",
+                "cgscope_cgroup_cpu_periods_total", "cgscope_cgroup_cpu_throttled_periods_total",
+                "cgscope_cgroup_cpu_throttled_seconds_total", "cgscope_cgroup_cpu_limit_cores",
+                "cgscope_cgroup_memory_bytes", "cgscope_cgroup_memory_working_set_bytes",
+                "cgscope_cgroup_memory_limit_bytes", "cgscope_cgroup_memory_events_total",
+                "cgscope_cgroup_memory_stat_bytes", "cgscope_cgroup_io_bytes_total",
+                "cgscope_cgroup_io_operations_total", "cgscope_cgroup_pids", "cgscope_cgroup_pids_limit");
+        List<String> missing = new ArrayList<>(every);
+        missing.removeAll(families);
+        assertEquals(List.of(), missing, "every family is in the scrape:\n" + exposition);
+        Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write(exposition.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals("", out.strip(), "promtool check metrics on a scrape of " + exposition.length() + " bytes");
+    }
+
     private static void write(Path file, String content) {
         try {
             Files.writeString(file, content);
