@@ -225,7 +225,8 @@ class CgroupFsKernelTest {
         List<Collector.MetricFamilySamples> m = scrape(cg, c);
         long u2 = single(usage);
         double bytes = value(m, "cgscope_cgroup_memory_bytes", "cgroup", label);
-        assertTrue(bytes >= Math.min(u1, u2) && bytes <= Math.max(u1, u2), u1 + " <= " + bytes + " <= " + u2);
+        // usage moves a little (kernel allocations of the waiting shell): within 2% of the reads around the scrape
+        assertTrue(bytes >= Math.min(u1, u2) * 0.98 && bytes <= Math.max(u1, u2) * 1.02, u1 + " ~ " + bytes + " ~ " + u2);
         assertEquals(64.0 * (1 << 20), value(m, "cgscope_cgroup_memory_limit_bytes", "cgroup", label));
         long inactive = key(dir.resolve("memory.stat"), cg.isV1() ? "total_inactive_file" : "inactive_file");
         assertEquals(Math.max(0, bytes - inactive), value(m, "cgscope_cgroup_memory_working_set_bytes", "cgroup", label),
