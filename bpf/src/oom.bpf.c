@@ -233,9 +233,17 @@ static __always_inline void report(struct task_struct *task, __u32 pid)
 	bool from_slot = false;
 
 	if (slot && slot->valid && slot->pid_tgid == bpf_get_current_pid_tgid() && now - slot->time_ns < 10000000000ULL) {
+		/*
+		 * Read the slot into locals before any BPF_CORE_READ: an expression of our own struct
+		 * inside one becomes a CO-RE relocation of it, and looking for a local type in the
+		 * kernel's BTF iterates the modules' BTF too, which needs CAP_SYS_ADMIN (measured:
+		 * "failed to iterate BTF objects" without it).
+		 */
+		struct task_struct *chosen = (struct task_struct *)slot->chosen;
+
 		from_slot = true;
-		if (!task && slot->chosen && BPF_CORE_READ((struct task_struct *)slot->chosen, pid) == pid)
-			task = (struct task_struct *)slot->chosen; /* the pid-only tracepoint: the chosen one */
+		if (!task && chosen && BPF_CORE_READ(chosen, pid) == pid)
+			task = chosen; /* the pid-only tracepoint: the chosen one */
 	}
 	if (task)
 		cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);

@@ -203,7 +203,8 @@ class ConcurrentClientsIT {
                 }
             }
             if (s.name().endsWith("_total") && cgroup.startsWith(prefix)) {
-                String key = s.name() + "|" + cgroup;
+                // every label: a family like the pressure one has several series per cgroup
+                String key = s.name() + new java.util.TreeMap<>(s.labels());
                 Double before = last.put(key, s.value());
                 if (before != null && s.value() < before) {
                     errors.add("counter went down: " + key + " " + before + " -> " + s.value());
