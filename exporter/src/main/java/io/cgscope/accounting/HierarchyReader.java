@@ -3,7 +3,6 @@ package io.cgscope.accounting;
 import io.cgscope.linux.DirFileReader;
 import io.cgscope.linux.Errno;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -88,7 +87,9 @@ public final class HierarchyReader implements AutoCloseable {
     private long scrapes;
     private long readErrors;
     private int readThisScrape;
-    private final List<Long> live = new ArrayList<>();
+    /** The index's live ids of this scrape (reused: grows, never shrinks). */
+    private long[] live = new long[256];
+    private int liveCount;
 
     /**
      * @param families the families to read here (those this hierarchy {@link Hierarchy#serves})
@@ -118,13 +119,19 @@ public final class HierarchyReader implements AutoCloseable {
     public Collection<Cgroup> scrape() {
         scrapes++;
         readThisScrape = 0;
-        live.clear();
-        hierarchy.index().forEachLive(live::add);
+        liveCount = 0;
+        hierarchy.index().forEachLive(id -> {
+            if (liveCount == live.length) {
+                live = java.util.Arrays.copyOf(live, liveCount * 2);
+            }
+            live[liveCount++] = id;
+        });
         for (Cgroup c : cgroups.values()) {
             c.live = false;
             c.readThisScrape = false;
         }
-        for (long id : live) {
+        for (int i = 0; i < liveCount; i++) {
+            long id = live[i];
             Cgroup c = cgroups.get(id);
             if (c == null) {
                 c = learn(id);
