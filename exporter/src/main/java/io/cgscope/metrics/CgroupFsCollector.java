@@ -92,15 +92,36 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
     private final List<Source> sources = new ArrayList<>();
     private final Map<Family, String> down = new EnumMap<>(Family.class);
     private long scrapeErrors;
+    /** The per-cgroup families of the last reading, and when it began (see {@link #REUSE_NANOS}). */
+    private List<MetricFamilySamples> lastReading = List.of();
+    private long lastReadingNanos;
+    private long lastRead;
+    private boolean everRead;
+    private long reuseNanos;
+
+    /**
+     * Scrapes that come within this long of the last reading's start get its samples instead of a
+     * reading of their own: several clients at once (an HA pair of Prometheus servers, a dashboard
+     * and a scrape) cost one reading, and a flood of scrapes at most one a second. Reading costs
+     * system calls per cgroup and file; the values are then at most this much older.
+     */
+    static final long REUSE_NANOS = 1_000_000_000L;
 
     /**
      * @param wanted    the families of {@code --collector.cgroupfs}
      * @param retention how long an unresolved id counts for {@code /unknown} (the index's retention)
      */
     public CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, Duration retention) {
-        this(wanted, labels, retention, new Devices(), System::nanoTime);
+        this(wanted, labels, retention, Duration.ofNanos(REUSE_NANOS));
     }
 
+    /** @param reuse how long a reading serves later scrapes ({@link #REUSE_NANOS}; zero: every scrape reads) */
+    public CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, Duration retention, Duration reuse) {
+        this(wanted, labels, retention, new Devices(), System::nanoTime);
+        this.reuseNanos = reuse.toNanos();
+    }
+
+    /** Test seam: another /sys/dev/block, the aggregators' clock; every scrape reads. */
     CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, Duration retention, Devices devices,
                       LongSupplier nanoTime) {
         this.wanted = wanted.isEmpty() ? Set.of() : Set.copyOf(wanted);
@@ -118,6 +139,7 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
      * for, which are then up.
      */
     public synchronized void add(HierarchyReader reader, Set<Family> families) {
+        everRead = false; // the next scrape reads, with this one
         sources.add(new Source(reader, families));
         for (Family f : families) {
             down.remove(f);
@@ -126,6 +148,8 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
 
     /** Closes every reader and forgets it (on stop): later scrapes read nothing. */
     public synchronized void closeReaders() {
+        lastReading = List.of();
+        lastRead = 0;
         for (Source s : sources) {
             s.reader.close();
             for (Family f : s.families) {
@@ -148,24 +172,34 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
     @Override
     public synchronized List<MetricFamilySamples> collect() {
         long t0 = System.nanoTime();
-        List<MetricFamilySamples> out = new ArrayList<>();
-        Families f = new Families();
-        long read = 0;
         long readErrors = 0;
-        for (Source s : sources) {
-            try {
-                collect(s, f);
-            } catch (Exception | LinkageError e) {
-                if (scrapeErrors++ == 0) {
-                    LOG.warning("cgroupfs scrape of " + s.reader.hierarchy().name() + " failed (counted in"
-                            + " cgscope_cgroupfs_errors_total): " + e);
+        if (!everRead || t0 - lastReadingNanos >= reuseNanos) {
+            List<MetricFamilySamples> reading = new ArrayList<>();
+            Families f = new Families();
+            long read = 0;
+            for (Source s : sources) {
+                try {
+                    collect(s, f);
+                } catch (Exception | LinkageError e) {
+                    if (scrapeErrors++ == 0) {
+                        LOG.warning("cgroupfs scrape of " + s.reader.hierarchy().name() + " failed (counted in"
+                                + " cgscope_cgroupfs_errors_total): " + e);
+                    }
+                    LOG.log(Level.FINE, "cgroupfs scrape failed", e);
                 }
-                LOG.log(Level.FINE, "cgroupfs scrape failed", e);
+                read += s.reader.readInLastScrape();
             }
-            read += s.reader.readInLastScrape();
+            f.addTo(reading);
+            lastReading = reading;
+            lastReadingNanos = t0;
+            lastRead = read;
+            everRead = true;
+        }
+        for (Source s : sources) {
             readErrors += s.reader.readErrors();
         }
-        f.addTo(out);
+        long read = lastRead;
+        List<MetricFamilySamples> out = new ArrayList<>(lastReading);
         GaugeMetricFamily up = new GaugeMetricFamily("cgscope_cgroupfs_collector_up",
                 "1 when this --collector.cgroupfs family is read from a hierarchy, 0 when none has its files (the log"
                         + " says why).", List.of("collector"));
@@ -176,12 +210,13 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
         }
         out.add(up);
         out.add(new GaugeMetricFamily("cgscope_cgroupfs_cgroups",
-                "Cgroups whose accounting files were read in this scrape.", read));
+                "Cgroups whose accounting files were read in this scrape (or the reading it shares).", read));
         out.add(new CounterMetricFamily("cgscope_cgroupfs_errors",
                 "Reads of cgroupfs accounting files that failed other than by the cgroup going away, and scrapes of"
                         + " these families that failed in part.", readErrors + scrapeErrors));
         out.add(new GaugeMetricFamily("cgscope_cgroupfs_scrape_duration_seconds",
-                "Time this scrape of the cgroupfs accounting files took (reading, naming, summing).",
+                "Time this scrape of the cgroupfs accounting files took (reading, naming, summing; near 0 when it"
+                        + " shares the reading of a scrape less than a second before).",
                 (System.nanoTime() - t0) / 1e9));
         return out;
     }

@@ -329,6 +329,24 @@ class CgroupFsCollectorTest {
     }
 
     @Test
+    void scrapesWithinASecondShareOneReading() throws Exception {
+        Path a = mkdir("a");
+        write(a, "pids.current", "1\n");
+        collector = new CgroupFsCollector(EnumSet.of(Family.PIDS), new CgroupLabels(0, null, null), RETENTION,
+                Duration.ofMinutes(1));
+        Hierarchy h = new Hierarchy("test", CgroupFiles.Version.V2, rootFd, index, Set.of("pids"));
+        collector.add(new HierarchyReader(h, EnumSet.of(Family.PIDS), collector::label), EnumSet.of(Family.PIDS));
+        assertEquals(1.0, v(collector.collect(), "cgscope_cgroup_pids", "cgroup", "a"));
+        write(a, "pids.current", "2\n");
+        assertEquals(1.0, v(collector.collect(), "cgscope_cgroup_pids", "cgroup", "a"), "the reading of a minute ago");
+        collector.closeReaders();
+        collector = new CgroupFsCollector(EnumSet.of(Family.PIDS), new CgroupLabels(0, null, null), RETENTION,
+                Duration.ZERO);
+        collector.add(new HierarchyReader(h, EnumSet.of(Family.PIDS), collector::label), EnumSet.of(Family.PIDS));
+        assertEquals(2.0, v(collector.collect(), "cgscope_cgroup_pids", "cgroup", "a"));
+    }
+
+    @Test
     void theExpositionIsValidTextWithEveryFamily() throws Exception {
         Path a = mkdir("a \"quoted\"\\name");
         pressure(a, "cpu", 1, 1);

@@ -113,7 +113,7 @@ class CgroupFsKernelTest {
             throw new UncheckedIOException(e);
         }
         closeLater(root::closeQuietly);
-        CgroupFsCollector c = new CgroupFsCollector(families, new CgroupLabels(0, null, null), RETENTION);
+        CgroupFsCollector c = new CgroupFsCollector(families, new CgroupLabels(0, null, null), RETENTION, Duration.ZERO);
         Hierarchy h = new Hierarchy(cg.toString(), cg.isV1() ? CgroupFiles.Version.V1 : CgroupFiles.Version.V2, root,
                 cg.index(), Set.of("cpu", "memory", "pids", "io", "blkio"));
         c.add(new HierarchyReader(h, families, c::label), families);
@@ -165,10 +165,12 @@ class CgroupFsKernelTest {
         double scraped = s2 - s1;
         double inner = (f3 - f2) / 1e6;
         double outer = (f4 - f1) / 1e6;
-        double mid = (inner + outer) / 2;
         System.out.printf(java.util.Locale.ROOT, "pressure some: scraped %.6f s, the file %.6f..%.6f s%n", scraped,
                 inner, outer);
-        assertTrue(scraped >= inner * 0.98 && scraped <= outer * 1.02 && Math.abs(scraped - mid) <= 0.02 * mid,
+        // Within 2% of the file's own delta over the same window: the window the scrapes read in
+        // lies between the inner and the outer one (a scrape takes time; on a loaded machine they
+        // differ by more than 2%), so the scraped delta must lie between them, give or take 2%.
+        assertTrue(scraped >= inner * 0.98 && scraped <= outer * 1.02,
                 "some rose by " + scraped + " s in the scrapes, " + inner + ".." + outer + " s in the file");
     }
 
@@ -200,7 +202,7 @@ class CgroupFsKernelTest {
                 value(m, "cgscope_cgroup_cpu_throttled_periods_total", "cgroup", label));
         double throttled = cg.isV1() ? key(stat, "throttled_time") / 1e9 : key(stat, "throttled_usec") / 1e6;
         assertEquals(throttled, value(m, "cgscope_cgroup_cpu_throttled_seconds_total", "cgroup", label), 1e-9);
-        assertTrue(throttled > 0.1, "throttled " + throttled + " s");
+        assertTrue(throttled > 0, "throttled " + throttled + " s"); // how long depends on the CPU the loop got
     }
 
     /** A process that holds about 16 MB in a cgroup with a 64 MiB limit. */
@@ -215,12 +217,11 @@ class CgroupFsKernelTest {
         track(ControllerCgroups.start(dir, "x=$(head -c 16000000 /dev/zero | tr '\\0' a); sleep 600"));
         Path usage = dir.resolve(cg.isV1() ? "memory.usage_in_bytes" : "memory.current");
         Await.until(LONG_WAIT, () -> single(usage) > 16_000_000, () -> "the holder never held 16 MB: " + read(usage));
-        // settled: the shell holds its variable and waits
-        Await.until(LONG_WAIT, () -> {
-            long a = single(usage);
-            long b = single(usage);
-            return a > 16_000_000 && Math.abs(b - a) < 64 * 1024;
-        }, () -> "memory usage keeps changing: " + read(usage));
+        // settled: the shell has built its variable (while building, it holds up to twice that) and
+        // waits for its sleep
+        Process holder = processes.getLast();
+        Await.until(LONG_WAIT, () -> holder.children().anyMatch(child -> child.info().command().orElse("").endsWith("sleep")),
+                () -> "the holder never got to its sleep: " + read(usage));
         long u1 = single(usage);
         List<Collector.MetricFamilySamples> m = scrape(cg, c);
         long u2 = single(usage);
@@ -308,7 +309,7 @@ class CgroupFsKernelTest {
             try (CgroupWatcher watcher = new CgroupWatcher(fs, index, true)) {
                 watcher.start();
                 CgroupFsCollector c = new CgroupFsCollector(EnumSet.of(Family.PRESSURE), new CgroupLabels(0, null, null),
-                        RETENTION);
+                        RETENTION, Duration.ZERO);
                 Set<String> none = Set.of();
                 c.add(new HierarchyReader(new Hierarchy("cgroup2", CgroupFiles.Version.V2, fs.rootFd(), index, none),
                         EnumSet.of(Family.PRESSURE), c::label), EnumSet.of(Family.PRESSURE));
@@ -349,7 +350,7 @@ class CgroupFsKernelTest {
         assumeTrue(Files.isExecutable(promtool), "needs promtool (Debian's prometheus package)");
         io.prometheus.client.CollectorRegistry registry = new io.prometheus.client.CollectorRegistry(true);
         CgroupLabels labels = new CgroupLabels(0, null, null);
-        CgroupFsCollector fs = new CgroupFsCollector(EnumSet.allOf(Family.class), labels, RETENTION);
+        CgroupFsCollector fs = new CgroupFsCollector(EnumSet.allOf(Family.class), labels, RETENTION, Duration.ZERO);
         closeLater(fs::closeReaders);
         List<ControllerCgroups> trees = new ArrayList<>();
         Path scratch = Files.createTempFile(Path.of(System.getProperty("java.io.tmpdir")), "cgscope-every", ".bin");
