@@ -4,7 +4,7 @@
 # collect: CgroupFsBench, cgscope's collect() against the C reference (cgroupfs-read.c) reading the same
 #          files of the same cgroups, alternating in ROUNDS rounds of PASSES passes, in one run; and the
 #          share of one core a scrape every 15 s takes.
-# scrape:  ScrapeBench with the cgroupfs families: a whole scrape against the bare serializer.
+# scrape:  CgroupFsBench scrape: a whole scrape of the cgroupfs families against the bare serializer.
 # N (default 10000) empty cgroups per family wherever this host has the family's files (here: pressure in
 # cgroup2, cpu, memory, blkio and pids in their v1 hierarchies, memory inside this process's own memory
 # cgroup); FAMILIES (default pressure,cpu,memory,io,pids) selects. Setting up 10,000 v1 memory cgroups takes
@@ -39,9 +39,8 @@ for s in "${sections[@]}"; do
         "${JAVA[@]}" io.cgscope.bench.CgroupFsBench "$SCRATCH/cgroupfs-read" "$N" "$PASSES" "$ROUNDS" "$FAMILIES"
         ;;
     scrape)
-        echo "## ScrapeBench $N 15 $FAMILIES (the BPF families for $N cgroups and the cgroupfs families)"
-        "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx1g -cp "$CP" \
-            io.cgscope.bench.ScrapeBench "$N" 15 "$FAMILIES"
+        echo "## CgroupFsBench scrape $N 15 $FAMILIES"
+        "${JAVA[@]}" io.cgscope.bench.CgroupFsBench scrape "$N" 15 "$FAMILIES"
         ;;
     *) echo "unknown section $s" >&2; exit 2 ;;
     esac

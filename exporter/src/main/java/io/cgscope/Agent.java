@@ -8,7 +8,6 @@ import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.metrics.BuildInfoCollector;
 import io.cgscope.metrics.CgroupCollector;
 import io.cgscope.metrics.CgroupFsCollector;
-import io.cgscope.metrics.CgroupLabels;
 import io.cgscope.metrics.OomKillCollector;
 import io.cgscope.bpf.OomKills;
 import io.cgscope.metrics.IndexCollector;
@@ -58,13 +57,12 @@ public final class Agent {
             new io.cgscope.metrics.CrossCheckCollector(indexComponent.crossCheck(), indexComponent::crossCheckLost)
                     .register(registry);
         }
-        CgroupFsCollector cgroupfs = new CgroupFsCollector(CgroupFsComponent.families(config),
-                new CgroupLabels(config.maxDepth(), config.include(), config.exclude()), config.retention());
-        cgroupfs.register(registry);
-        components.add(new CgroupFsComponent(config, index, cgroupfs));
         WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs());
         components.add(new WorkloadComponent(index, workloads));
         new WorkloadCollector(workloads.bundles()).register(registry);
+        CgroupFsCollector cgroupfs = new CgroupFsCollector(CgroupFsComponent.families(config), config, workloads);
+        cgroupfs.register(registry);
+        components.add(new CgroupFsComponent(config, index, cgroupfs));
         HierarchyIndexes.Indexed inUse = hierarchies.inUse();
         bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
@@ -73,8 +71,7 @@ public final class Agent {
         components.add(bpfComponent);
         OomComponent oom = new OomComponent(config.bpfPrograms().contains(OomKills.PROGRAM), config.maxCgroups(), index);
         bpfMetrics.report(oom.kills());
-        new OomKillCollector(index, oom.kills(), new CgroupLabels(config.maxDepth(), config.include(), config.exclude()),
-                config.retention()).register(registry);
+        new OomKillCollector(index, oom.kills(), config, workloads).register(registry);
         components.add(oom);
         httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
                 .hierarchies(hierarchies);

@@ -38,11 +38,6 @@ import java.util.logging.Logger;
  */
 public final class CgroupFsCollector extends Collector implements Collector.Describable {
     private static final Logger LOG = Logger.getLogger(CgroupFsCollector.class.getName());
-    private static final List<String> CGROUP = List.of("cgroup");
-    private static final List<String> PRESSURE_LABELS = List.of("cgroup", "resource", "kind");
-    private static final List<String> EVENT_LABELS = List.of("cgroup", "event");
-    private static final List<String> TYPE_LABELS = List.of("cgroup", "type");
-    private static final List<String> IO_LABELS = List.of("cgroup", "device", "op");
     private static final List<String> OPS = List.of("read", "write", "discard");
 
     /** The counter groups: each a table of the aggregator, present for a cgroup when its file was read. */
@@ -70,14 +65,17 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
         long seenCounters;
         /** IO words read at least once. */
         long seenIo;
+        /** The gauges' series keys, one per cgroup read, made once (the counters' come from their aggregator). */
+        final SeriesKeys gaugeKeys = keys.get();
+        Map<Long, SeriesKey> gaugeKey = new HashMap<>();
+        long epoch;
 
         final Set<Family> families;
 
         Source(HierarchyReader reader, Set<Family> families) {
             this.reader = reader;
             this.families = Set.copyOf(families);
-            this.counters = new SeriesAggregator(reader.hierarchy().index(), COUNTERS, SeriesKeys.plain(labels), retention,
-                    nanoTime);
+            this.counters = new SeriesAggregator(reader.hierarchy().index(), COUNTERS, keys.get(), retention, nanoTime);
             for (SeriesAggregator.Table t : COUNTER_TABLES) {
                 tables.put(t.name(), new MapTable(t.width(), 256));
             }
@@ -85,6 +83,8 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
     }
 
     private final CgroupLabels labels;
+    /** A fresh {@link SeriesKeys} per aggregator (each interns and forgets by its own scrapes). */
+    private final java.util.function.Supplier<SeriesKeys> keys;
     private final Duration retention;
     private final LongSupplier nanoTime;
     private final Devices devices;
@@ -117,13 +117,37 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
 
     /** @param reuse how long a reading serves later scrapes ({@link #REUSE_NANOS}; zero: every scrape reads) */
     public CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, Duration retention, Duration reuse) {
-        this(wanted, labels, retention, new Devices(), System::nanoTime);
+        this(wanted, labels, () -> SeriesKeys.plain(labels), retention, new Devices(), System::nanoTime);
         this.reuseNanos = reuse.toNanos();
+    }
+
+    /**
+     * The agent's: the series carry the workload labels of {@code --metrics.workload-labels}, as
+     * the BPF counters' do; never {@code --cgroup.roll-up} (these values are hierarchical: a
+     * container's cgroup holds its nested ones already, and a pod's its containers').
+     */
+    public CgroupFsCollector(Set<Family> wanted, io.cgscope.config.Config config,
+                             io.cgscope.workload.WorkloadResolver workloads) {
+        this(wanted, new CgroupLabels(config.maxDepth(), config.include(), config.exclude()), workloads,
+                config.workloadLabels(), config.retention());
+    }
+
+    private CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, io.cgscope.workload.WorkloadResolver workloads,
+                              List<String> workloadLabels, Duration retention) {
+        this(wanted, labels, () -> new SeriesKeys(workloads, labels, workloadLabels,
+                io.cgscope.config.Config.RollUp.NONE), retention, new Devices(), System::nanoTime);
+        this.reuseNanos = REUSE_NANOS;
     }
 
     /** Test seam: another /sys/dev/block, the aggregators' clock; every scrape reads. */
     CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, Duration retention, Devices devices,
                       LongSupplier nanoTime) {
+        this(wanted, labels, () -> SeriesKeys.plain(labels), retention, devices, nanoTime);
+    }
+
+    private CgroupFsCollector(Set<Family> wanted, CgroupLabels labels, java.util.function.Supplier<SeriesKeys> keys,
+                              Duration retention, Devices devices, LongSupplier nanoTime) {
+        this.keys = keys;
         this.wanted = wanted.isEmpty() ? Set.of() : Set.copyOf(wanted);
         this.labels = labels;
         this.retention = retention;
@@ -230,10 +254,19 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
             t.clear();
         }
         MapTable[] byIndex = s.tables.values().toArray(MapTable[]::new);
+        s.epoch++;
+        Map<Long, SeriesKey> gaugeKey = new HashMap<>();
         for (HierarchyReader.Cgroup c : cgroups) {
             CgroupStats st = c.stats();
             if (c.readThisScrape()) {
-                f.gauges(c.label(), st);
+                SeriesKey key = s.gaugeKey.get(c.id());
+                if (key == null) {
+                    key = s.gaugeKeys.of(c.id(), c.label(), s.epoch); // read: its label is its path
+                }
+                if (key != null) {
+                    gaugeKey.put(c.id(), key);
+                    f.gauges(key, st);
+                }
             }
             long mask = st.counterMask();
             s.seenCounters |= mask;
@@ -259,13 +292,15 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
                 }
             }
         }
+        s.gaugeKey = gaugeKey; // the keys of cgroups not read this time go
+        s.gaugeKeys.forgetUnused(s.epoch); // and the interned ones of cgroups first read earlier: their key is kept above
         HierarchyReader reader = s.reader;
         Map<SeriesKey, SeriesAggregator.Series> series = s.counters.aggregate(s.tables, reader::forget);
         f.counters(series.values(), s.seenCounters);
         for (Map.Entry<Long, MapTable> e : s.ioTables.entrySet()) {
             long device = e.getKey();
             SeriesAggregator agg = s.io.computeIfAbsent(device, d ->
-                    new SeriesAggregator(reader.hierarchy().index(), IO, SeriesKeys.plain(labels), retention, nanoTime));
+                    new SeriesAggregator(reader.hierarchy().index(), IO, keys.get(), retention, nanoTime));
             Map<SeriesKey, SeriesAggregator.Series> io = agg.aggregate(Map.of("io", e.getValue()),
                     id -> reader.forgetDevice(id, device));
             f.io(io.values(), devices.label(device), s.seenIo);
@@ -299,8 +334,9 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
                     for (int kind = 0; kind < 2; kind++) {
                         if ((seen & 1L << (CgroupStats.PRESSURE + 2 * r + kind)) != 0) {
                             pressure.add(new MetricFamilySamples.Sample("cgscope_cgroup_pressure_seconds_total",
-                                    PRESSURE_LABELS, List.of(s.label, CgroupStats.PRESSURE_RESOURCES.get(r),
-                                    CgroupStats.PRESSURE_KINDS.get(kind)), s.v[2 * r + kind] / 1e6));
+                                    plus(s.labelNames, "resource", "kind"), plus(s.labelValues,
+                                    CgroupStats.PRESSURE_RESOURCES.get(r), CgroupStats.PRESSURE_KINDS.get(kind)),
+                                    s.v[2 * r + kind] / 1e6));
                         }
                     }
                 }
@@ -316,8 +352,9 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
                     int o = COUNTERS.offset(EVENTS_TABLE);
                     for (int e = 0; e < CgroupStats.MEMORY_EVENT_NAMES.size(); e++) {
                         if ((seen & 1L << (CgroupStats.MEMORY_EVENTS + e)) != 0) {
-                            events.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_events_total", EVENT_LABELS,
-                                    List.of(s.label, CgroupStats.MEMORY_EVENT_NAMES.get(e)), s.v[o + e]));
+                            events.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_events_total",
+                                    plus(s.labelNames, "event"), plus(s.labelValues, CgroupStats.MEMORY_EVENT_NAMES.get(e)),
+                                    s.v[o + e]));
                         }
                     }
                 }
@@ -327,7 +364,7 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
         private static void counter(List<MetricFamilySamples.Sample> into, String name, SeriesAggregator.Series s,
                                     long seen, int word, long value, double divisor) {
             if ((seen & 1L << word) != 0) {
-                into.add(new MetricFamilySamples.Sample(name, CGROUP, s.labelValues, value / divisor));
+                into.add(new MetricFamilySamples.Sample(name, s.labelNames, s.labelValues, value / divisor));
             }
         }
 
@@ -338,47 +375,57 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
                 }
                 for (int op = 0; op < 3; op++) {
                     if ((seen & 1L << (IoStatFile.RBYTES + op)) != 0) {
-                        ioBytes.add(new MetricFamilySamples.Sample("cgscope_cgroup_io_bytes_total", IO_LABELS,
-                                List.of(s.label, device, OPS.get(op)), s.v[IoStatFile.RBYTES + op]));
+                        ioBytes.add(new MetricFamilySamples.Sample("cgscope_cgroup_io_bytes_total",
+                                plus(s.labelNames, "device", "op"), plus(s.labelValues, device, OPS.get(op)),
+                                s.v[IoStatFile.RBYTES + op]));
                     }
                     if ((seen & 1L << (IoStatFile.RIOS + op)) != 0) {
-                        ioOps.add(new MetricFamilySamples.Sample("cgscope_cgroup_io_operations_total", IO_LABELS,
-                                List.of(s.label, device, OPS.get(op)), s.v[IoStatFile.RIOS + op]));
+                        ioOps.add(new MetricFamilySamples.Sample("cgscope_cgroup_io_operations_total",
+                                plus(s.labelNames, "device", "op"), plus(s.labelValues, device, OPS.get(op)),
+                                s.v[IoStatFile.RIOS + op]));
                     }
                 }
             }
         }
 
-        void gauges(String label, CgroupStats st) {
-            List<String> values = List.of(label);
+        void gauges(SeriesKey key, CgroupStats st) {
+            List<String> names = key.names;
+            List<String> values = key.values;
             if (st.hasGauge(CgroupStats.CPU_QUOTA_US) && st.hasGauge(CgroupStats.CPU_PERIOD_US)
                     && st.gauge(CgroupStats.CPU_PERIOD_US) > 0) {
-                limitCores.add(new MetricFamilySamples.Sample("cgscope_cgroup_cpu_limit_cores", CGROUP, values,
+                limitCores.add(new MetricFamilySamples.Sample("cgscope_cgroup_cpu_limit_cores", names, values,
                         (double) st.gauge(CgroupStats.CPU_QUOTA_US) / st.gauge(CgroupStats.CPU_PERIOD_US)));
             }
-            gauge(memory, "cgscope_cgroup_memory_bytes", values, st, CgroupStats.MEMORY_CURRENT);
+            gauge(memory, "cgscope_cgroup_memory_bytes", names, values, st, CgroupStats.MEMORY_CURRENT);
             long ws = st.workingSet();
             if (ws >= 0) {
-                workingSet.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_working_set_bytes", CGROUP, values,
+                workingSet.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_working_set_bytes", names, values,
                         ws));
             }
-            gauge(peak, "cgscope_cgroup_memory_peak_bytes", values, st, CgroupStats.MEMORY_PEAK);
-            gauge(memoryLimit, "cgscope_cgroup_memory_limit_bytes", values, st, CgroupStats.MEMORY_MAX);
+            gauge(peak, "cgscope_cgroup_memory_peak_bytes", names, values, st, CgroupStats.MEMORY_PEAK);
+            gauge(memoryLimit, "cgscope_cgroup_memory_limit_bytes", names, values, st, CgroupStats.MEMORY_MAX);
             for (int t = 0; t < CgroupStats.MEMORY_STAT_TYPES.size(); t++) {
                 if (st.hasGauge(CgroupStats.MEMORY_STAT + t)) {
-                    stat.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_stat_bytes", TYPE_LABELS,
-                            List.of(label, CgroupStats.MEMORY_STAT_TYPES.get(t)), st.gauge(CgroupStats.MEMORY_STAT + t)));
+                    stat.add(new MetricFamilySamples.Sample("cgscope_cgroup_memory_stat_bytes", plus(names, "type"),
+                            plus(values, CgroupStats.MEMORY_STAT_TYPES.get(t)), st.gauge(CgroupStats.MEMORY_STAT + t)));
                 }
             }
-            gauge(pids, "cgscope_cgroup_pids", values, st, CgroupStats.PIDS_CURRENT);
-            gauge(pidsLimit, "cgscope_cgroup_pids_limit", values, st, CgroupStats.PIDS_MAX);
+            gauge(pids, "cgscope_cgroup_pids", names, values, st, CgroupStats.PIDS_CURRENT);
+            gauge(pidsLimit, "cgscope_cgroup_pids_limit", names, values, st, CgroupStats.PIDS_MAX);
         }
 
-        private static void gauge(List<MetricFamilySamples.Sample> into, String name, List<String> values,
-                                  CgroupStats st, int word) {
+        private static void gauge(List<MetricFamilySamples.Sample> into, String name, List<String> names,
+                                  List<String> values, CgroupStats st, int word) {
             if (st.hasGauge(word)) {
-                into.add(new MetricFamilySamples.Sample(name, CGROUP, values, st.gauge(word)));
+                into.add(new MetricFamilySamples.Sample(name, names, values, st.gauge(word)));
             }
+        }
+
+        /** {@code list} and then {@code more}. */
+        private static List<String> plus(List<String> list, String... more) {
+            String[] all = list.toArray(new String[list.size() + more.length]);
+            System.arraycopy(more, 0, all, list.size(), more.length);
+            return java.util.Arrays.asList(all);
         }
 
         void addTo(List<MetricFamilySamples> out) {

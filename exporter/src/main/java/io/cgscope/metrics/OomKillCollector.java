@@ -22,22 +22,37 @@ import java.util.logging.Logger;
  */
 public final class OomKillCollector extends Collector implements Collector.Describable {
     private static final Logger LOG = Logger.getLogger(OomKillCollector.class.getName());
-    private static final List<String> CGROUP = List.of("cgroup");
     private static final String MAP = "oom_kills";
 
     private final OomKillCounts counts;
     private final SeriesAggregator aggregator;
     private long errors;
 
+    /**
+     * The agent's: the series are those of the BPF counters (the same {@code --metrics.workload-labels},
+     * {@code --cgroup.roll-up} and filters: a pod's kills add up like its CPU time).
+     */
+    public OomKillCollector(CgroupIndex index, OomKillCounts counts, io.cgscope.config.Config config,
+                            io.cgscope.workload.WorkloadResolver workloads) {
+        this(index, counts, new SeriesKeys(workloads, new CgroupLabels(config.maxDepth(), config.include(),
+                config.exclude()), config.workloadLabels(), config.rollUp()), config.retention(), System::nanoTime);
+    }
+
+    /** Plain {@code cgroup} labels (tests). */
     public OomKillCollector(CgroupIndex index, OomKillCounts counts, CgroupLabels labels, Duration retention) {
-        this(index, counts, labels, retention, System::nanoTime);
+        this(index, counts, SeriesKeys.plain(labels), retention, System::nanoTime);
     }
 
     OomKillCollector(CgroupIndex index, OomKillCounts counts, CgroupLabels labels, Duration retention,
                      LongSupplier nanoTime) {
+        this(index, counts, SeriesKeys.plain(labels), retention, nanoTime);
+    }
+
+    private OomKillCollector(CgroupIndex index, OomKillCounts counts, SeriesKeys keys, Duration retention,
+                             LongSupplier nanoTime) {
         this.counts = counts;
         this.aggregator = new SeriesAggregator(index, new SeriesAggregator.Layout(
-                List.of(new SeriesAggregator.Table(MAP, 1))), SeriesKeys.plain(labels), retention, nanoTime);
+                List.of(new SeriesAggregator.Table(MAP, 1))), keys, retention, nanoTime);
     }
 
     @Override
@@ -52,7 +67,7 @@ public final class OomKillCollector extends Collector implements Collector.Descr
             List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
             for (SeriesAggregator.Series s : series.values()) {
                 if (s.has(0)) {
-                    samples.add(new MetricFamilySamples.Sample("cgscope_cgroup_oom_kills_total", CGROUP, s.labelValues,
+                    samples.add(new MetricFamilySamples.Sample("cgscope_cgroup_oom_kills_total", s.labelNames, s.labelValues,
                             s.v[0]));
                 }
             }

@@ -23,6 +23,10 @@ import java.util.regex.Pattern;
  * the scraping thread's alone. Prints each round's medians and ratios, then the share of one core
  * a scrape every 15 s would take. Usage:
  * {@code CgroupFsBench REFERENCE N PASSES ROUNDS [pressure,cpu,memory,io,pids]}.
+ *
+ * <p>{@code CgroupFsBench scrape N REPEATS [families]}: a whole scrape of these families (the
+ * registry's collect and text 0.0.4) against simpleclient's {@code TextFormat} writing the same
+ * samples already built, in each repetition.
  */
 public final class CgroupFsBench {
     private static final Pattern REFERENCE = Pattern.compile("wall_ms_median=([0-9.]+) cpu_ms_median=([0-9.]+)");
@@ -31,14 +35,15 @@ public final class CgroupFsBench {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("scrape")) {
+            scrape(Integer.parseInt(args[1]), Integer.parseInt(args[2]), families(args.length > 3 ? args[3] : null));
+            return;
+        }
         String reference = args[0];
         int n = Integer.parseInt(args[1]);
         int passes = Integer.parseInt(args[2]);
         int rounds = Integer.parseInt(args[3]);
-        Set<Family> families = EnumSet.noneOf(Family.class);
-        for (String f : (args.length > 4 ? args[4] : "pressure,cpu,memory,io,pids").split(",")) {
-            families.add(Family.of(f.strip()));
-        }
+        Set<Family> families = families(args.length > 4 ? args[4] : null);
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (AccountingCgroups cg = new AccountingCgroups(n, families)) {
@@ -94,6 +99,48 @@ public final class CgroupFsBench {
                     + " %d rounds)%n", summary(cpuRatios), summary(wallRatios), rounds);
             System.out.printf(Locale.ROOT, "a scrape every 15 s: %.1f ms of CPU each = %.2f%% of one core for %d cgroups%n",
                     perScrape, perScrape / 15_000 * 100, cg.cgroups);
+        }
+    }
+
+    private static Set<Family> families(String list) {
+        Set<Family> families = EnumSet.noneOf(Family.class);
+        for (String f : (list == null ? "pressure,cpu,memory,io,pids" : list).split(",")) {
+            families.add(Family.of(f.strip()));
+        }
+        return families;
+    }
+
+    private static void scrape(int n, int reps, Set<Family> families) throws Exception {
+        try (AccountingCgroups cg = new AccountingCgroups(n, families)) {
+            io.prometheus.client.CollectorRegistry registry = new io.prometheus.client.CollectorRegistry();
+            cg.collector.register(registry);
+            for (int i = 0; i < 20; i++) {
+                io.prometheus.client.exporter.common.TextFormat.write004(new ScrapeBench.CountingWriter(),
+                        registry.metricFamilySamples()); // names every cgroup, warms up
+            }
+            List<io.prometheus.client.Collector.MetricFamilySamples> built =
+                    java.util.Collections.list(registry.metricFamilySamples());
+            long samples = built.stream().mapToLong(f -> f.samples.size()).sum();
+            double[] whole = new double[reps];
+            double[] bare = new double[reps];
+            double[] ratio = new double[reps];
+            long bytes = 0;
+            for (int r = 0; r < reps; r++) {
+                long t0 = System.nanoTime();
+                ScrapeBench.CountingWriter w = new ScrapeBench.CountingWriter();
+                io.prometheus.client.exporter.common.TextFormat.write004(w, registry.metricFamilySamples());
+                whole[r] = (System.nanoTime() - t0) / 1e6;
+                bytes = w.chars;
+                long t1 = System.nanoTime();
+                io.prometheus.client.exporter.common.TextFormat.write004(new ScrapeBench.CountingWriter(),
+                        java.util.Collections.enumeration(built));
+                bare[r] = (System.nanoTime() - t1) / 1e6;
+                ratio[r] = whole[r] / bare[r];
+            }
+            System.out.printf(Locale.ROOT, "cgroupfs scrape cgroups=%d samples=%d bytes=%d (%s)%n", cg.cgroups, samples,
+                    bytes, families);
+            System.out.printf(Locale.ROOT, "cgroupfs scrape whole_ms=%s bare_serializer_ms=%s ratio=%s (min/median/max)%n",
+                    SwitchCostBench.summary(whole), SwitchCostBench.summary(bare), SwitchCostBench.summary(ratio));
         }
     }
 
