@@ -62,16 +62,18 @@ public final class Agent {
         new WorkloadCollector(workloads.bundles()).register(registry);
         CgroupFsCollector cgroupfs = new CgroupFsCollector(CgroupFsComponent.families(config), config, workloads);
         cgroupfs.register(registry);
-        components.add(new CgroupFsComponent(config, index, cgroupfs));
+        components.add(new CgroupFsComponent(config, hierarchies, cgroupfs));
         HierarchyIndexes.Indexed inUse = hierarchies.inUse();
         bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
         CgroupCollector bpfMetrics = new CgroupCollector(index, bpfComponent.counters(), config, workloads);
         bpfMetrics.register(registry);
         components.add(bpfComponent);
-        OomComponent oom = new OomComponent(config.bpfPrograms().contains(OomKills.PROGRAM), config.maxCgroups(), index);
+        OomComponent oom = new OomComponent(config.bpfPrograms().contains(OomKills.PROGRAM), config.maxCgroups(),
+                hierarchies);
         bpfMetrics.report(oom.kills());
-        new OomKillCollector(index, oom.kills(), config, workloads).register(registry);
+        // the victims are cgroup2 ids: named by the unified hierarchy's index whatever --cgroup.hierarchy is
+        new OomKillCollector(OomComponent.victimIndex(hierarchies), oom.kills(), config, workloads).register(registry);
         components.add(oom);
         httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
                 .hierarchies(hierarchies);

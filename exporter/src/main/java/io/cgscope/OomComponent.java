@@ -4,6 +4,7 @@ import io.cgscope.bpf.OomKills;
 import io.cgscope.bpf.OomRecord;
 import io.cgscope.index.Cgroup;
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.index.OomKill;
 
 import java.io.IOException;
@@ -16,23 +17,33 @@ import java.util.logging.Logger;
 
 /**
  * The OOM kill program ({@code --bpf.programs=oom}): loads it apart from the companion, and turns
- * each kill it reports into an {@code oom_kill} of the index's change history ({@code /events}),
- * named at once: the victim's cgroup by the index (which keeps removed cgroups), else by the path
- * the program recorded; the memory cgroup whose limit was hit by the index when it is a cgroup2
- * one, else (a v1 {@code memory} hierarchy) by the recorded path. Never fails the start.
+ * each kill it reports into an {@code oom_kill} of the change history ({@code /events}) of the
+ * hierarchy in use, named at once: the victim's cgroup by the unified hierarchy's index (the program
+ * records the victim's cgroup2 id, whatever {@code --cgroup.hierarchy} is; ids are unique only
+ * within a hierarchy, so a v1 index would misname it), else by the path the program recorded; the
+ * memory cgroup whose limit was hit by the index of its own hierarchy (cgroup2 or the v1
+ * {@code memory} one), else by the recorded path. Never fails the start.
  */
 public final class OomComponent implements Component {
     private static final Logger LOG = Logger.getLogger(OomComponent.class.getName());
 
-    private final CgroupIndex index;
+    private final HierarchyIndexes indexes;
+    /** Names the victims: the unified hierarchy's index (the in-use one when no unified hierarchy is indexed). */
+    private final CgroupIndex victims;
     private final OomKills kills;
     private final boolean wanted;
     /** hierarchy id -> its name in /proc/self/cgroup ({@code memory}); 0 is cgroup2. */
     private final Map<Integer, String> hierarchies = new HashMap<>();
 
+    /** With one index, the unified hierarchy's (tests). */
     public OomComponent(boolean wanted, int maxCgroups, CgroupIndex index) {
+        this(wanted, maxCgroups, HierarchyIndexes.unified(index, ""));
+    }
+
+    public OomComponent(boolean wanted, int maxCgroups, HierarchyIndexes indexes) {
         this.wanted = wanted;
-        this.index = index;
+        this.indexes = indexes;
+        this.victims = victimIndex(indexes);
         this.kills = new OomKills(maxCgroups, this::killed);
     }
 
@@ -53,6 +64,11 @@ public final class OomComponent implements Component {
         }
         hierarchies.putAll(hierarchyNames());
         kills.start();
+    }
+
+    /** The index that names the victims' cgroup2 ids: the unified hierarchy's, else the one in use. */
+    public static CgroupIndex victimIndex(HierarchyIndexes indexes) {
+        return indexes.unified().map(HierarchyIndexes.Indexed::index).orElse(indexes.inUse().index());
     }
 
     /** {@code /proc/self/cgroup}: {@code 4:memory:/x} names hierarchy 4 {@code memory}; {@code 0::/} is cgroup2. */
@@ -77,7 +93,7 @@ public final class OomComponent implements Component {
         Instant time = Instant.ofEpochMilli(System.currentTimeMillis() - ageNanos / 1_000_000);
         String cgroupPath = null;
         if (r.cgroupId() != 0) {
-            cgroupPath = index.lookup(r.cgroupId()).map(Cgroup::path).orElse(null);
+            cgroupPath = victims.lookup(r.cgroupId()).map(Cgroup::path).orElse(null);
             if (cgroupPath == null) {
                 cgroupPath = r.cgroupPath().isEmpty() ? "/" : r.cgroupPath();
             }
@@ -86,8 +102,10 @@ public final class OomComponent implements Component {
         String hierarchy = null;
         if (r.memcgId() != 0) {
             hierarchy = hierarchies.getOrDefault(r.memcgHierarchy(), "hierarchy " + r.memcgHierarchy());
-            if (r.memcgHierarchy() == 0) {
-                memcgPath = index.pathOf(r.memcgId());
+            for (HierarchyIndexes.Indexed h : indexes.all()) {
+                if (h.id() == r.memcgHierarchy()) {
+                    memcgPath = h.index().pathOf(r.memcgId());
+                }
             }
             if (memcgPath == null) {
                 memcgPath = r.memcgPath().isEmpty() ? "/" : r.memcgPath();
@@ -98,7 +116,7 @@ public final class OomComponent implements Component {
         LOG.info("oom kill: pid " + r.pid() + " (" + r.comm() + ") in " + cgroupPath + ", " + (r.kind().label() == null
                 ? "unknown OOM" : r.kind().label() + " OOM") + (memcgPath == null ? "" : " of " + hierarchy + " "
                 + memcgPath));
-        index.oomKilled(kill);
+        indexes.inUse().index().oomKilled(kill);
     }
 
     @Override

@@ -188,6 +188,11 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
         down.put(family, reason);
     }
 
+    /** Why a wanted family is not read (for tests and logs), or null while it is. */
+    public synchronized String downReason(Family family) {
+        return down.get(family);
+    }
+
     /** The label a path gets here, or null when it is not exported (for the readers). */
     public String label(String path) {
         return labels.label(path);

@@ -1,5 +1,6 @@
 package io.cgscope.metrics;
 
+import io.cgscope.CgroupFsComponent;
 import io.cgscope.accounting.CgroupFiles;
 import io.cgscope.accounting.Family;
 import io.cgscope.accounting.Hierarchy;
@@ -10,6 +11,7 @@ import io.cgscope.cgroupfs.KernelLookup;
 import io.cgscope.fanotify.CgroupWatcher;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.FakeTicker;
+import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.linux.Fd;
 import io.cgscope.linux.Libc;
 import io.cgscope.testing.Await;
@@ -237,6 +239,55 @@ class CgroupFsKernelTest {
         Double peak = value(m, "cgscope_cgroup_memory_peak_bytes", "cgroup", label);
         assertTrue(peak == null && !cg.isV1() || peak != null && peak >= bytes, "peak " + peak);
         assertNotNull(value(m, "cgscope_cgroup_memory_events_total", "cgroup", label, "event", "oom_kill"));
+    }
+
+    /**
+     * The agent's wiring ({@code CgroupFsComponent}): the families are read from the hierarchy in
+     * use, here the one with the memory controller (v1 on the test machine, as --cgroup.hierarchy=memory
+     * or auto picks it there): its v1 files give the memory family on that hierarchy's paths, and
+     * pressure, which v1 has no files for, is down with the reason.
+     */
+    @Test
+    void theAgentReadsTheFilesOfTheHierarchyInUse() throws IOException {
+        ControllerCgroups cg = cgroups("memory");
+        Path dir = cg.create("limited.service");
+        write(dir.resolve(cg.isV1() ? "memory.limit_in_bytes" : "memory.max"), Long.toString(48L << 20));
+        int id = 0;
+        String name = "unified";
+        if (cg.isV1()) {
+            for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+                String[] f = line.split(":", 3);
+                if (List.of(f[1].split(",")).contains("memory")) {
+                    id = Integer.parseInt(f[0]);
+                    name = f[1];
+                }
+            }
+        }
+        HierarchyIndexes.Indexed inUse = new HierarchyIndexes.Indexed(id, name, cg.mount().toString(), cg.index());
+        Set<Family> wanted = EnumSet.of(Family.MEMORY, Family.PRESSURE);
+        CgroupFsCollector c = new CgroupFsCollector(wanted, new CgroupLabels(0, null, null), RETENTION, Duration.ZERO);
+        CgroupFsComponent component = new CgroupFsComponent(wanted, new HierarchyIndexes(List.of(inUse), inUse, "test"), c);
+        closeLater(component::stop);
+        cg.sync();
+        component.start();
+        String label = cg.parentPath() + "/limited.service";
+        Path usage = dir.resolve(cg.isV1() ? "memory.usage_in_bytes" : "memory.current");
+        long u1 = single(usage);
+        List<Collector.MetricFamilySamples> m = scrape(cg, c);
+        long u2 = single(usage);
+        assertEquals(48.0 * (1 << 20), value(m, "cgscope_cgroup_memory_limit_bytes", "cgroup", label));
+        double bytes = value(m, "cgscope_cgroup_memory_bytes", "cgroup", label);
+        assertTrue(bytes >= Math.min(u1, u2) && bytes <= Math.max(u1, u2), u1 + " <= " + bytes + " <= " + u2);
+        assertEquals(1.0, value(m, "cgscope_cgroupfs_collector_up", "collector", "memory"));
+        if (cg.isV1()) {
+            assertEquals(0.0, value(m, "cgscope_cgroupfs_collector_up", "collector", "pressure"));
+            assertTrue(c.downReason(Family.PRESSURE).startsWith("cgroup v1 has no pressure files"),
+                    c.downReason(Family.PRESSURE));
+            assertEquals(null, value(m, "cgscope_cgroup_pressure_seconds_total", "cgroup", label, "resource", "memory",
+                    "kind", "some"), "no pressure of a v1 cgroup");
+        } else {
+            assertEquals(1.0, value(m, "cgscope_cgroupfs_collector_up", "collector", "pressure"));
+        }
     }
 
     @Test
