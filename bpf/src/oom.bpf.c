@@ -30,9 +30,10 @@
  * for a memcg whose margin is below the failed charge. None at its limit means
  * a global OOM. The record says which way the memcg was found.
  *
- * Counts: oom_kills, a hash map keyed by the victim's cgroup2 cgroup id (the
- * id the index knows, what bpf_get_current_cgroup_id() returns), exact even
- * when records are lost. Records: the ring buffer `events`; a record that does
+ * Counts: oom_kills, a hash map keyed by the victim's cgroup in the hierarchy
+ * the metrics are named by (--cgroup.hierarchy: cgroup2's id, what
+ * bpf_get_current_cgroup_id() returns, or a v1 hierarchy's; chosen as the
+ * companion chooses it, oom_config), exact even when records are lost. Records: the ring buffer `events`; a record that does
  * not fit is counted in oom_stats[OOM_LOST], never silent.
  */
 #include "vmlinux.h"
@@ -50,6 +51,47 @@ char LICENSE[] SEC("license") = "GPL";
 #define EEXIST 17
 #define NEAR_LIMIT_PAGES 512 /* a 2 MiB huge page in 4 KiB pages: the largest single charge */
 #define LIMITED_BELOW (1UL << 50) /* page counts at or above are "max" (PAGE_COUNTER_MAX is LONG_MAX / PAGE_SIZE) */
+
+/*
+ * Whose cgroup a kill counts for (--cgroup.hierarchy; Java: BpfHierarchy, which
+ * writes these bytes before load at the offsets of the companion's
+ * struct cgscope_config, so both objects take the same three fields).
+ */
+struct oom_config {
+	__u8 pad0[3];
+	__u8 hierarchy;     /* enum hierarchy_kind */
+	__u8 controller;    /* HIERARCHY_CONTROLLER: enum cgroup_subsys_id___cgscope of the hierarchy */
+	__u8 pad[3];
+	__u32 hierarchy_id; /* HIERARCHY_NAMED: its cgroup_root.hierarchy_id */
+	__u32 pad2;
+};
+const volatile struct oom_config oom_config SEC(".rodata.config") = {};
+
+/* As in cgscope.bpf.c (keep in step): which cgroup of a task, and the kernel's subsystem ids by name. */
+enum hierarchy_kind {
+	HIERARCHY_UNIFIED = 0,    /* cgroup2: css_set.dfl_cgrp */
+	HIERARCHY_CONTROLLER = 1, /* a v1 hierarchy with a controller: css_set.subsys[that controller] */
+	HIERARCHY_NAMED = 2,      /* a v1 hierarchy without one (name=systemd): css_set.cgrp_links */
+};
+
+enum cgroup_subsys_id___cgscope {
+	cpuset_cgrp_id___cgscope,
+	cpu_cgrp_id___cgscope,
+	cpuacct_cgrp_id___cgscope,
+	io_cgrp_id___cgscope, /* "blkio" in v1 */
+	memory_cgrp_id___cgscope,
+	devices_cgrp_id___cgscope,
+	freezer_cgrp_id___cgscope,
+	net_cls_cgrp_id___cgscope,
+	perf_event_cgrp_id___cgscope,
+	net_prio_cgrp_id___cgscope,
+	hugetlb_cgrp_id___cgscope,
+	pids_cgrp_id___cgscope,
+	rdma_cgrp_id___cgscope,
+	misc_cgrp_id___cgscope,
+};
+
+#define MAX_HIERARCHIES 16
 
 /* Where the memcg of a record comes from; userspace knows these (OomRecord.java). */
 enum memcg_source {
@@ -83,7 +125,7 @@ struct cgroup_path {
  */
 struct oom_event {
 	__u64 time_ns;          /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u64 cgroup_id;        /* the victim's cgroup2 cgroup (kernfs id); 0 when unknown */
+	__u64 cgroup_id;        /* the victim's cgroup in the chosen hierarchy (kernfs id); 0 when unknown */
 	__u64 memcg_id;         /* the memory cgroup whose limit was hit (kernfs id in its hierarchy); 0: none */
 	__u64 victim_memcg_id;  /* the victim's own memory cgroup (kernfs id) */
 	__u32 pid;              /* the victim's process (tgid); its thread when only the pid is known */
@@ -93,7 +135,7 @@ struct oom_event {
 	__u8 memcg_source;      /* enum memcg_source */
 	__u8 pad[2];
 	char comm[TASK_COMM_LEN];
-	struct cgroup_path cgroup_path; /* the victim's cgroup2 cgroup, for when the index cannot name its id */
+	struct cgroup_path cgroup_path; /* the victim's cgroup (chosen hierarchy), for when the index cannot name its id */
 	struct cgroup_path memcg_path;  /* the memcg's, in its own hierarchy */
 };
 
@@ -110,7 +152,7 @@ struct oom_slot {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_CGROUPS);
-	__type(key, __u64);   /* the victim's cgroup2 cgroup id */
+	__type(key, __u64);   /* the victim's cgroup id in the chosen hierarchy */
 	__type(value, __u64); /* OOM kills */
 } oom_kills SEC(".maps");
 
@@ -221,6 +263,66 @@ static __always_inline struct cgroup *cgroup_of_memcg(struct mem_cgroup *memcg)
 	return memcg ? BPF_CORE_READ(memcg, css.cgroup) : NULL;
 }
 
+/* css_set.subsys[] index of the chosen controller, relocated to this kernel's number. */
+static __always_inline int chosen_ssid(void)
+{
+	switch (oom_config.controller) {
+	case 0: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpuset_cgrp_id___cgscope);
+	case 1: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpu_cgrp_id___cgscope);
+	case 2: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpuacct_cgrp_id___cgscope);
+	case 3: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, io_cgrp_id___cgscope);
+	case 4: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, memory_cgrp_id___cgscope);
+	case 5: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, devices_cgrp_id___cgscope);
+	case 6: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, freezer_cgrp_id___cgscope);
+	case 7: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, net_cls_cgrp_id___cgscope);
+	case 8: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, perf_event_cgrp_id___cgscope);
+	case 9: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, net_prio_cgrp_id___cgscope);
+	case 10: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, hugetlb_cgrp_id___cgscope);
+	case 11: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, pids_cgrp_id___cgscope);
+	case 12: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, rdma_cgrp_id___cgscope);
+	case 13: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, misc_cgrp_id___cgscope);
+	}
+	return -1;
+}
+
+/*
+ * The victim's cgroup in the chosen hierarchy, by probe reads (the task of the
+ * pid-only tracepoint comes from oom_control, not from the tracepoint itself).
+ */
+static __always_inline struct cgroup *victim_cgroup(struct task_struct *task)
+{
+	struct css_set *cset = BPF_CORE_READ(task, cgroups);
+	struct cgroup_subsys_state *css = NULL;
+	struct cgrp_cset_link *link;
+	struct cgroup *cgrp;
+	__u64 head, pos, off;
+	int ssid, i;
+
+	if (!cset)
+		return NULL;
+	if (oom_config.hierarchy == HIERARCHY_CONTROLLER) {
+		ssid = chosen_ssid();
+		if (ssid < 0 || ssid >= MAX_HIERARCHIES)
+			return NULL;
+		bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]);
+		return css ? BPF_CORE_READ(css, cgroup) : NULL;
+	}
+	if (oom_config.hierarchy == HIERARCHY_NAMED) {
+		head = (__u64)cset + bpf_core_field_offset(struct css_set, cgrp_links);
+		pos = (__u64)BPF_CORE_READ(cset, cgrp_links.next);
+		off = bpf_core_field_offset(struct cgrp_cset_link, cgrp_link);
+		for (i = 0; i < MAX_HIERARCHIES && pos && pos != head; i++) {
+			link = (struct cgrp_cset_link *)(pos - off);
+			cgrp = BPF_CORE_READ(link, cgrp);
+			if (BPF_CORE_READ(cgrp, root, hierarchy_id) == (int)oom_config.hierarchy_id)
+				return cgrp;
+			pos = (__u64)BPF_CORE_READ((struct list_head *)pos, next);
+		}
+		return NULL;
+	}
+	return BPF_CORE_READ(cset, dfl_cgrp);
+}
+
 /* Fills and sends the record of a kill of `task` (NULL: only `pid` is known). */
 static __always_inline void report(struct task_struct *task, __u32 pid)
 {
@@ -246,7 +348,7 @@ static __always_inline void report(struct task_struct *task, __u32 pid)
 			task = chosen; /* the pid-only tracepoint: the chosen one */
 	}
 	if (task)
-		cg = BPF_CORE_READ(task, cgroups, dfl_cgrp);
+		cg = victim_cgroup(task);
 	count_kill(cg ? BPF_CORE_READ(cg, kn, id) : 0);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -64,16 +64,16 @@ public final class Agent {
         cgroupfs.register(registry);
         components.add(new CgroupFsComponent(config, hierarchies, cgroupfs));
         HierarchyIndexes.Indexed inUse = hierarchies.inUse();
-        bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
-                : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
+        BpfHierarchy bpfHierarchy = inUse.id() == 0 ? BpfHierarchy.unified()
+                : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse));
+        bpfComponent = new BpfComponent(config, bpfHierarchy);
         CgroupCollector bpfMetrics = new CgroupCollector(index, bpfComponent.counters(), config, workloads);
         bpfMetrics.register(registry);
         components.add(bpfComponent);
         OomComponent oom = new OomComponent(config.bpfPrograms().contains(OomKills.PROGRAM), config.maxCgroups(),
-                hierarchies);
+                hierarchies, bpfHierarchy);
         bpfMetrics.report(oom.kills());
-        // the victims are cgroup2 ids: named by the unified hierarchy's index whatever --cgroup.hierarchy is
-        new OomKillCollector(OomComponent.victimIndex(hierarchies), oom.kills(), config, workloads).register(registry);
+        new OomKillCollector(index, oom.kills(), config, workloads).register(registry);
         components.add(oom);
         httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
                 .hierarchies(hierarchies);

@@ -1,5 +1,6 @@
 package io.cgscope;
 
+import io.cgscope.bpf.BpfHierarchy;
 import io.cgscope.bpf.OomKills;
 import io.cgscope.bpf.OomRecord;
 import io.cgscope.index.Cgroup;
@@ -18,18 +19,15 @@ import java.util.logging.Logger;
 /**
  * The OOM kill program ({@code --bpf.programs=oom}): loads it apart from the companion, and turns
  * each kill it reports into an {@code oom_kill} of the change history ({@code /events}) of the
- * hierarchy in use, named at once: the victim's cgroup by the unified hierarchy's index (the program
- * records the victim's cgroup2 id, whatever {@code --cgroup.hierarchy} is; ids are unique only
- * within a hierarchy, so a v1 index would misname it), else by the path the program recorded; the
- * memory cgroup whose limit was hit by the index of its own hierarchy (cgroup2 or the v1
- * {@code memory} one), else by the recorded path. Never fails the start.
+ * hierarchy in use, named at once: the victim's cgroup (the program records it in the hierarchy in
+ * use, as the companion counts) by that hierarchy's index (which keeps removed cgroups), else by the
+ * path the program recorded; the memory cgroup whose limit was hit by the index of its own
+ * hierarchy (cgroup2 or the v1 {@code memory} one), else by the recorded path. Never fails the start.
  */
 public final class OomComponent implements Component {
     private static final Logger LOG = Logger.getLogger(OomComponent.class.getName());
 
     private final HierarchyIndexes indexes;
-    /** Names the victims: the unified hierarchy's index (the in-use one when no unified hierarchy is indexed). */
-    private final CgroupIndex victims;
     private final OomKills kills;
     private final boolean wanted;
     /** hierarchy id -> its name in /proc/self/cgroup ({@code memory}); 0 is cgroup2. */
@@ -37,14 +35,14 @@ public final class OomComponent implements Component {
 
     /** With one index, the unified hierarchy's (tests). */
     public OomComponent(boolean wanted, int maxCgroups, CgroupIndex index) {
-        this(wanted, maxCgroups, HierarchyIndexes.unified(index, ""));
+        this(wanted, maxCgroups, HierarchyIndexes.unified(index, ""), BpfHierarchy.unified());
     }
 
-    public OomComponent(boolean wanted, int maxCgroups, HierarchyIndexes indexes) {
+    /** @param hierarchy the hierarchy in use, as the program finds a task's cgroup in it */
+    public OomComponent(boolean wanted, int maxCgroups, HierarchyIndexes indexes, BpfHierarchy hierarchy) {
         this.wanted = wanted;
         this.indexes = indexes;
-        this.victims = victimIndex(indexes);
-        this.kills = new OomKills(maxCgroups, this::killed);
+        this.kills = new OomKills(maxCgroups, hierarchy, this::killed);
     }
 
     @Override
@@ -64,11 +62,6 @@ public final class OomComponent implements Component {
         }
         hierarchies.putAll(hierarchyNames());
         kills.start();
-    }
-
-    /** The index that names the victims' cgroup2 ids: the unified hierarchy's, else the one in use. */
-    public static CgroupIndex victimIndex(HierarchyIndexes indexes) {
-        return indexes.unified().map(HierarchyIndexes.Indexed::index).orElse(indexes.inUse().index());
     }
 
     /** {@code /proc/self/cgroup}: {@code 4:memory:/x} names hierarchy 4 {@code memory}; {@code 0::/} is cgroup2. */
@@ -93,7 +86,7 @@ public final class OomComponent implements Component {
         Instant time = Instant.ofEpochMilli(System.currentTimeMillis() - ageNanos / 1_000_000);
         String cgroupPath = null;
         if (r.cgroupId() != 0) {
-            cgroupPath = victims.lookup(r.cgroupId()).map(Cgroup::path).orElse(null);
+            cgroupPath = indexes.inUse().index().lookup(r.cgroupId()).map(Cgroup::path).orElse(null);
             if (cgroupPath == null) {
                 cgroupPath = r.cgroupPath().isEmpty() ? "/" : r.cgroupPath();
             }

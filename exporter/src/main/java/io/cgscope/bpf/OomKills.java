@@ -50,6 +50,7 @@ public final class OomKills implements OomKillCounts, ProgramReport, AutoCloseab
 
     private final long id = IDS.incrementAndGet();
     private final int maxCgroups;
+    private final BpfHierarchy hierarchy;
     private final Consumer<OomRecord> listener;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment u32Key = arena.allocate(4, 4);
@@ -74,7 +75,16 @@ public final class OomKills implements OomKillCounts, ProgramReport, AutoCloseab
      * @param listener   gets each kill's record on the {@code cgscope-oom} thread; must return soon and not throw
      */
     public OomKills(int maxCgroups, Consumer<OomRecord> listener) {
+        this(maxCgroups, BpfHierarchy.unified(), listener);
+    }
+
+    /**
+     * @param hierarchy whose cgroup a kill counts for and is recorded in (the companion's
+     *                  {@code --cgroup.hierarchy}): the ids are that hierarchy's index's
+     */
+    public OomKills(int maxCgroups, BpfHierarchy hierarchy, Consumer<OomRecord> listener) {
         this.maxCgroups = maxCgroups;
+        this.hierarchy = hierarchy;
         this.listener = listener;
     }
 
@@ -108,7 +118,7 @@ public final class OomKills implements OomKillCounts, ProgramReport, AutoCloseab
             stats = obj.openMap("oom_stats");
             startReading(obj.openMap("events"));
             status = new CounterSource.Status(true, "");
-            LOG.info("bpf: program oom attached (memcg " + (exactMemcg ? "from oom_kill_process's oom_control"
+            LOG.info("bpf: program oom attached (victims by their cgroup in " + hierarchy.describe() + "; memcg " + (exactMemcg ? "from oom_kill_process's oom_control"
                     : "inferred from the memory cgroups' limits: no fentry on this kernel") + ")");
             return true;
         } catch (BpfException | IOException | RuntimeException e) { // SyscallException is an IOException
@@ -125,6 +135,7 @@ public final class OomKills implements OomKillCounts, ProgramReport, AutoCloseab
             o.setMaxEntries(List.of(MAP), maxCgroups);
             o.setAutoload(ENTER.name(), trampolines);
             o.setAutoload(EXIT.name(), trampolines);
+            hierarchy.configure(o);
             o.load();
             return o;
         } catch (BpfException | RuntimeException e) {

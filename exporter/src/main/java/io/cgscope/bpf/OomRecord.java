@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Layout ({@code struct oom_event}, little-endian, {@value #SIZE} bytes):
  * <pre>
  *    0 u64 time_ns           bpf_ktime_get_ns(): CLOCK_MONOTONIC, System.nanoTime()'s clock
- *    8 u64 cgroup_id         the victim's cgroup2 cgroup; 0 when unknown
+ *    8 u64 cgroup_id         the victim's cgroup in the hierarchy the program was set to (BpfHierarchy); 0 when unknown
  *   16 u64 memcg_id          the memory cgroup whose limit was hit; 0 for none (a global OOM, or unknown)
  *   24 u64 victim_memcg_id   the victim's own memory cgroup
  *   32 u32 pid               the victim's process (tgid)
@@ -21,7 +21,7 @@ import java.nio.charset.StandardCharsets;
  *   45 u8  memcg_source      0 unknown, 1 the kill's oom_control (fentry), 2 inferred (the nearest memcg at its limit)
  *   46 u8[2] pad
  *   48 char comm[16]         NUL-terminated unless 16 long
- *   64 char cgroup_path[12][128]   the victim cgroup2 cgroup's names, its own first, up to the root (excluded);
+ *   64 char cgroup_path[12][128]   the victim cgroup's names (that hierarchy), its own first, up to the root (excluded);
  * 1600 char memcg_path[12][128]    the memcg's, the same way   an empty name ends a path
  * </pre>
  * A path deeper than 12 levels is cut at the top: {@link #cgroupPath()} then starts with

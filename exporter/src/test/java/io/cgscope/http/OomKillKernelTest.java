@@ -166,4 +166,66 @@ class OomKillKernelTest {
             throw new AssertionError(e);
         }
     }
+
+    /** The kills counted in {@code kills} for {@code cgroupId} (0 when it has none). */
+    private static long counted(io.cgscope.bpf.OomKills kills, long cgroupId) throws io.cgscope.bpf.BpfException {
+        io.cgscope.bpf.MapTable t = kills.read();
+        for (int i = 0; i < t.size(); i++) {
+            if (t.key(i) == cgroupId) {
+                return t.value(i, 0);
+            }
+        }
+        return 0;
+    }
+
+    /** {@code /proc/self/cgroup}: hierarchy id and path of the line whose second field is {@code name}. */
+    private static String[] ownLine(String name) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+            String[] f = line.split(":", 3);
+            if (f.length == 3 && f[1].equals(name)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * With a v1 hierarchy in use (--cgroup.hierarchy=memory, or name=systemd, as the companion
+     * counts), a kill counts for the victim's cgroup in that hierarchy: the v1 memory cgroup the
+     * killer made (its path as recorded, and the same id as the record's victim memcg, which the
+     * program finds apart, by the kernel's own memory subsystem id), and this process's own
+     * name=systemd cgroup, where the dd stays.
+     */
+    @Test
+    void aKillCountsForTheVictimsCgroupInTheV1HierarchyInUse() throws Exception {
+        killer = OomKiller.create().orElse(null);
+        assumeTrue(killer != null && killer.v1(), "no v1 memory hierarchy here (the pure cgroup2 case is the test above)");
+        String[] memory = ownLine("memory");
+        String[] systemd = ownLine("name=systemd");
+        assumeTrue(memory != null && systemd != null, "no memory or name=systemd line in /proc/self/cgroup");
+        java.util.List<io.cgscope.bpf.OomRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (io.cgscope.bpf.OomKills byMemory = new io.cgscope.bpf.OomKills(16384, io.cgscope.bpf.BpfHierarchy.v1(
+                Integer.parseInt(memory[0]), "memory", List.of("memory")), records::add);
+             io.cgscope.bpf.OomKills bySystemd = new io.cgscope.bpf.OomKills(16384, io.cgscope.bpf.BpfHierarchy.v1(
+                     Integer.parseInt(systemd[0]), "name=systemd", List.of()), r -> { })) {
+            assertTrue(byMemory.start(), byMemory.programs().toString());
+            assertTrue(bySystemd.start(), bySystemd.programs().toString());
+            Path ownSystemdDir = Path.of("/sys/fs/cgroup/systemd", systemd[2]);
+            assumeTrue(Files.isDirectory(ownSystemdDir), "name=systemd is not mounted at /sys/fs/cgroup/systemd");
+            long ownSystemd = TestCgroups.id(ownSystemdDir);
+            long systemdBefore = counted(bySystemd, ownSystemd);
+            v2 = new TestCgroups();
+            Path victim = v2.create("v1oom.service");
+            long pid = killer.kill(victim, v2.parentPath() + "/v1oom.service");
+            Await.until(WAIT, () -> records.stream().anyMatch(r -> r.pid() == pid), () -> "no record of the kill of " + pid
+                    + ": " + records);
+            io.cgscope.bpf.OomRecord r = records.stream().filter(x -> x.pid() == pid).findFirst().orElseThrow();
+            assertEquals(killer.lastMemcgPath(), r.cgroupPath(), "the victim's cgroup in the memory hierarchy");
+            assertEquals(r.victimMemcgId(), r.cgroupId(), "the same cgroup as the victim's own memcg");
+            assertEquals(1, counted(byMemory, r.cgroupId()), "counted once for its v1 memory cgroup");
+            long systemdAfter = counted(bySystemd, ownSystemd); // other kills of processes there may add
+            assertTrue(systemdAfter >= systemdBefore + 1, "counted for its name=systemd cgroup: " + systemdBefore + " -> "
+                    + systemdAfter);
+        }
+    }
 }
