@@ -37,7 +37,8 @@ class PackageRulesTest {
             Map.entry("lifecycle", Set.of("bpf", "cgroupfs", "index", "linux")),
             Map.entry("workload", Set.of("index")),
             Map.entry("top", Set.of("index", "bpf")),
-            Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "")),
+            Map.entry("accounting", Set.of("index", "linux")),
+            Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "accounting", "")),
             Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "")));
 
     @Test
@@ -66,7 +67,7 @@ class PackageRulesTest {
     @Test
     void onlyTheNativePackagesUseForeignMemory() throws IOException {
         List<String> wrong = new ArrayList<>();
-        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload", "top")) {
+        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload", "top", "accounting")) {
             for (Path file : javaFiles(SOURCES.resolve(pkg))) {
                 if (Files.readString(file).contains("import java.lang.foreign")) {
                     wrong.add(pkg + "/" + file.getFileName());

@@ -274,8 +274,8 @@ public final class CgroupIndex {
      * interval in sweep mode). The kill names its cgroups itself: they may be gone by then.
      */
     public void oomKilled(OomKill kill) {
-        inbox.add(() -> changes.append(IndexChange.Type.OOM_KILL, kill.time().toEpochMilli(), entries.get(kill.cgroupId()),
-                Source.EVENT, kill));
+        writer.submit(() -> changes.append(IndexChange.Type.OOM_KILL, kill.time().toEpochMilli(),
+                store.get(kill.cgroupId()), Source.EVENT, kill));
     }
 
     /** CREATEs still waiting for their DELETE to bring the id. */
