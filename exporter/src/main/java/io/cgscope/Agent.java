@@ -7,6 +7,9 @@ import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.HierarchyIndexes;
 import io.cgscope.metrics.BuildInfoCollector;
 import io.cgscope.metrics.CgroupCollector;
+import io.cgscope.metrics.CgroupFsCollector;
+import io.cgscope.metrics.OomKillCollector;
+import io.cgscope.bpf.OomKills;
 import io.cgscope.metrics.IndexCollector;
 import io.cgscope.metrics.WorkloadCollector;
 import io.cgscope.workload.WorkloadResolver;
@@ -58,15 +61,25 @@ public final class Agent {
         WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs());
         components.add(new WorkloadComponent(index, workloads));
         new WorkloadCollector(workloads.bundles()).register(registry);
+        CgroupFsCollector cgroupfs = new CgroupFsCollector(CgroupFsComponent.families(config), config, workloads);
+        cgroupfs.register(registry);
+        components.add(new CgroupFsComponent(config, hierarchies, cgroupfs));
         HierarchyIndexes.Indexed inUse = hierarchies.inUse();
-        bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
-                : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));
-        new CgroupCollector(index, bpfComponent.counters(), config, workloads).register(registry);
+        BpfHierarchy bpfHierarchy = inUse.id() == 0 ? BpfHierarchy.unified()
+                : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse));
+        bpfComponent = new BpfComponent(config, bpfHierarchy);
+        CgroupCollector bpfMetrics = new CgroupCollector(index, bpfComponent.counters(), config, workloads);
+        bpfMetrics.register(registry);
         components.add(bpfComponent);
         HierarchyIndexes.Indexed decoded = ProgramsComponent.hierarchy(config, hierarchies);
         programsComponent = new ProgramsComponent(config, decoded, decoded == inUse, workloads, indexComponent,
                 registry);
         components.add(programsComponent);
+        OomComponent oom = new OomComponent(config.bpfPrograms().contains(OomKills.PROGRAM), config.maxCgroups(),
+                hierarchies, bpfHierarchy);
+        bpfMetrics.report(oom.kills());
+        new OomKillCollector(index, oom.kills(), config, workloads).register(registry);
+        components.add(oom);
         httpComponent = new HttpComponent(config, registry, build, index, workloads, bpfComponent.counters())
                 .hierarchies(hierarchies);
         components.add(httpComponent);

@@ -4,6 +4,7 @@ import io.cgscope.bpf.BpfCompanion;
 import io.cgscope.bpf.BpfHierarchy;
 import io.cgscope.bpf.CounterSource;
 import io.cgscope.bpf.Feature;
+import io.cgscope.bpf.OomKills;
 import io.cgscope.config.Config;
 
 import java.util.EnumSet;
@@ -28,7 +29,9 @@ public final class BpfComponent implements Component {
     public BpfComponent(Config config, BpfHierarchy hierarchy) {
         Set<Feature> wanted = EnumSet.noneOf(Feature.class);
         for (String p : config.bpfPrograms()) {
-            wanted.add(Feature.of(p));
+            if (!p.equals(OomKills.PROGRAM)) { // its own object: OomComponent
+                wanted.add(Feature.of(p));
+            }
         }
         this.companion = new BpfCompanion(wanted, config.maxCgroups(), config.sampleFrequency(), hierarchy);
     }

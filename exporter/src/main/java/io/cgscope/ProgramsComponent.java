@@ -22,6 +22,7 @@ public final class ProgramsComponent implements Component {
 
     private final Config config;
     private final HierarchyIndexes.Indexed hierarchy;
+    private final boolean inUse;
     private final IndexComponent index;
     private final CollectorRegistry registry;
     private final UserPrograms programs;
@@ -41,21 +42,25 @@ public final class ProgramsComponent implements Component {
                              WorkloadResolver workloads, IndexComponent index, CollectorRegistry registry) {
         this.config = config;
         this.hierarchy = hierarchy;
+        this.inUse = inUse;
         this.index = index;
         this.registry = registry;
         this.programs = new UserPrograms(config, hierarchy.index(), workloads, inUse);
     }
 
     /**
-     * The hierarchy the {@code cgroup} decoder names ids by: {@code --config.cgroup-hierarchy}, or
-     * the one in use.
+     * The hierarchy the {@code cgroup} decoder names ids by: {@code --config.cgroup-hierarchy}, else
+     * the unified one where it is mounted (the ids of {@code bpf_get_current_cgroup_id()}), else the one
+     * in use.
      *
      * @throws StartupException (status 2) when {@code --config.cgroup-hierarchy} names no indexed hierarchy
      */
     public static HierarchyIndexes.Indexed hierarchy(Config config, HierarchyIndexes hierarchies)
             throws StartupException {
         if (config.programsHierarchy().isEmpty()) {
-            return hierarchies.inUse();
+            // ebpf_exporter's programs record bpf_get_current_cgroup_id(): an id of the unified
+            // hierarchy, whichever hierarchy names the built-in metrics.
+            return hierarchies.byName("unified").orElse(hierarchies.inUse());
         }
         return hierarchies.byName(config.programsHierarchy()).orElseThrow(() -> new StartupException(
                 "--config.cgroup-hierarchy=" + config.programsHierarchy() + ": no such hierarchy is mounted (indexed: "
@@ -86,9 +91,9 @@ public final class ProgramsComponent implements Component {
         long t0 = System.nanoTime();
         String summary = programs.start(index.mountPoint(hierarchy));
         LOG.info(summary + ", in " + (System.nanoTime() - t0) / 1_000_000 + " ms; cgroup labels name ids of the"
-                + " hierarchy " + hierarchy.name() + (hierarchy.id() != 0 && config.programsHierarchy().isEmpty()
-                ? " (programs that record bpf_get_current_cgroup_id() record cgroup2 ids:"
-                        + " --config.cgroup-hierarchy=unified names those)" : ""));
+                + " hierarchy " + hierarchy.name() + (inUse ? ""
+                : " (not the hierarchy that names the built-in metrics: --config.cgroup-hierarchy for programs"
+                        + " that record the ids of another)"));
     }
 
     @Override

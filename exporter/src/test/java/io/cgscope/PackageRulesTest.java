@@ -38,7 +38,8 @@ class PackageRulesTest {
             Map.entry("workload", Set.of("index")),
             Map.entry("top", Set.of("index", "bpf")),
             Map.entry("programs", Set.of("bpf", "config", "index", "linux", "metrics", "workload")),
-            Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "")),
+            Map.entry("accounting", Set.of("index", "linux")),
+            Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "accounting", "")),
             Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "")));
 
     @Test
@@ -67,7 +68,8 @@ class PackageRulesTest {
     @Test
     void onlyTheNativePackagesUseForeignMemory() throws IOException {
         List<String> wrong = new ArrayList<>();
-        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload", "top", "programs")) {
+        for (String pkg : List.of("index", "http", "metrics", "config", "log", "text", "workload", "top", "programs",
+                "accounting")) {
             for (Path file : javaFiles(SOURCES.resolve(pkg))) {
                 if (Files.readString(file).contains("import java.lang.foreign")) {
                     wrong.add(pkg + "/" + file.getFileName());

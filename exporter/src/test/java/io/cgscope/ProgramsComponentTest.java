@@ -45,15 +45,18 @@ class ProgramsComponentTest {
     }
 
     @Test
-    void theDecoderUsesTheHierarchyInUseOrTheOneNamed() throws Exception {
+    void theDecoderUsesTheUnifiedHierarchyTheOneNamedOrWithoutCgroup2TheOneInUse() throws Exception {
         HierarchyIndexes.Indexed unified = new HierarchyIndexes.Indexed(0, "unified", "/sys/fs/cgroup/unified",
                 new CgroupIndex(Duration.ofMinutes(1)));
         HierarchyIndexes.Indexed memory = new HierarchyIndexes.Indexed(4, "memory", "/sys/fs/cgroup/memory",
                 new CgroupIndex(Duration.ofMinutes(1)));
         HierarchyIndexes hierarchies = new HierarchyIndexes(List.of(unified, memory), memory, "test");
-        assertSame(memory, ProgramsComponent.hierarchy(((Flags.Run) Flags.parse()).config(), hierarchies));
-        assertSame(unified, ProgramsComponent.hierarchy(((Flags.Run) Flags.parse("--config.cgroup-hierarchy=unified"))
+        // bpf_get_current_cgroup_id() gives cgroup2 ids, whichever hierarchy names the built-in metrics.
+        assertSame(unified, ProgramsComponent.hierarchy(((Flags.Run) Flags.parse()).config(), hierarchies));
+        assertSame(memory, ProgramsComponent.hierarchy(((Flags.Run) Flags.parse("--config.cgroup-hierarchy=memory"))
                 .config(), hierarchies));
+        HierarchyIndexes v1Only = new HierarchyIndexes(List.of(memory), memory, "test");
+        assertSame(memory, ProgramsComponent.hierarchy(((Flags.Run) Flags.parse()).config(), v1Only));
         StartupException e = assertThrows(StartupException.class, () -> ProgramsComponent.hierarchy(
                 ((Flags.Run) Flags.parse("--config.cgroup-hierarchy=cpu")).config(), hierarchies));
         assertEquals(2, e.exitCode());

@@ -43,6 +43,18 @@ public record BpfHierarchy(int kind, int controller, int hierarchyId, String nam
         return new BpfHierarchy(2, 0, hierarchyId, name);
     }
 
+    /**
+     * Writes this choice into an object's {@code .rodata.config} before load, at the offsets both
+     * {@code struct cgscope_config} (cgscope.bpf.c) and {@code struct oom_config} (oom.bpf.c) use.
+     */
+    void configure(BpfObject obj) throws BpfException {
+        obj.setInitialByte(BpfMaps.CONFIG, KIND_OFFSET, (byte) kind);
+        obj.setInitialByte(BpfMaps.CONFIG, CONTROLLER_OFFSET, (byte) controller);
+        for (int i = 0; i < 4; i++) { // u32, little-endian (x86-64, arm64)
+            obj.setInitialByte(BpfMaps.CONFIG, HIERARCHY_ID_OFFSET + i, (byte) (hierarchyId >>> (8 * i)));
+        }
+    }
+
     /** For the start-up line: {@code memory (css_set.subsys[memory])}. */
     public String describe() {
         return switch (kind) {

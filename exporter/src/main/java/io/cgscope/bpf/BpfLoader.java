@@ -84,12 +84,7 @@ final class BpfLoader {
                     obj.setInitialByte(BpfMaps.CONFIG, f.configOffset(), (byte) (features.contains(f) ? 1 : 0));
                 }
             }
-            obj.setInitialByte(BpfMaps.CONFIG, BpfHierarchy.KIND_OFFSET, (byte) hierarchy.kind());
-            obj.setInitialByte(BpfMaps.CONFIG, BpfHierarchy.CONTROLLER_OFFSET, (byte) hierarchy.controller());
-            for (int i = 0; i < 4; i++) { // u32, little-endian (x86-64, arm64)
-                obj.setInitialByte(BpfMaps.CONFIG, BpfHierarchy.HIERARCHY_ID_OFFSET + i,
-                        (byte) (hierarchy.hierarchyId() >>> (8 * i)));
-            }
+            hierarchy.configure(obj);
             obj.load();
             return obj;
         } catch (BpfException | RuntimeException e) {

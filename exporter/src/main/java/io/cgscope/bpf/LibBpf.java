@@ -131,6 +131,19 @@ final class LibBpf {
     // int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len);  <bpf/bpf.h>
     private static final MethodHandle OBJ_GET_INFO_BY_FD = plain("bpf_obj_get_info_by_fd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    // struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn sample_cb, void *ctx,
+    //                                     const struct ring_buffer_opts *opts);  <bpf/libbpf.h>
+    // typedef int (*ring_buffer_sample_fn)(void *ctx, void *data, size_t size);
+    private static final MethodHandle RING_BUFFER_NEW = withErrno("ring_buffer__new",
+            FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    // int ring_buffer__consume(struct ring_buffer *rb);  <bpf/libbpf.h>: records handled, or -errno
+    private static final MethodHandle RING_BUFFER_CONSUME = plain("ring_buffer__consume",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // int ring_buffer__epoll_fd(const struct ring_buffer *rb);  <bpf/libbpf.h>
+    private static final MethodHandle RING_BUFFER_EPOLL_FD = plain("ring_buffer__epoll_fd",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // void ring_buffer__free(struct ring_buffer *rb);  <bpf/libbpf.h>
+    private static final MethodHandle RING_BUFFER_FREE = plain("ring_buffer__free", FunctionDescriptor.ofVoid(ADDRESS));
     // int libbpf_num_possible_cpus(void);  <bpf/libbpf.h>
     private static final MethodHandle NUM_POSSIBLE_CPUS = plain("libbpf_num_possible_cpus",
             FunctionDescriptor.of(JAVA_INT));
@@ -738,6 +751,41 @@ final class LibBpf {
         }
     }
 
+    // ---------------------------------------------------------------- ring buffers
+
+    /**
+     * {@code ring_buffer__new(mapFd, sampleFn, ctx, NULL)}: reads a {@code BPF_MAP_TYPE_RINGBUF}
+     * map; {@code sampleFn} (an upcall stub that lives as long as the ring buffer) gets each record
+     * with {@code ctx}. Never NULL.
+     */
+    static MemorySegment ringBufferNew(int mapFd, String name, MemorySegment sampleFn, MemorySegment ctx)
+            throws BpfException {
+        requireAvailable();
+        if (RING_BUFFER_NEW == null) {
+            throw new BpfException("this libbpf has no ring_buffer__new (libbpf 0.1+)");
+        }
+        MemorySegment state = CALL_STATE.get();
+        MemorySegment rb;
+        try {
+            rb = (MemorySegment) RING_BUFFER_NEW.invokeExact(state, mapFd, sampleFn, ctx, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+        if (rb.equals(MemorySegment.NULL)) {
+            throw failure("ring_buffer__new(" + name + ")", -errno(state));
+        }
+        return rb;
+    }
+
+    /** {@code ring_buffer__consume(rb)}: the records handled (their callbacks ran on this thread), or {@code -errno}. */
+    static int ringBufferConsume(MemorySegment rb) {
+        try {
+            return (int) RING_BUFFER_CONSUME.invokeExact(rb);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
     /** {@code perf_buffer__free(pb)}: unmaps and closes the rings; never while it is polled. */
     static void perfBufferFree(MemorySegment pb, long sinkId) {
         try {
@@ -788,6 +836,29 @@ final class LibBpf {
         } catch (Throwable t) {
             // never let anything escape into native code
         }
+    }
+
+    /** {@code ring_buffer__epoll_fd(rb)}: an fd readable when records wait; the ring buffer owns it. */
+    static int ringBufferEpollFd(MemorySegment rb) {
+        try {
+            return (int) RING_BUFFER_EPOLL_FD.invokeExact(rb);
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /** {@code ring_buffer__free(rb)}; never throws. */
+    static void ringBufferFree(MemorySegment rb) {
+        try {
+            RING_BUFFER_FREE.invokeExact(rb);
+        } catch (Throwable t) {
+            // freeing cannot be retried
+        }
+    }
+
+    /** An upcall stub in {@link Arena#global()}: for a callback libbpf may keep (a ring buffer's sample function). */
+    static MemorySegment upcallStub(MethodHandle target, FunctionDescriptor descriptor) {
+        return LINKER.upcallStub(target, descriptor, Arena.global());
     }
 
     // ---------------------------------------------------------------- libbpf's messages

@@ -31,6 +31,7 @@ public record Config(
         int sampleFrequency,
         int maxCgroups,
         String runqlatBuckets,
+        Set<String> cgroupfsCollectors,
         String runAs,
         String logLevel,
         String logFormat,
@@ -56,12 +57,15 @@ public record Config(
     public static final List<String> WORKLOAD_LABELS = List.of("kind", "namespace", "pod", "container", "pod_uid",
             "container_id", "qos_class", "runtime", "unit", "image");
 
-    public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
+    /** {@code --bpf.programs} values: the companion's features, and {@code oom} (its own object). */
+    public static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat", "oom");
     /** The paths the HTTP API owns: the telemetry path may take none of them. A new route adds its path here. */
     public static final List<String> API_PATHS = List.of("/", "/healthz", "/cgroup", "/cgroups", "/pods", "/events",
             "/api/top", "/static", "/hierarchies");
     /** Prefixes of the API's routes that have paths below them ({@code /cgroup/<id>}, the page's files, {@code /api/}). */
     public static final List<String> API_PREFIXES = List.of("/cgroup/", "/static/", "/api/");
+    /** {@code --collector.cgroupfs} values: the cgroupfs accounting families (io.cgscope.accounting.Family). */
+    public static final List<String> CGROUPFS_COLLECTORS = List.of("pressure", "cpu", "memory", "io", "pids");
 
     /** Every flag at its default. */
     public static Config defaults() {
@@ -118,6 +122,7 @@ public record Config(
             }
             programs.add(name);
         }
+        Set<String> collectors = list(v, "collector.cgroupfs", CGROUPFS_COLLECTORS, "collector");
         String buckets = v.get("bpf.runqlat-buckets");
         if (!buckets.equals("pow4") && !buckets.equals("log2")) {
             throw bad("bpf.runqlat-buckets", buckets, "expected pow4 or log2");
@@ -178,6 +183,7 @@ public record Config(
                 integer(v, "bpf.sample-frequency", v.get("bpf.sample-frequency"), 1, 100_000),
                 integer(v, "bpf.max-cgroups", v.get("bpf.max-cgroups"), 1, 1 << 24),
                 buckets,
+                collectors,
                 v.get("run-as"),
                 level, format,
                 v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
@@ -303,6 +309,23 @@ public record Config(
             throw bad(flag, text, "must be a power of 2 from 4KiB to 1024MiB");
         }
         return (int) bytes;
+    }
+
+    /** A comma-separated subset of {@code known} (blanks and empty entries ignored), in the given order. */
+    private static Set<String> list(Map<String, String> v, String flag, List<String> known, String what)
+            throws ConfigException {
+        Set<String> out = new LinkedHashSet<>();
+        for (String p : v.get(flag).split(",")) {
+            String name = p.strip();
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (!known.contains(name)) {
+                throw bad(flag, v.get(flag), "unknown " + what + " \"" + name + "\"; known: " + String.join(",", known));
+            }
+            out.add(name);
+        }
+        return java.util.Collections.unmodifiableSet(out);
     }
 
     private static Duration duration(Map<String, String> v, String flag) throws ConfigException {

@@ -59,8 +59,8 @@ public final class Flags {
                     "Directories of the container runtimes' OCI bundles (containerd's task bundles, CRI-O's and"
                             + " podman's containers/storage run root), read for pod and container names; empty: names"
                             + " from cgroup paths only."),
-            Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat",
-                    "BPF programs to load: any of cpu, samples, switches, runqlat; empty for none."),
+            Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat,oom",
+                    "BPF programs to load: any of cpu, samples, switches, runqlat, oom; empty for none."),
             Flag.value("bpf.sample-frequency", "HZ", "99", "CPU sampling frequency per CPU (perf cpu-clock)."),
             Flag.value("bpf.max-cgroups", "N", "16384", "Entries of each per-cgroup BPF map."),
             Flag.value("bpf.runqlat-buckets", "pow4|log2", "pow4",
@@ -76,9 +76,11 @@ public final class Flags {
                     "The cgroup decoder's values: paths as cgscope's metrics have them, or absolute file system"
                             + " paths (the hierarchy's mount point in front) as ebpf_exporter's."),
             Flag.value("config.cgroup-hierarchy", "unified|CONTROLLER|name=NAME", "",
-                    "The hierarchy whose ids the cgroup decoder names; empty: the one --cgroup.hierarchy chose."
-                            + " unified for programs that record bpf_get_current_cgroup_id() (cgroup2 ids) on a"
-                            + " hybrid host whose metrics are named by a v1 hierarchy."),
+                    "The hierarchy whose ids the cgroup decoder names; empty: the unified one where it is mounted"
+                            + " (bpf_get_current_cgroup_id() gives its ids), else the one --cgroup.hierarchy chose."),
+            Flag.value("collector.cgroupfs", "LIST", "pressure,cpu,memory,io,pids",
+                    "Kernel accounting files read per cgroup at each scrape: any of pressure, cpu, memory, io, pids;"
+                            + " empty for none."),
             Flag.value("run-as", "USER", "",
                     "Drop to this user (and its group) once the mark is placed and the programs attached."),
             Flag.value("log.level", "debug|info|warn|error", "info", "Least severe log level written."),

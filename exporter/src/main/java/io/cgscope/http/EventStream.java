@@ -18,7 +18,8 @@ import java.util.logging.Logger;
 
 /**
  * One Server-Sent Events stream: reads the index's change history from its own position and
- * writes {@code create} and {@code delete} events, each with its sequence number as {@code id:}.
+ * writes {@code create}, {@code delete} and {@code oom_kill} events, each with its sequence number
+ * as {@code id:}.
  *
  * <p><b>It never holds the index back.</b> The index only signals it ({@link ChangeLog#subscribe});
  * the stream then reads on its own event loop. When the client does not take the bytes (the write
@@ -140,8 +141,12 @@ final class EventStream {
             StringBuilder sb = new StringBuilder(BATCH * 256);
             for (IndexChange c : batch) {
                 sb.append("id: ").append(c.seq()).append("\nevent: ").append(c.type().label()).append("\ndata: ");
-                Cgroup cgroup = c.cgroup();
-                Json.cgroup(sb, cgroup, owner.workloads().of(cgroup.id(), cgroup.path()), c.time()).append("\n\n");
+                if (c.type() == IndexChange.Type.OOM_KILL) {
+                    Json.oomKill(sb, c.oomKill()).append("\n\n");
+                } else {
+                    Cgroup cgroup = c.cgroup();
+                    Json.cgroup(sb, cgroup, owner.workloads().of(cgroup.id(), cgroup.path()), c.time()).append("\n\n");
+                }
             }
             position = batch.getLast().seq();
             write(sb);

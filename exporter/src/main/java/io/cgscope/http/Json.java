@@ -3,6 +3,7 @@ package io.cgscope.http;
 import io.cgscope.index.Cgroup;
 import io.cgscope.text.Escape;
 import io.cgscope.workload.Workload;
+import io.cgscope.index.OomKill;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -50,6 +51,43 @@ final class Json {
             sb.append(",\"time\":");
             time(sb, time);
         }
+        return sb.append('}');
+    }
+
+    /**
+     * {@code {"pid":4242,"comm":"python3","cgroup":{"id":929790,"path":"test.slice/oom.service"},
+     * "memcg":{"id":929790,"path":"test.slice/oom.service","hierarchy":"cgroup2"},"scope":"cgroup",
+     * "memcg_found_by":"oom_control","time":"..."}}: an {@code oom_kill} of the event stream. Unknown
+     * parts are null: {@code cgroup} when the victim's cgroup is not known, {@code memcg} for a
+     * global OOM or when none was found.
+     */
+    static StringBuilder oomKill(StringBuilder sb, OomKill k) {
+        sb.append("{\"pid\":").append(k.pid()).append(",\"comm\":");
+        string(sb, k.comm());
+        sb.append(",\"cgroup\":");
+        if (k.cgroupId() == 0 && k.cgroupPath() == null) {
+            sb.append("null");
+        } else {
+            sb.append("{\"id\":").append(Long.toUnsignedString(k.cgroupId())).append(",\"path\":");
+            string(sb, k.cgroupPath());
+            sb.append('}');
+        }
+        sb.append(",\"memcg\":");
+        if (k.memcgId() == 0) {
+            sb.append("null");
+        } else {
+            sb.append("{\"id\":").append(Long.toUnsignedString(k.memcgId())).append(",\"path\":");
+            string(sb, k.memcgPath());
+            sb.append(",\"hierarchy\":");
+            string(sb, k.memcgHierarchy());
+            sb.append('}');
+        }
+        sb.append(",\"scope\":");
+        string(sb, k.scope());
+        sb.append(",\"memcg_found_by\":");
+        string(sb, k.memcgFoundBy());
+        sb.append(",\"time\":");
+        time(sb, k.time());
         return sb.append('}');
     }
 

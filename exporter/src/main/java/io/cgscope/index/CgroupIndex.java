@@ -119,6 +119,18 @@ public final class CgroupIndex {
         return queries.all();
     }
 
+    /**
+     * Calls {@code action} with the id of every live cgroup, in no particular order, building no
+     * path (the cgroupfs collectors walk them at every scrape; they name each id once).
+     */
+    public void forEachLive(java.util.function.LongConsumer action) {
+        store.forEach(e -> {
+            if (e.isLive()) {
+                action.accept(e.id());
+            }
+        });
+    }
+
     /** Live entries. */
     public long liveCount() {
         return store.liveCount();
@@ -254,6 +266,16 @@ public final class CgroupIndex {
     /** Tells subscribers about changes applied since the last call (writer, after each batch). */
     public void flush() {
         writer.flush();
+    }
+
+    /**
+     * Puts an OOM kill into the change history, after the changes applied so far (any thread: the
+     * writer appends it at its next batch or upkeep, within a second in fanotify mode, a sweep
+     * interval in sweep mode). The kill names its cgroups itself: they may be gone by then.
+     */
+    public void oomKilled(OomKill kill) {
+        writer.submit(() -> changes.append(IndexChange.Type.OOM_KILL, kill.time().toEpochMilli(),
+                store.get(kill.cgroupId()), Source.EVENT, kill));
     }
 
     /** CREATEs still waiting for their DELETE to bring the id. */

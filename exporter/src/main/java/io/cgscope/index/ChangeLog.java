@@ -37,6 +37,8 @@ public final class ChangeLog {
     private final long[] times;
     private final byte[] types;
     private final byte[] sources;
+    /** The kill of an OOM_KILL change, null for the others (few: allocated once, like the other arrays). */
+    private final OomKill[] kills;
     private final int capacity;
     private final CgroupPaths paths;
     private volatile long lastSeq;
@@ -51,6 +53,7 @@ public final class ChangeLog {
         this.times = new long[capacity];
         this.types = new byte[capacity];
         this.sources = new byte[capacity];
+        this.kills = new OomKill[capacity];
     }
 
     /** How many changes the history keeps. */
@@ -70,6 +73,11 @@ public final class ChangeLog {
 
     /** Appends the next change (writer). */
     void append(IndexChange.Type type, long timeMillis, Entry entry, Source source) {
+        append(type, timeMillis, entry, source, null);
+    }
+
+    /** Appends the next change, with the kill of an OOM_KILL (writer). */
+    void append(IndexChange.Type type, long timeMillis, Entry entry, Source source, OomKill kill) {
         long seq = lastSeq + 1;
         int slot = (int) (seq % capacity);
         // The marker must be seen before any of the new fields (readers of the old change in this
@@ -81,6 +89,7 @@ public final class ChangeLog {
         times[slot] = timeMillis;
         types[slot] = (byte) type.ordinal();
         sources[slot] = (byte) source.ordinal();
+        kills[slot] = kill;
         seqs.setRelease(slot, seq);
         LAST_SEQ.setRelease(this, seq); // readers read lastSeq before the slots: release suffices
     }
@@ -108,11 +117,12 @@ public final class ChangeLog {
             long time = times[slot];
             byte type = types[slot];
             byte source = sources[slot];
+            OomKill kill = kills[slot];
             VarHandle.loadLoadFence();
             if (seqs.get(slot) != s) {
                 return null; // overwritten while we read it
             }
-            out[(int) (s - afterSeq - 1)] = new IndexChange(s, TYPES[type], time, entry, SOURCES[source], paths);
+            out[(int) (s - afterSeq - 1)] = new IndexChange(s, TYPES[type], time, entry, SOURCES[source], paths, kill);
         }
         return List.of(out);
     }

@@ -4,6 +4,7 @@ import io.cgscope.bpf.BpfMaps;
 import io.cgscope.bpf.CounterSource;
 import io.cgscope.bpf.Feature;
 import io.cgscope.bpf.MapTable;
+import io.cgscope.bpf.ProgramReport;
 import io.cgscope.config.Config;
 import io.cgscope.index.CgroupIndex;
 import io.cgscope.workload.WorkloadResolver;
@@ -95,6 +96,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private final SeriesAggregator aggregator;
     private final RunqBuckets buckets;
     private final LongSupplier nanoTime;
+    private final List<ProgramReport> others = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long scrapeErrors;
 
     public CgroupCollector(CgroupIndex index, CounterSource source, Config config, WorkloadResolver workloads) {
@@ -116,6 +118,14 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         this.buckets = buckets;
         this.nanoTime = nanoTime;
         this.aggregator = new SeriesAggregator(index, keys, unresolvedRetention, nanoTime);
+    }
+
+    /**
+     * Adds BPF programs loaded apart from the companion (the OOM kill program) to
+     * {@code cgscope_bpf_program_up} and {@code cgscope_bpf_map_update_failures_total}.
+     */
+    public void report(ProgramReport programs) {
+        others.add(programs);
     }
 
     @Override
@@ -230,6 +240,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private void mapFamilies(CounterSource.Counters counters, List<MetricFamilySamples> out) {
         CounterMetricFamily failures = MAP_UPDATE_FAILURES.counter(MAP);
         counters.updateFailures().forEach((map, n) -> failures.addMetric(List.of(map), n));
+        for (ProgramReport r : others) {
+            r.updateFailures().forEach((map, n) -> failures.addMetric(List.of(map), n));
+        }
         out.add(failures);
         GaugeMetricFamily entries = MAP_ENTRIES.gauge(MAP);
         GaugeMetricFamily capacity = MAP_MAX_ENTRIES.gauge(MAP);
@@ -244,6 +257,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private void programFamilies(Map<Feature, CounterSource.Status> status, List<MetricFamilySamples> out) {
         GaugeMetricFamily up = PROGRAM_UP.gauge(PROGRAM);
         status.forEach((f, s) -> up.addMetric(List.of(f.label()), s.up() ? 1 : 0));
+        for (ProgramReport r : others) {
+            r.programs().forEach((p, s) -> up.addMetric(List.of(p), s.up() ? 1 : 0));
+        }
         out.add(up);
         Map<String, CounterSource.RunStats> stats = source.runStats();
         if (stats.isEmpty()) {

@@ -33,6 +33,11 @@ import java.util.function.LongSupplier;
  *       its later increments to its path.</li>
  * </ul>
  * The expiry listener may run on any thread; {@link #aggregate} runs on one thread at a time.
+ *
+ * <p>What it sums is a {@link Layout}: per-id tables (the BPF maps by default; the cgroupfs
+ * collector's counter files, the OOM kill map) and where each one's words go in a series. Each
+ * source of per-id counters has its own aggregator (and its own expiry listener): the mechanism
+ * that keeps a series monotonic is this one class.
  */
 final class SeriesAggregator {
     /**
@@ -45,12 +50,65 @@ final class SeriesAggregator {
     static final int RUNQ = BpfMaps.COUNTERS_WORDS;
     static final int WORDS = RUNQ + BpfMaps.RUNQ_WORDS;
 
+    /** A per-id table: a BPF map, or a group of counters read from cgroupfs; {@code width} u64 words per row. */
+    record Table(String name, int width) {
+    }
+
+    /** The tables an aggregator sums, at most 31, each one's words placed after the previous one's in a series. */
+    static final class Layout {
+        /** The BPF companion's per-cgroup maps, in {@link BpfMaps#PER_CGROUP} order (their bit in {@link Series#present}). */
+        static final Layout BPF = new Layout(BpfMaps.PER_CGROUP.stream()
+                .map(m -> new Table(m, BpfMaps.words(m))).toList());
+
+        private final List<Table> tables;
+        private final int[] offsets;
+        private final int words;
+
+        Layout(List<Table> tables) {
+            if (tables.size() > 31) {
+                throw new IllegalArgumentException("at most 31 tables: " + tables.size());
+            }
+            this.tables = List.copyOf(tables);
+            this.offsets = new int[tables.size()];
+            int w = 0;
+            for (int i = 0; i < tables.size(); i++) {
+                offsets[i] = w;
+                w += tables.get(i).width();
+            }
+            this.words = w;
+        }
+
+        /** The table's position (its bit in {@link Series#present}), or -1. */
+        int index(String table) {
+            for (int i = 0; i < tables.size(); i++) {
+                if (tables.get(i).name().equals(table)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Where the table's words start in a series. */
+        int offset(int index) {
+            return offsets[index];
+        }
+
+        int words() {
+            return words;
+        }
+    }
+
+    /** Removes an id's rows from the source of the tables, once its values were folded. */
+    interface Deleter {
+        void delete(long id) throws Exception;
+    }
+
     /** Beyond this many pending expiries, only ids seen with data are remembered (nobody scrapes). */
     private static final int PENDING_CAP = 1 << 16;
     /** Deaths this close before a scrape began may still have had counts that scrape did not read. */
     private static final long DEATH_MARGIN_MILLIS = 1000;
 
-    /** One series' values; {@code present} has a bit per map (index in {@link BpfMaps#PER_CGROUP}) with data for it. */
+    /** One series' values; {@code present} has a bit per table (its {@link Layout#index}) with data for it. */
     static final class Series {
         final SeriesKey key;
         /** Its {@code cgroup} label. */
@@ -58,10 +116,11 @@ final class SeriesAggregator {
         /** The label names and values of its samples, one list each shared by every family. */
         final List<String> labelNames;
         final List<String> labelValues;
-        final long[] v = new long[WORDS];
+        final long[] v;
         int present;
 
-        Series(SeriesKey key) {
+        Series(SeriesKey key, int words) {
+            this.v = new long[words];
             this.key = key;
             this.label = key.cgroup;
             this.labelNames = key.names;
@@ -69,7 +128,12 @@ final class SeriesAggregator {
         }
 
         boolean has(Feature f) {
-            return (present & bit(f.dataMap())) != 0;
+            return has(Layout.BPF.index(f.dataMap()));
+        }
+
+        /** Whether table {@code index} of its layout had data for it. */
+        boolean has(int index) {
+            return index >= 0 && (present & 1 << index) != 0;
         }
     }
 
@@ -93,6 +157,7 @@ final class SeriesAggregator {
     private static final int REBASE = 2;   // named after counting as unknown: leave its values there
 
     private final CgroupIndex index;
+    private final Layout layout;
     private final SeriesKeys keys;
     private final LongSupplier nanoTime;
     private final long unresolvedRetentionNanos;
@@ -108,7 +173,13 @@ final class SeriesAggregator {
     private IdState[][] rowStates = new IdState[0][];
 
     SeriesAggregator(CgroupIndex index, SeriesKeys keys, Duration unresolvedRetention, LongSupplier nanoTime) {
+        this(index, Layout.BPF, keys, unresolvedRetention, nanoTime);
+    }
+
+    SeriesAggregator(CgroupIndex index, Layout layout, SeriesKeys keys, Duration unresolvedRetention,
+                     LongSupplier nanoTime) {
         this.index = index;
+        this.layout = layout;
         this.keys = keys;
         this.nanoTime = nanoTime;
         this.unresolvedRetentionNanos = unresolvedRetention.toNanos();
@@ -137,6 +208,20 @@ final class SeriesAggregator {
 
     /** The series of this scrape, by key; deletes folded ids from the maps through {@code source}. */
     Map<SeriesKey, Series> aggregate(Map<String, MapTable> tables, CounterSource source) throws BpfException {
+        try {
+            return aggregate(tables, source::delete);
+        } catch (BpfException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // CounterSource.delete throws nothing else
+        }
+    }
+
+    /**
+     * The series of this scrape, by key, from {@code tables} (by {@link Table} name; a table the
+     * layout does not know is ignored); deletes folded ids through {@code deleter}.
+     */
+    Map<SeriesKey, Series> aggregate(Map<String, MapTable> tables, Deleter deleter) throws Exception {
         // The maps were read just before: deaths within DEATH_MARGIN_MILLIS before now stay remembered.
         lastAggregateMillis = index.nowMillis();
         epoch++;
@@ -162,10 +247,15 @@ final class SeriesAggregator {
         List<Long> toDelete = new ArrayList<>();
         ti = 0;
         for (Map.Entry<String, MapTable> e : tables.entrySet()) {
-            int f = bit(e.getKey());
+            int table = layout.index(e.getKey());
             MapTable t = e.getValue();
-            int offset = offset(e.getKey());
             IdState[] states = rowStates[ti++];
+            if (table < 0) {
+                java.util.Arrays.fill(states, 0, t.size(), null);
+                continue;
+            }
+            int offset = layout.offset(table);
+            int f = 1 << table;
             for (int i = 0; i < t.size(); i++) {
                 IdState st = states[i];
                 states[i] = null; // hold no state past this scrape
@@ -197,7 +287,7 @@ final class SeriesAggregator {
         }
         pendingExpired.keySet().removeIf(id -> !ids.containsKey(id));
         for (long id : toDelete) {
-            source.delete(id);
+            deleter.delete(id);
         }
         mergeFolded(out);
         keys.forgetUnused(epoch);
@@ -264,19 +354,16 @@ final class SeriesAggregator {
     }
 
     /** Where a map's words start in a series. */
-    private static int offset(String map) {
-        return map.equals(BpfMaps.RUNQLAT) ? RUNQ : 0;
-    }
-
-    private static int bit(String map) {
-        return 1 << BpfMaps.PER_CGROUP.indexOf(map);
-    }
-
-    private static Series series(Map<SeriesKey, Series> into, SeriesKey key) {
+    private Series series(Map<SeriesKey, Series> into, SeriesKey key) {
         if (key == null) {
             return null; // excluded: not exported at all
         }
-        return into.computeIfAbsent(key, Series::new);
+        Series s = into.get(key);
+        if (s == null) {
+            s = new Series(key, layout.words());
+            into.put(key, s);
+        }
+        return s;
     }
 
     private static void add(Series s, int mapBit, MapTable t, int row, int offset, long[] baseline) {
@@ -290,9 +377,9 @@ final class SeriesAggregator {
         }
     }
 
-    private static void rebase(IdState st, MapTable t, int row, int offset) {
+    private void rebase(IdState st, MapTable t, int row, int offset) {
         if (st.baseline == null) {
-            st.baseline = new long[WORDS];
+            st.baseline = new long[layout.words()];
         }
         for (int w = 0; w < t.width(); w++) {
             st.baseline[offset + w] = t.value(row, w);
@@ -310,11 +397,11 @@ final class SeriesAggregator {
             }
             f.key.usedEpoch = epoch;
             if (live == null) {
-                live = new Series(f.key);
+                live = new Series(f.key, layout.words());
                 out.put(f.key, live);
             }
             live.present |= f.present;
-            for (int w = 0; w < WORDS; w++) {
+            for (int w = 0; w < layout.words(); w++) {
                 live.v[w] += f.v[w];
             }
         }

@@ -26,17 +26,30 @@ class FlagsTest {
         assertEquals(Duration.ofSeconds(5), c.sweepInterval());
         assertEquals(Config.IndexMode.AUTO, c.indexMode());
         assertTrue(c.unlimitedQueue());
-        assertEquals(Set.of("cpu", "samples", "switches", "runqlat"), c.bpfPrograms());
+        assertEquals(Set.of("cpu", "samples", "switches", "runqlat", "oom"), c.bpfPrograms());
         assertEquals(99, c.sampleFrequency());
         assertEquals(16384, c.maxCgroups());
         assertEquals(16, c.maxStreams());
         assertEquals("", c.grafanaUrl());
+        assertEquals(java.util.List.of("pressure", "cpu", "memory", "io", "pids"), java.util.List.copyOf(c.cgroupfsCollectors()));
     }
 
     @Test
     void grafanaUrl() throws ConfigException {
         assertEquals("https://grafana.example.com", run("--web.grafana-url=https://grafana.example.com/").grafanaUrl());
         assertEquals("http://10.0.0.5:3000/grafana", run("--web.grafana-url=http://10.0.0.5:3000/grafana").grafanaUrl());
+    }
+
+    @Test
+    void cgroupfsCollectors() throws ConfigException {
+        assertEquals(Set.of("io", "pressure"), run("--collector.cgroupfs= io, pressure,,").cgroupfsCollectors());
+        assertEquals(Set.of(), run("--collector.cgroupfs=").cgroupfsCollectors());
+        ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse("--collector.cgroupfs=cpu,gpu"));
+        assertEquals("invalid value \"cpu,gpu\" for --collector.cgroupfs: unknown collector \"gpu\"; known:"
+                + " pressure,cpu,memory,io,pids", e.getMessage());
+        for (String c : Config.CGROUPFS_COLLECTORS) {
+            assertEquals(c, io.cgscope.accounting.Family.of(c).label(), "the flag's values are the families");
+        }
     }
 
     @Test

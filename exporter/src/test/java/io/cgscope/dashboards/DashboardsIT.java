@@ -5,6 +5,7 @@ import io.cgscope.testing.Await;
 import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.KernelTest;
 import io.cgscope.testing.KernelTest.Requirement;
+import io.cgscope.testing.OomKiller;
 import io.cgscope.testing.TestCgroups;
 import io.cgscope.testing.WorkloadTree;
 import io.vertx.core.json.JsonArray;
@@ -48,7 +49,28 @@ class DashboardsIT {
     /** The cgroup metric families a per-cgroup panel can show; each must be proven on each dashboard. */
     private static final List<String> CGROUP_FAMILIES = List.of("cgscope_cgroup_cpu_seconds_total",
             "cgscope_cgroup_cpu_samples_total", "cgscope_cgroup_context_switches_total",
-            "cgscope_cgroup_runqueue_latency_seconds_bucket");
+            "cgscope_cgroup_runqueue_latency_seconds_bucket", "cgscope_cgroup_pressure_seconds_total",
+            "cgscope_cgroup_oom_kills_total");
+    /** What the pod dashboard shows per container: the BPF counters (not the kernel's accounting yet). */
+    private static final List<String> POD_FAMILIES = CGROUP_FAMILIES.subList(0, 4);
+
+    /**
+     * The families of each --collector.cgroupfs collector. A collector this host cannot serve (its
+     * controller sits in a v1 hierarchy the index does not follow: cgscope_cgroupfs_collector_up 0)
+     * has no series here: its panels are checked to parse, not to show data, and the test says so.
+     * The kernel tests check these families on this host's v1 hierarchies (CgroupFsKernelTest).
+     */
+    private static final Map<String, List<String>> CGROUPFS_FAMILIES = Map.of(
+            "pressure", List.of("cgscope_cgroup_pressure_seconds_total"),
+            "cpu", List.of("cgscope_cgroup_cpu_periods_total", "cgscope_cgroup_cpu_throttled_periods_total",
+                    "cgscope_cgroup_cpu_throttled_seconds_total", "cgscope_cgroup_cpu_limit_cores"),
+            "memory", List.of("cgscope_cgroup_memory_bytes", "cgscope_cgroup_memory_working_set_bytes",
+                    "cgscope_cgroup_memory_peak_bytes", "cgscope_cgroup_memory_limit_bytes",
+                    "cgscope_cgroup_memory_events_total", "cgscope_cgroup_memory_stat_bytes"),
+            "io", List.of("cgscope_cgroup_io_bytes_total", "cgscope_cgroup_io_operations_total"),
+            "pids", List.of("cgscope_cgroup_pids", "cgscope_cgroup_pids_limit"));
+    private static final Pattern COLLECTOR_DOWN =
+            Pattern.compile("(?m)^cgscope_cgroupfs_collector_up\\{collector=\"(\\w+)\",?} 0\\.0$");
 
     private static final String POD_NAMESPACE = "shop";
     private static final String POD_NAME = "cart-7d9f-x2k9l";
@@ -78,10 +100,15 @@ class DashboardsIT {
             WorkloadTree.Made container = pod.containerd(WorkloadTree.containerId("dashboards-cart"), sandbox, CONTAINER,
                     "registry.example.org/shop/cart:3");
 
-            ServerProcess cgscope = ServerProcess.cgscope(dir, tree.runtimeDirsFlag());
+            // Only the test's own cgroups are exported: the machine is shared, and thousands of other
+            // cgroups (another suite's churn) would make each scrape read their accounting files too,
+            // past Prometheus's 1 s scrape timeout on a loaded machine. exporter/bench/cgroupfs.sh measures that cost.
+            ServerProcess cgscope = ServerProcess.cgscope(dir, tree.runtimeDirsFlag(),
+                    "--cgroup.include=" + Pattern.quote(cgroups.parentPath()) + "(/.*)?");
             cleanup.push(cgscope);
 
-            Process busy = startBusy(cgroups.create("busy.service"));
+            Path busyDir = cgroups.create("busy.service");
+            Process busy = startBusy(busyDir);
             cleanup.push(() -> stopProcess(busy));
             Process busyContainer = startBusy(container.dir());
             cleanup.push(() -> stopProcess(busyContainer));
@@ -102,6 +129,18 @@ class DashboardsIT {
                     """.formatted(Dashboard.DIR.resolve("alerts.yml"), cgscope.address()));
             cleanup.push(prometheus);
 
+            // an OOM kill in the busy cgroup (a dd past a memory limit), for the OOM panels and alert
+            Await.until(Duration.ofSeconds(30), () -> {
+                try {
+                    return cgscope.get("/metrics").body().contains("cgscope_bpf_program_up{program=\"oom\",} 1.0");
+                } catch (IOException e) {
+                    return false;
+                }
+            }, () -> "the oom program up: " + cgscope.log());
+            OomKiller killer = OomKiller.create().orElseThrow(() -> new AssertionError("no memory controller here"));
+            cleanup.push(killer);
+            killer.kill(busyDir, busyPath);
+
             // long enough for every rate: the busy cgroup's series fills more than a rate interval
             String filled = "count_over_time(cgscope_cgroup_cpu_seconds_total{cgroup=\"" + busyPath + "\"}[15s]) >= 12"
                     + " and on() count_over_time(cgscope_cgroup_cpu_seconds_total{container=\"" + CONTAINER + "\"}[15s]) >= 12";
@@ -113,13 +152,14 @@ class DashboardsIT {
             String exposition = cgscope.get("/metrics").body();
             checkPromtoolMetrics(exposition);
             Set<String> exported = exportedNames(exposition);
-            checkMetricNames(exported);
+            Set<String> unavailable = unavailableNames(exposition);
+            checkMetricNames(exported, unavailable);
 
             for (Dashboard d : Dashboard.all()) {
-                checkDashboard(d, prometheus, cgscope.address(), cgroups.parentPath(), busyPath);
+                checkDashboard(d, prometheus, cgscope.address(), cgroups.parentPath(), busyPath, unavailable);
             }
 
-            checkRulesLoaded(prometheus);
+            checkRulesLoaded(prometheus, busyPath);
             promtool(Dashboard.DIR, "check", "rules", "alerts.yml");
             promtool(Dashboard.DIR, "test", "rules", "alerts.test.yml");
 
@@ -137,7 +177,7 @@ class DashboardsIT {
      * by pod.
      */
     private static void checkDashboard(Dashboard d, ServerProcess prometheus, String instance, String parentPath,
-                                       String busyPath) throws IOException {
+                                       String busyPath, Set<String> unavailable) throws IOException {
         // Values of $cgroup: the busy cgroup (its own panels), the test parent (its children's
         // panels: busy.service is a child), and All where the dashboard offers it. Values of
         // $namespace and $pod: All, and the test pod's.
@@ -164,6 +204,20 @@ class DashboardsIT {
         List<String> problems = new ArrayList<>();
         for (Target t : d.targets()) {
             String where = d.name() + " '" + t.panel().title() + "' " + t.refId();
+            List<String> names = Dashboard.metricNames(t.expr());
+            if (!names.isEmpty() && unavailable.containsAll(names)) {
+                // no hierarchy this host indexes has these files: the query must parse; it cannot show data
+                Map<String, String> values = new HashMap<>(Map.of("instance", instance, "cgroup", busyPath));
+                values.put("namespace", null);
+                values.put("pod", null);
+                String q = d.interpolate(t.expr(), values);
+                JsonObject answer = prometheus.query(q);
+                if (!"success".equals(answer.getString("status"))) {
+                    problems.add(where + ": " + answer.getString("errorType") + ": " + answer.getString("error") + "\n    " + q);
+                }
+                System.out.println("DashboardsIT: " + where + " parses; no data on this host (collector down: " + names + ")");
+                continue;
+            }
             boolean anyData = false;
             boolean busyShown = false;
             List<String> tried = new ArrayList<>();
@@ -213,7 +267,7 @@ class DashboardsIT {
             }
         }
         assertEquals(List.of(), problems, d.name() + ": every panel query parses and shows the workload");
-        assertEquals(new TreeSet<>(CGROUP_FAMILIES), familiesShowingBusy,
+        assertEquals(new TreeSet<>(d.uid().equals("cgscope-pod") ? POD_FAMILIES : CGROUP_FAMILIES), familiesShowingBusy,
                 d.name() + ": CPU, samples, context switches and latency are each shown for "
                         + (d.uid().equals("cgscope-pod") ? "the busy container" : busyPath));
     }
@@ -242,8 +296,21 @@ class DashboardsIT {
         return names;
     }
 
-    /** Every metric name in the dashboards (panels and variables) and the rules is one cgscope exports. */
-    private static void checkMetricNames(Set<String> exported) throws IOException {
+    /** The metric names of the cgroupfs collectors cgscope says are down on this host. */
+    private static Set<String> unavailableNames(String exposition) {
+        Set<String> names = new TreeSet<>();
+        Matcher m = COLLECTOR_DOWN.matcher(exposition);
+        while (m.find()) {
+            names.addAll(CGROUPFS_FAMILIES.getOrDefault(m.group(1), List.of()));
+        }
+        return names;
+    }
+
+    /**
+     * Every metric name in the dashboards (panels and variables) and the rules is one cgscope
+     * exports, or one of a collector it reports down on this host.
+     */
+    private static void checkMetricNames(Set<String> exported, Set<String> unavailable) throws IOException {
         Map<String, Set<String>> used = new LinkedHashMap<>();
         for (Dashboard d : Dashboard.all()) {
             for (Target t : d.targets()) {
@@ -263,12 +330,15 @@ class DashboardsIT {
         }
         assertTrue(used.keySet().containsAll(CGROUP_FAMILIES), "the names were found: " + used.keySet());
         Map<String, Set<String>> missing = new LinkedHashMap<>(used);
-        missing.keySet().removeIf(n -> exported.contains(n) || PROMETHEUS_OWN.contains(n));
+        missing.keySet().removeIf(n -> exported.contains(n) || unavailable.contains(n) || PROMETHEUS_OWN.contains(n));
         assertEquals(Map.of(), missing, "metric names used (and where) that cgscope does not export; it exports " + exported);
     }
 
-    /** Prometheus loaded every rule of alerts.yml, evaluates each without error, and a healthy agent fires nothing. */
-    private static void checkRulesLoaded(ServerProcess prometheus) throws IOException {
+    /**
+     * Prometheus loaded every rule of alerts.yml and evaluates each without error; a healthy agent
+     * fires nothing but CgscopeOOMKills, for the busy cgroup and its real OOM kill.
+     */
+    private static void checkRulesLoaded(ServerProcess prometheus, String busyPath) throws IOException {
         long expected = Files.readAllLines(Dashboard.DIR.resolve("alerts.yml")).stream()
                 .filter(l -> l.strip().startsWith("- alert:")).count();
         List<String> states = new ArrayList<>();
@@ -290,7 +360,14 @@ class DashboardsIT {
             return states.size() == expected && states.stream().allMatch(s -> s.endsWith("=ok"));
         }, () -> expected + " rules loaded and evaluated without error: " + states);
         JsonArray alerts = prometheus.api("/api/v1/alerts").getJsonObject("data").getJsonArray("alerts");
-        assertEquals(new JsonArray(), alerts, "a healthy agent raises no alert");
+        List<String> fired = new ArrayList<>();
+        for (int i = 0; i < alerts.size(); i++) {
+            JsonObject labels = alerts.getJsonObject(i).getJsonObject("labels");
+            fired.add(labels.getString("alertname") + " " + labels.getString("cgroup") + " "
+                    + alerts.getJsonObject(i).getString("state"));
+        }
+        assertEquals(List.of("CgscopeOOMKills " + busyPath + " firing"), fired,
+                "a healthy agent raises no alert but the OOM kill's");
     }
 
     private static void promtool(Path dir, String... args) throws IOException, InterruptedException {

@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.OomKill;
 import io.cgscope.index.Source;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -76,6 +77,45 @@ class EventStreamTest {
 
     private long metric(String name) {
         return server.registry.getSampleValue(name).longValue();
+    }
+
+    @Test
+    void anOomKillIsAnEventOfItsOwnBetweenTheChangesAndResumesWithThem() {
+        server = new TestServer(index);
+        try (SseClient sse = new SseClient(server.port(), null)) {
+            long id = create("oom.service");
+            SseClient.Event created = sse.next(WAIT);
+            assertEquals("create", created.type());
+            java.time.Instant when = java.time.Instant.parse("2026-11-25T14:03:09.250Z");
+            index.oomKilled(new OomKill(4242, "python3", id, "oom.service", 77, "process_api/x/oom", "memory", "cgroup",
+                    "inferred", when));
+            // The writer appends a kill at its next batch's end (or upkeep): here after the delete that
+            // batch applied. The kill's time says when it happened.
+            delete(id, "oom.service");
+            SseClient.Event deleted = sse.next(WAIT);
+            assertEquals("delete", deleted.type());
+            SseClient.Event kill = sse.next(WAIT);
+            assertNotNull(kill);
+            assertEquals("oom_kill", kill.type());
+            assertEquals(Long.parseLong(deleted.id()) + 1, Long.parseLong(kill.id()), "the next sequence number");
+            assertEquals("{\"pid\":4242,\"comm\":\"python3\",\"cgroup\":{\"id\":" + id + ",\"path\":\"oom.service\"},"
+                    + "\"memcg\":{\"id\":77,\"path\":\"process_api/x/oom\",\"hierarchy\":\"memory\"},\"scope\":\"cgroup\","
+                    + "\"memcg_found_by\":\"inferred\",\"time\":\"2026-11-25T14:03:09.250Z\"}", kill.data());
+            // a global kill of a victim nobody could name: nulls, not missing keys
+            index.oomKilled(new OomKill(7, "", 0, null, 0, null, null, "global", "oom_control", when));
+            index.flush();
+            JsonObject global = new JsonObject(sse.next(WAIT).data());
+            assertNull(global.getValue("cgroup"));
+            assertNull(global.getValue("memcg"));
+            assertTrue(global.containsKey("memcg") && global.containsKey("cgroup"));
+            assertEquals("global", global.getString("scope"));
+        }
+        // resuming before the kill replays it in its place
+        try (SseClient again = new SseClient(server.port(), "1")) {
+            assertEquals("delete", again.next(WAIT).type());
+            assertEquals("oom_kill", again.next(WAIT).type());
+            assertEquals("oom_kill", again.next(WAIT).type());
+        }
     }
 
     @Test

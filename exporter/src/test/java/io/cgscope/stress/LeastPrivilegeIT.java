@@ -44,7 +44,7 @@ class LeastPrivilegeIT {
             List.of("sys_admin", "bpf", "perfmon", "dac_read_search", "setuid", "setgid");
     /** CAP_DAC_READ_SEARCH 2, CAP_SETGID 6, CAP_SETUID 7, CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39. */
     private static final long DOCUMENTED_MASK = 1L << 2 | 1L << 6 | 1L << 7 | 1L << 21 | 1L << 38 | 1L << 39;
-    private static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
+    private static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat", "oom");
     private static final String NOBODY = "65534";
 
     /** {@code setpriv} limiting every inheritable set to {@code caps}, with no_new_privs, then exec. */
