@@ -13,7 +13,7 @@ public final class Flags {
             Flag.value("web.max-streams", "N", "16", "Most concurrent /events streams; more get 503."),
             Flag.value("web.max-connections", "N", "512",
                     "Most open HTTP connections (fewer if RLIMIT_NOFILE leaves less after a reserve of 256 fds);"
-                            + " at the limit the oldest connection without a complete request is closed for a new one."),
+                            + " at the limit the longest silent connection without a complete request is closed for a new one."),
             Flag.value("web.read-header-timeout", "DURATION", "10s",
                     "Time a connection has to send a complete request (TLS handshake, head, any body), counted from"
                             + " its start or from its first byte after the last response; then it is closed."),
