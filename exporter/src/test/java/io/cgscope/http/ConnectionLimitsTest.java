@@ -1,6 +1,7 @@
 package io.cgscope.http;
 
 import io.cgscope.index.CgroupIndex;
+import io.cgscope.index.IndexHealth;
 import io.cgscope.index.Source;
 import io.cgscope.testing.Await;
 import org.junit.jupiter.api.AfterEach;
@@ -37,7 +38,7 @@ class ConnectionLimitsTest {
     ConnectionLimitsTest() {
         index.root(1);
         index.flush();
-        index.stats().notFollowing.set(null);
+        index.health().following(IndexHealth.Mode.FANOTIFY);
     }
 
     private TestServer server() {
