@@ -48,6 +48,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * floods a short one runs once, so the agent's accept and eviction path is JIT-compiled as after
  * some uptime (on a cold JVM the first burst of a thousand connections took 0.5-0.7 s to work
  * through on this loaded 2-CPU machine, and a scrape waiting behind it as long).
+ *
+ * <p>Over 400 lines because both scenarios (plain HTTP, TLS) share the helpers that read the
+ * agent's budget, fds, sockets and close counters, and those belong beside the assertions they
+ * serve rather than in a test utility of their own.
  */
 @KernelTest({ROOT, CGROUP2, BPF})
 class HostileClientsIT {
