@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# HTTP API benchmark (not a test): /cgroup/<id> for random ids among N indexed cgroups against a
-# constant route with a body of the same size, on the same server, in the same run.
+# HTTP API benchmark (not a test): /cgroup/<id> for random ids among N indexed cgroups.
 #
+# Single jar: against a constant route with a body of the same size, on the same server, in the
+# same run:
 #   sudo exporter/bench/http-api.sh            # N=10000, 2 rounds of wrk -t2 -c64 -d10s per route
 #   N=10000 ROUNDS=3 DURATION=10s exporter/bench/http-api.sh
 #
-# Needs root (creates cgroups), wrk, a built exporter/target/cgscope.jar and a JDK >= 25.
+# Paired, before/after: BEFORE_JAR names a second jar (e.g. main's); both run at once on the same
+# cgroups, each round measures /cgroup/<id> on both, in alternating order (before-after, then
+# after-before) so drift in the machine's load falls on both alike, and prints the ratio
+# after/before of requests/s and p99 per round and over all rounds, and of each server's own CPU
+# time per request (from /proc/<pid>/stat: far less sensitive to other load on the machine than
+# requests/s, which varied by a factor of two between rounds on a machine at load 20):
+#   BEFORE_JAR=/tmp/before/exporter/target/cgscope.jar ROUNDS=6 exporter/bench/http-api.sh
+#
+# Needs root (creates cgroups), wrk, a built exporter/target/cgscope.jar (CGSCOPE_JAR) and a JDK >= 25.
 # The constant route is not cgscope's: bench/java/io/cgscope/bench/HttpBench.java runs the agent as the
-# jar does and adds GET /bench/constant, the body of /cgroup/<id> sent as a constant.
+# jar does and adds GET /bench/constant, the body of /cgroup/<id> sent as a constant. Paired runs
+# start both jars as they are (java -jar): they measure /cgroup/<id> alone.
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bench="$top/exporter/bench"
@@ -24,10 +34,10 @@ mount="$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup
 [ -n "$mount" ] || { echo "no cgroup2 hierarchy mounted" >&2; exit 1; }
 parent="$mount/cgscope-bench-$$"
 work="$(mktemp -d)"
-pid=""
+pids=()
 
 cleanup() {
-  if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   if [ -d "$parent" ]; then find "$parent" -mindepth 1 -maxdepth 1 -type d -print0 | xargs -0 -r rmdir; rmdir "$parent"; fi
   rm -rf "$work"
 }
@@ -40,32 +50,86 @@ seq -f "$parent/svc-%06g.service" 1 "$n" | xargs mkdir
 stat -c %i "$parent"/svc-*.service > "$work/ids"
 constant_id="$(head -1 "$work/ids")"
 
-mkdir "$work/cls"
-"$jdk/bin/javac" -d "$work/cls" -cp "$jar" "$bench/java/io/cgscope/bench/HttpBench.java"
-"$java" -XX:+UseShenandoahGC -Xmx256m -cp "$jar:$work/cls" io.cgscope.bench.HttpBench "$constant_id" \
-  --web.listen-address=127.0.0.1:0 --bpf.programs= --cgroup.hierarchy=unified 2> "$work/log" &
-pid=$!
-for _ in $(seq 100); do
-  port="$(grep -o 'listening on [^,]*' "$work/log" | grep -o '[0-9]*$' || true)"
-  [ -n "$port" ] && grep -q '^bench: /bench/constant' "$work/log" && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] && grep -q '^bench: /bench/constant' "$work/log" \
-  || { echo "cgscope did not start" >&2; cat "$work/log" >&2; exit 1; }
-url="http://127.0.0.1:$port"
-const_size="$(curl -s "$url/bench/constant" | wc -c)"
-sample_size="$(curl -s "$url/cgroup/$(sed -n "$((n / 2))p" "$work/ids")" | wc -c)"
-echo "bodies: constant $const_size bytes, a random id $sample_size bytes" >&2
-
-run() { # mode -> RESULT line
-  wrk -t"$threads" -c"$connections" -d"$1" --latency -s "$bench/cgroup-ids.lua" "$url" -- "$work/ids" "$2" | grep '^RESULT'
+start() { # jar log [constant]: starts it, sets started_port, appends the JVM's pid to pids (no subshell: cleanup needs them)
+  local ready='listening on'
+  if [ -n "${3:-}" ]; then # through HttpBench, with GET /bench/constant
+    mkdir -p "$work/cls"
+    "$jdk/bin/javac" -d "$work/cls" -cp "$1" "$bench/java/io/cgscope/bench/HttpBench.java"
+    "$java" -XX:+UseShenandoahGC -Xmx256m -cp "$1:$work/cls" io.cgscope.bench.HttpBench "$constant_id" \
+      --web.listen-address=127.0.0.1:0 --bpf.programs= --cgroup.hierarchy=unified 2> "$2" &
+    ready='^bench: /bench/constant'
+  else
+    "$java" -XX:+UseShenandoahGC -Xmx256m -jar "$1" \
+      --web.listen-address=127.0.0.1:0 --bpf.programs= --cgroup.hierarchy=unified 2> "$2" &
+  fi
+  pids+=($!)
+  local p
+  for _ in $(seq 100); do
+    p="$(grep -o 'listening on [^,]*' "$2" | grep -o '[0-9]*$' || true)"
+    [ -n "$p" ] && grep -q "$ready" "$2" && { started_port="$p"; return; }
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$2" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "cgscope ($1) did not start" >&2; cat "$2" >&2; exit 1
 }
+if [ -z "${BEFORE_JAR:-}" ]; then start "$jar" "$work/log" constant; else start "$jar" "$work/log"; fi
+url="http://127.0.0.1:$started_port"
+if [ -n "${BEFORE_JAR:-}" ]; then
+  [ -f "$BEFORE_JAR" ] || { echo "BEFORE_JAR=$BEFORE_JAR: no such jar" >&2; exit 1; }
+  start "$BEFORE_JAR" "$work/before.log"
+  before_url="http://127.0.0.1:$started_port"
+fi
+sample_size="$(curl -s "$url/cgroup/$(sed -n "$((n / 2))p" "$work/ids")" | wc -c)"
+if [ -z "${BEFORE_JAR:-}" ]; then
+  const_size="$(curl -s "$url/bench/constant" | wc -c)"
+  echo "bodies: constant $const_size bytes, a random id $sample_size bytes" >&2
+else
+  echo "bodies: a random id $sample_size bytes (after), $(curl -s "$before_url/cgroup/$(sed -n "$((n / 2))p" "$work/ids")" | wc -c) (before)" >&2
+fi
+
+run() { # duration mode [url] -> RESULT line
+  wrk -t"$threads" -c"$connections" -d"$1" --latency -s "$bench/cgroup-ids.lua" "${3:-$url}" -- "$work/ids" "$2" | grep '^RESULT'
+}
+field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # the JVM's user + system CPU, clock ticks
+measure() { # duration url pid -> RESULT line plus cpu_us_per_req: the server's own CPU per request
+  local t0 t1 line
+  t0="$(ticks "$3")"; line="$(run "$1" ids "$2")"; t1="$(ticks "$3")"
+  echo "$line cpu_us_per_req=$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$(echo "$line" | field requests)" \
+    'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+}
+
+if [ -n "${BEFORE_JAR:-}" ]; then
+  echo "warm-up" >&2
+  run 5s ids "$before_url" > /dev/null
+  run 5s ids > /dev/null
+  echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -r) $(nproc) CPUs; wrk -t$threads -c$connections -d$duration; $n cgroups; /cgroup/<id>, after = $jar, before = $BEFORE_JAR"
+  sum_a=0 sum_b=0 ratios=() cpu=()
+  for r in $(seq "$rounds"); do
+    if [ $((r % 2)) -eq 1 ]; then b="$(measure "$duration" "$before_url" "${pids[1]}")"; a="$(measure "$duration" "$url" "${pids[0]}")"
+    else a="$(measure "$duration" "$url" "${pids[0]}")"; b="$(measure "$duration" "$before_url" "${pids[1]}")"; fi
+    echo "round $r before: $b"
+    echo "round $r after:  $a"
+    rr="$(ratio "$(echo "$a" | field rps)" "$(echo "$b" | field rps)")"
+    rp="$(ratio "$(echo "$a" | field p99_us)" "$(echo "$b" | field p99_us)")"
+    rc="$(ratio "$(echo "$a" | field cpu_us_per_req)" "$(echo "$b" | field cpu_us_per_req)")"
+    echo "round $r ratio after/before: requests/s $rr (goal >= 0.95), p99 $rp, server CPU per request $rc (goal <= 1.05)"
+    cpu+=("$rc")
+    sum_a="$(awk -v s="$sum_a" -v x="$(echo "$a" | field requests)" 'BEGIN { print s + x }')"
+    sum_b="$(awk -v s="$sum_b" -v x="$(echo "$b" | field requests)" 'BEGIN { print s + x }')"
+    ratios+=("$rr")
+  done
+  printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "per-round requests/s ratios: mean %.3f, median %.3f, min %.3f, max %.3f\n", s / NR, (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+  printf '%s\n' "${cpu[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "per-round server CPU per request ratios: mean %.3f, median %.3f, min %.3f, max %.3f\n", s / NR, (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+  echo "all rounds: requests after/before = $(ratio "$sum_a" "$sum_b") (goal >= 0.95)"
+  exit 0
+fi
+
 echo "warm-up" >&2
 run 5s constant > /dev/null
 run 5s ids > /dev/null
 
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -r) $(nproc) CPUs; wrk -t$threads -c$connections -d$duration; $n cgroups"
 ratio_rps=() ratio_p99=()
 for r in $(seq "$rounds"); do

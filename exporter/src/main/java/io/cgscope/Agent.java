@@ -52,6 +52,7 @@ public final class Agent {
         DefaultExports.register(registry);
         new BuildInfoCollector(build).register(registry);
         new IndexCollector(index, hierarchies.inUse().name()).register(registry);
+        components.add(new FdLimitComponent());
         indexComponent = new IndexComponent(config, hierarchies);
         components.add(indexComponent);
         if (indexComponent.crossCheck() != null) {

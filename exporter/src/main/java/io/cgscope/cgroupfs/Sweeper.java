@@ -73,48 +73,75 @@ public final class Sweeper implements CgroupTree, AutoCloseable {
     private record Dir(long id, byte[] name) {
     }
 
-    private record Pending(int parentFd, long id) {
+    /** A directory being walked: its fd stays open until its last child has been opened. */
+    private static final class Frame {
+        final Fd dir;
+        final long id;
+        final List<Dir> children;
+        int next;
+
+        Frame(Fd dir, long id, List<Dir> children) {
+            this.dir = dir;
+            this.id = id;
+            this.children = children;
+        }
     }
 
-    /** Visits every cgroup below the root (not the root itself); returns how many. */
+    /**
+     * Visits every cgroup below the root (not the root itself), each after its parent; returns how
+     * many. Depth-first, one open directory per level of the path being walked (never one per
+     * sibling): a directory of thousands of cgroups must not take thousands of fds, since the
+     * sweep also runs while HTTP holds all but the reserve of them (issue 17).
+     */
     public int sweep(Visitor visitor) throws SyscallException {
         int count = 0;
-        // Depth-first with an explicit stack; each open directory fd is closed once its children are listed.
-        Deque<Pending> stack = new ArrayDeque<>();
-        int rootDup = Libc.openat(fs.rootFd().get(), cName.of(new byte[0]), Libc.O_RDONLY | Libc.O_DIRECTORY
-                | Libc.O_CLOEXEC);
-        if (rootDup < 0) {
-            throw new SyscallException("openat(" + fs.mountPoint() + ")", -rootDup);
-        }
-        stack.push(new Pending(rootDup, fs.rootId()));
-        while (!stack.isEmpty()) {
-            Pending p = stack.pop();
-            List<Dir> children;
-            try (Fd dir = new Fd(p.parentFd(), "cgroup dir")) {
-                children = list(dir);
-                for (Dir child : children) {
-                    visitor.cgroup(child.id(), p.id(), child.name());
-                    count++;
-                    int fd = Libc.openat(dir.get(), cName.of(child.name()),
-                            Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
-                    if (fd >= 0) {
-                        stack.push(new Pending(fd, child.id()));
-                    } else if (-fd != Errno.ENOENT && -fd != Errno.ENOTDIR) {
-                        closeAll(stack);
-                        throw new SyscallException("openat(cgroup " + Long.toUnsignedString(child.id()) + ")", -fd);
-                    }
+        Deque<Frame> stack = new ArrayDeque<>();
+        try {
+            int rootDup = Libc.openat(fs.rootFd().get(), cName.of(new byte[0]), Libc.O_RDONLY | Libc.O_DIRECTORY
+                    | Libc.O_CLOEXEC);
+            if (rootDup < 0) {
+                throw new SyscallException("openat(" + fs.mountPoint() + ")", -rootDup);
+            }
+            Fd root = new Fd(rootDup, "cgroup dir");
+            stack.push(new Frame(root, fs.rootId(), listOrClose(root)));
+            while (!stack.isEmpty()) {
+                Frame f = stack.peek();
+                if (f.next == f.children.size()) {
+                    stack.pop().dir.close();
+                    continue;
                 }
-            } catch (SyscallException e) {
-                closeAll(stack);
-                throw e;
+                Dir child = f.children.get(f.next++);
+                visitor.cgroup(child.id(), f.id, child.name());
+                count++;
+                int fd = Libc.openat(f.dir.get(), cName.of(child.name()),
+                        Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC | Libc.O_NOFOLLOW);
+                if (fd >= 0) {
+                    Fd dir = new Fd(fd, "cgroup dir");
+                    List<Dir> grandchildren = listOrClose(dir);
+                    if (grandchildren.isEmpty()) {
+                        dir.close();
+                    } else {
+                        stack.push(new Frame(dir, child.id(), grandchildren));
+                    }
+                } else if (-fd != Errno.ENOENT && -fd != Errno.ENOTDIR) {
+                    throw new SyscallException("openat(cgroup " + Long.toUnsignedString(child.id()) + ")", -fd);
+                }
+            }
+        } finally {
+            while (!stack.isEmpty()) {
+                stack.pop().dir.closeQuietly();
             }
         }
         return count;
     }
 
-    private static void closeAll(Deque<Pending> stack) {
-        while (!stack.isEmpty()) {
-            new Fd(stack.pop().parentFd(), "cgroup dir").closeQuietly();
+    /** The directory's child directories; closes it when listing fails. */
+    private List<Dir> listOrClose(Fd dir) throws SyscallException {
+        try {
+            return list(dir);
+        } catch (SyscallException | RuntimeException e) {
+            dir.closeQuietly();
+            throw e;
         }
     }
 

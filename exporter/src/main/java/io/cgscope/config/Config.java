@@ -46,7 +46,9 @@ public record Config(
         List<ProgramConfig> programs,
         String metricPrefix,
         boolean absoluteCgroupPaths,
-        String programsHierarchy) { // "": the hierarchy in use (--cgroup.hierarchy)
+        String programsHierarchy, // "": the hierarchy in use (--cgroup.hierarchy)
+        // connection limits (issue 17)
+        WebLimits webLimits) {
 
     public enum IndexMode { AUTO, FANOTIFY, BPF, SWEEP, CROSSCHECK }
 
@@ -189,7 +191,8 @@ public record Config(
                 v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
                 rollUp, workloadLabels, List.copyOf(runtimeDirs),
                 grafanaUrl(v.get("web.grafana-url")),
-                programs(v), prefix, paths.equals("absolute"), v.get("config.cgroup-hierarchy").strip());
+                programs(v), prefix, paths.equals("absolute"), v.get("config.cgroup-hierarchy").strip(),
+                webLimits(v));
     }
 
     private static List<String> workloadLabels(String text) throws ConfigException {
@@ -254,6 +257,22 @@ public record Config(
         List<ProgramConfig> programs = ProgramConfigs.load(Path.of(dir), names);
         ProgramConfigs.checkNames(programs, v.get("config.metric-prefix"));
         return programs;
+    }
+
+    /** The HTTP connection limits (issue 17). */
+    private static WebLimits webLimits(Map<String, String> v) throws ConfigException {
+        return new WebLimits(
+                integer(v, "web.max-connections", v.get("web.max-connections"), 1, 1_000_000),
+                timeout(v, "web.read-header-timeout"),
+                timeout(v, "web.idle-timeout"));
+    }
+
+    private static Duration timeout(Map<String, String> v, String flag) throws ConfigException {
+        Duration d = duration(v, flag);
+        if (d.toMillis() < 100 || d.compareTo(Duration.ofDays(1)) > 0) {
+            throw bad(flag, v.get(flag), "must be between 100ms and 1d");
+        }
+        return d;
     }
 
     /** The listen address as given, for logs: {@code :9486}. */

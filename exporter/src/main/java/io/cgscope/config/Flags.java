@@ -11,6 +11,14 @@ public final class Flags {
                     "Address to listen on for /metrics and the HTTP API. An empty host means all interfaces."),
             Flag.value("web.telemetry-path", "PATH", "/metrics", "Path under which to expose metrics."),
             Flag.value("web.max-streams", "N", "16", "Most concurrent /events streams; more get 503."),
+            Flag.value("web.max-connections", "N", "512",
+                    "Most open HTTP connections (fewer if RLIMIT_NOFILE leaves less after a reserve of 256 fds);"
+                            + " at the limit the longest silent connection without a complete request is closed for a new one."),
+            Flag.value("web.read-header-timeout", "DURATION", "10s",
+                    "Time a connection has to send a complete request (TLS handshake, head, any body), counted from"
+                            + " its start or from its first byte after the last response; then it is closed."),
+            Flag.value("web.idle-timeout", "DURATION", "2m",
+                    "Time a kept-alive connection may wait for its next request before it is closed."),
             Flag.value("web.config.file", "FILE", "",
                     "Prometheus exporter-toolkit web config (TLS, basic auth). Empty: plain HTTP, no auth."),
             // The live page (/)

@@ -13,7 +13,9 @@ import io.prometheus.client.CollectorRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.cgscope.config.Durations;
 import io.cgscope.config.WebConfig;
+import io.cgscope.config.WebLimits;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -38,6 +40,13 @@ import java.util.logging.Logger;
  * <p>With {@code --web.config.file}: TLS from its {@code tls_server_config} (the certificate and
  * key bytes {@link WebConfig} read and checked at start-up; TLS 1.2 and 1.3, HTTP/1.1 only) and
  * basic auth on every route from its {@code basic_auth_users} ({@link BasicAuth}).
+ *
+ * <p>Hostile clients: at most {@code --web.max-connections} connections, fewer when the file
+ * limit leaves less after a reserve for the rest of cgscope ({@link FdBudget}); a request must
+ * arrive within {@code --web.read-header-timeout}, a kept-alive connection may wait
+ * {@code --web.idle-timeout}; at the cap the longest silent connection without a request makes
+ * room ({@link Connections}); the listening socket stops accepting rather than run out of fds,
+ * and reports refused accepts once per interval ({@link GuardedServerChannel}, {@link AcceptErrors}).
  */
 public final class HttpComponent implements Component {
     private static final Logger LOG = Logger.getLogger(HttpComponent.class.getName());
@@ -45,8 +54,6 @@ public final class HttpComponent implements Component {
     static final int MAX_REQUEST_LINE = 16 * 1024;
     /** Most bytes of all request headers together. */
     static final int MAX_HEADERS = 16 * 1024;
-    /** Connections with no traffic this long are closed (event streams send a heartbeat). */
-    static final int IDLE_TIMEOUT_SECONDS = 120;
     /** Time an in-flight request gets to finish when the server stops. */
     static final long SHUTDOWN_GRACE_MILLIS = 500;
 
@@ -59,6 +66,8 @@ public final class HttpComponent implements Component {
     private final HttpCollector collector;
     private HierarchyIndexes hierarchies;
     private final TopSampler sampler;
+    private final Connections connections;
+    private final AcceptErrors acceptErrors = new AcceptErrors();
     private Vertx vertx;
     private HttpServer server;
     private Router router;
@@ -87,7 +96,10 @@ public final class HttpComponent implements Component {
         this.index = index;
         this.workloads = workloads;
         this.streams = new EventStreams(index.changes(), workloads, config.maxStreams(), heartbeat, stallLimit);
-        this.collector = new HttpCollector(streams);
+        WebLimits limits = config.webLimits();
+        this.connections = new Connections(FdBudget.ofThisProcess(limits.maxConnections()),
+                limits.readHeaderTimeout(), limits.idleTimeout());
+        this.collector = new HttpCollector(streams, connections, acceptErrors);
     }
 
     /** The index of every hierarchy, for {@code ?hierarchy=} and {@code /hierarchies} (default: the one index). */
@@ -117,13 +129,25 @@ public final class HttpComponent implements Component {
     @Override
     public void start() throws StartupException {
         String telemetryPath = config.telemetryPath(); // validated by Config
-        vertx = Vertx.vertx(new VertxOptions()
+        FdBudget budget = connections.budget();
+        budget.start();
+        if (budget.cap() < Math.min(FdBudget.MIN_CONNECTIONS, budget.maxConnections())) {
+            throw new StartupException("RLIMIT_NOFILE " + budget.limit() + " is too low: " + budget.others()
+                    + " fds are open and " + FdBudget.RESERVE + " are kept in reserve for the index, BPF and the JVM,"
+                    + " which leaves fewer than " + FdBudget.MIN_CONNECTIONS + " for HTTP connections; raise the"
+                    + " limit (systemd LimitNOFILE=, ulimit -n)", null);
+        }
+        WebLimits limits = config.webLimits();
+        VertxOptions vertxOptions = new VertxOptions()
                 .setEventLoopPoolSize(1)
                 .setWorkerPoolSize(4)
                 .setInternalBlockingPoolSize(2)
                 // No file serving: no cache directory under /tmp, no class-path extraction.
                 .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false)
-                        .setClassPathResolvingEnabled(false)));
+                        .setClassPathResolvingEnabled(false));
+        // Vert.x's NIO transport with cgscope's accept loop (GuardedServerChannel).
+        vertx = Vertx.builder().with(vertxOptions)
+                .withTransport(GuardedServerChannel.transport(connections, acceptErrors)).build();
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.listenHost().isEmpty() ? "0.0.0.0" : config.listenHost())
                 .setPort(config.listenPort())
@@ -133,8 +157,12 @@ public final class HttpComponent implements Component {
                 .setCompressionContentSizeThreshold(1024)
                 .setDecompressionSupported(false)
                 .setHttp2ClearTextEnabled(false)
-                .setIdleTimeout(IDLE_TIMEOUT_SECONDS)
-                .setIdleTimeoutUnit(TimeUnit.SECONDS);
+                // No idle handler of Vert.x's: Connections times out reading and idle connections, and
+                // leaves event streams alone. A TLS handshake is part of the header timeout; Vert.x's
+                // own handshake timeout only backs it up.
+                .setIdleTimeout(0)
+                .setSslHandshakeTimeout(2 * limits.readHeaderTimeout().toMillis())
+                .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
         WebConfig web = config.webConfig();
         boolean tls = web != null && web.tls();
         if (tls) {
@@ -151,7 +179,10 @@ public final class HttpComponent implements Component {
             server = vertx.createHttpServer(options)
                     .requestHandler(router)
                     .invalidRequestHandler(Errors::invalidRequest)
-                    .connectionHandler(VersionGuard::install)
+                    .connectionHandler(connection -> {
+                        VersionGuard.install(connection);
+                        Connection.install(connection);
+                    })
                     // Failures before HTTP starts: TLS handshakes (a plain HTTP client, a client
                     // that does not trust the certificate). The client sees its own error.
                     .exceptionHandler(this::beforeHttp)
@@ -180,7 +211,12 @@ public final class HttpComponent implements Component {
         }
         LOG.info("http: listening on " + boundAddress() + ", metrics at " + telemetryPath + ", API at /cgroup/<id>,"
                 + " /cgroup?path=, /cgroups, /pods, /events (at most " + config.maxStreams() + " streams), /hierarchies, /healthz,"
-                + " /api/top; the live page at /");
+                + " /api/top; the live page at /; at most " + budget.cap() + " connections" + (budget.limitedByFds()
+                        ? " (not --web.max-connections=" + budget.maxConnections() + ": RLIMIT_NOFILE " + budget.limit()
+                        + " less " + FdBudget.RESERVE + " in reserve and " + budget.others() + " open leaves no more)"
+                        : "")
+                + ", requests within " + Durations.format(limits.readHeaderTimeout()) + ", idle for "
+                + Durations.format(limits.idleTimeout()));
     }
 
     private void beforeHttp(Throwable failure) {
@@ -204,6 +240,7 @@ public final class HttpComponent implements Component {
             return;
         }
         streams.closeAll();
+        connections.stop();
         try {
             if (server != null) {
                 server.shutdown(SHUTDOWN_GRACE_MILLIS, TimeUnit.MILLISECONDS)

@@ -32,6 +32,9 @@ class FlagsTest {
         assertEquals(16, c.maxStreams());
         assertEquals("", c.grafanaUrl());
         assertEquals(java.util.List.of("pressure", "cpu", "memory", "io", "pids"), java.util.List.copyOf(c.cgroupfsCollectors()));
+        assertEquals(new WebLimits(512, Duration.ofSeconds(10), Duration.ofMinutes(2)), c.webLimits());
+        assertEquals(new WebLimits(4, Duration.ofMillis(500), Duration.ofHours(1)), run("--web.max-connections=4",
+                "--web.read-header-timeout=500ms", "--web.idle-timeout", "1h").webLimits());
     }
 
     @Test
@@ -128,6 +131,8 @@ class FlagsTest {
             {"--fanotify.unlimited-queue=maybe"}, {"--cgroup.sweep-interval=10ms"}, {"positional"}, {"--web.max-streams"},
             {"--web.grafana-url=grafana:3000"}, {"--web.grafana-url=ftp://grafana"}, {"--web.grafana-url=https://u:p@grafana"},
             {"--web.grafana-url=https://grafana/?orgId=1"}, {"--web.grafana-url=http://gra fana"},
+            {"--web.max-connections=0"}, {"--web.max-connections=many"}, {"--web.read-header-timeout=50ms"},
+            {"--web.idle-timeout=2d"}, {"--web.idle-timeout=10"},
         };
         for (String[] args : bad) {
             ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse(args), String.join(" ", args));

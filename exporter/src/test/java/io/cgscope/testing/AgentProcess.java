@@ -51,7 +51,24 @@ public final class AgentProcess implements AutoCloseable {
         return start(List.of(), port, flags);
     }
 
+    /**
+     * Starts the jar as {@link #start(List, String...)} does, but waits only until its log says it
+     * listens (for an agent whose /healthz needs TLS).
+     */
+    public static AgentProcess startListening(List<String> launcher, String... flags) throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        return start(launcher, port, agent -> agent.log().contains("msg=\"http: listening on"), flags);
+    }
+
     private static AgentProcess start(List<String> launcher, int port, String... flags) throws IOException {
+        return start(launcher, port, agent -> agent.status("/healthz") == 200, flags);
+    }
+
+    private static AgentProcess start(List<String> launcher, int port, java.util.function.Predicate<AgentProcess> ready,
+                                      String... flags) throws IOException {
         String jar = System.getenv("CGSCOPE_JAR");
         if (jar == null || !Files.isRegularFile(Path.of(jar))) {
             throw new IllegalStateException("CGSCOPE_JAR does not name the built jar (run through mvn verify): " + jar);
@@ -71,8 +88,8 @@ public final class AgentProcess implements AutoCloseable {
                 if (!p.isAlive()) {
                     throw new AssertionError("cgscope exited with " + p.exitValue() + ": " + agent.log());
                 }
-                return agent.status("/healthz") == 200;
-            }, () -> "cgscope not healthy: " + agent.log());
+                return ready.test(agent);
+            }, () -> "cgscope not ready: " + agent.log());
         } catch (RuntimeException | Error e) {
             agent.close();
             throw e;
