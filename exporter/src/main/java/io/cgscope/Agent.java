@@ -55,9 +55,9 @@ public final class Agent {
             new io.cgscope.metrics.CrossCheckCollector(indexComponent.crossCheck(), indexComponent::crossCheckLost)
                     .register(registry);
         }
-        WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs());
+        WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs(), config.podLogsDir(), config.containerLogsDir());
         components.add(new WorkloadComponent(index, workloads));
-        new WorkloadCollector(workloads.bundles()).register(registry);
+        new WorkloadCollector(workloads).register(registry);
         HierarchyIndexes.Indexed inUse = hierarchies.inUse();
         bpfComponent = new BpfComponent(config, inUse.id() == 0 ? BpfHierarchy.unified()
                 : BpfHierarchy.v1(inUse.id(), inUse.name(), HierarchySetup.controllers(inUse)));

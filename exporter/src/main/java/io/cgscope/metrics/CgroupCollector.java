@@ -63,6 +63,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                     + " container, pod uid, container id, QoS class, runtime, systemd unit, image. Join on cgroup.");
     private static final Family UNRESOLVED_IDS = new Family("cgscope_cgroup_unresolved_ids", Type.GAUGE,
             "Cgroup ids in the BPF maps that the index cannot name (counted in cgroup=\"/unknown\").");
+    private static final Family HELD_IDS = new Family("cgscope_cgroup_held_ids", Type.GAUGE,
+            "Cgroup ids of new containers left out of this scrape while their names may still come"
+                    + " (kubelet's log symlink follows the container's cgroup); at most 5 s each.");
     private static final Family MAP_UPDATE_FAILURES = new Family("cgscope_bpf_map_update_failures", Type.COUNTER,
             "Inserts into a BPF map that failed (a full map: raise --bpf.max-cgroups); each is a lost count.");
     private static final Family MAP_ENTRIES = new Family("cgscope_bpf_map_entries", Type.GAUGE,
@@ -82,7 +85,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             "Time this scrape of the cgroup metrics took (reading the BPF maps, naming, summing).");
     /** Every family, in the order collect() adds them; describe() lists these. */
     private static final List<Family> FAMILIES = List.of(CPU_SECONDS, CPU_SAMPLES, CONTEXT_SWITCHES,
-            RUNQUEUE_LATENCY, INFO, UNRESOLVED_IDS, MAP_UPDATE_FAILURES, MAP_ENTRIES, MAP_MAX_ENTRIES, PROGRAM_UP,
+            RUNQUEUE_LATENCY, INFO, UNRESOLVED_IDS, HELD_IDS, MAP_UPDATE_FAILURES, MAP_ENTRIES, MAP_MAX_ENTRIES, PROGRAM_UP,
             PROGRAM_RUN_SECONDS, PROGRAM_RUNS, SCRAPE_ERRORS, SCRAPE_DURATION);
 
     static final String RUNQ_NAME = RUNQUEUE_LATENCY.name();
@@ -136,6 +139,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             GaugeMetricFamily unresolved = UNRESOLVED_IDS.gauge(List.of());
             unresolved.addMetric(List.of(), aggregator.unresolvedIds());
             out.add(unresolved);
+            GaugeMetricFamily held = HELD_IDS.gauge(List.of());
+            held.addMetric(List.of(), aggregator.heldIds());
+            out.add(held);
             mapFamilies(counters, out);
         } catch (Exception | LinkageError e) {
             failed = true;
