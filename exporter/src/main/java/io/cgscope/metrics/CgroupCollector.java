@@ -97,6 +97,8 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private final CounterSource source;
     private final SeriesAggregator aggregator;
     private final RunqBuckets buckets;
+    /** Each bucket's {@code le="..."}, as a sample writes it after its series' labels. */
+    private final String[] leText;
     private final LongSupplier nanoTime;
     private long scrapeErrors;
 
@@ -117,6 +119,10 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                     Duration unresolvedRetention, LongSupplier nanoTime) {
         this.source = source;
         this.buckets = buckets;
+        this.leText = new String[buckets.size()];
+        for (int b = 0; b < leText.length; b++) {
+            leText[b] = ExpositionWriter.labelText(List.of("le"), List.of(buckets.le(b)));
+        }
         this.nanoTime = nanoTime;
         this.aggregator = new SeriesAggregator(index, keys, unresolvedRetention, nanoTime);
     }
@@ -171,6 +177,8 @@ public final class CgroupCollector extends Collector implements Collector.Descri
      * The per-cgroup families are built here rather than with CounterMetricFamily.addMetric, which
      * concatenates the sample name ("_total") once per sample: with 10k cgroups, constant names
      * and one shared label list per series keep a scrape's allocations to the samples themselves.
+     * Their samples carry their series' labels already escaped (SeriesSample), which the
+     * ExpositionWriter copies.
      */
     private void cgroupFamilies(Collection<SeriesAggregator.Series> series, Collection<Feature> up,
                                 List<MetricFamilySamples> out) {
@@ -191,11 +199,15 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
         for (SeriesAggregator.Series s : series) {
             if (s.has(f)) {
-                samples.add(new MetricFamilySamples.Sample(sampleName, s.labelNames, s.labelValues,
-                        s.v[word] / divisor));
+                samples.add(new SeriesSample(sampleName, s.labelNames, s.labelValues, s.v[word] / divisor,
+                        s.key.labelText, null));
             }
         }
-        out.add(family.withSamples(samples));
+        // simpleclient's constructor copies each sample of a counter into a new Sample (an object per
+        // sample, and the SeriesSample lost); the list it keeps is its own ArrayList: filled after
+        MetricFamilySamples counter = family.withSamples(new ArrayList<>(0));
+        counter.samples.addAll(samples);
+        out.add(counter);
     }
 
     private MetricFamilySamples runqueueLatency(Collection<SeriesAggregator.Series> series) {
@@ -208,13 +220,14 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             }
             buckets.cumulate(s.v, SeriesAggregator.RUNQ, counts);
             List<String> namesLe = s.key.namesLe;
+            String labels = s.key.labelText;
             for (int b = 0; b < n; b++) {
-                samples.add(new MetricFamilySamples.Sample(RUNQ_BUCKET, namesLe, s.key.valuesWith(buckets.le(b)),
-                        counts[b]));
+                samples.add(new SeriesSample(RUNQ_BUCKET, namesLe, s.key.valuesWith(buckets.le(b)), counts[b], labels,
+                        leText[b]));
             }
-            samples.add(new MetricFamilySamples.Sample(RUNQ_COUNT, s.labelNames, s.labelValues, counts[n - 1]));
-            samples.add(new MetricFamilySamples.Sample(RUNQ_SUM, s.labelNames, s.labelValues,
-                    s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9));
+            samples.add(new SeriesSample(RUNQ_COUNT, s.labelNames, s.labelValues, counts[n - 1], labels, null));
+            samples.add(new SeriesSample(RUNQ_SUM, s.labelNames, s.labelValues,
+                    s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9, labels, null));
         }
         return RUNQUEUE_LATENCY.withSamples(samples);
     }
@@ -227,7 +240,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
         for (SeriesAggregator.Series s : series) {
             if (s.present != 0 && s.key.info != null) {
-                samples.add(new MetricFamilySamples.Sample(INFO_NAME, SeriesKeys.INFO_LABELS, s.key.info, 1));
+                samples.add(new SeriesSample(INFO_NAME, SeriesKeys.INFO_LABELS, s.key.info, 1, s.key.infoText, null));
             }
         }
         return INFO.withSamples(samples);
