@@ -40,7 +40,7 @@ final class KubeletLogDir<T> {
     private Set<String> bad = Set.of();
     private FileTime listedMtime;
     private long listedAtMillis;
-    private KubeletLogs.Failure failed;
+    private volatile KubeletLogs.Failure failed;
     private boolean warned;
 
     /**

@@ -201,16 +201,22 @@ public final class KubeletLogs {
 
     /**
      * Whether a pod's container (or its pod) is still looked for: its names were asked for less
-     * than {@link #WAIT_NANOS} ago and not found yet. A container's first export is held meanwhile.
+     * than {@link #WAIT_NANOS} ago and not found yet, and its directory was not found missing. A
+     * container's first export is held meanwhile.
      */
     public boolean awaiting(String containerId, String podUid) {
         long now = nanoTime.getAsLong();
         Entry c = containerId == null ? null : byContainer.get(containerId);
-        if (c != null && c.waiting(now)) {
+        if (c != null && c.waiting(now) && !absent(containers)) {
             return true;
         }
         Entry p = podUid == null ? null : byPod.get(podUid);
-        return p != null && p.waiting(now);
+        return p != null && p.waiting(now) && !absent(pods);
+    }
+
+    /** A directory found missing at its last look (no kubelet here, or not mounted): nothing to wait for. */
+    private static boolean absent(KubeletLogDir<?> dir) {
+        return dir == null || dir.failed() == Failure.MISSING;
     }
 
     /** A new container of a pod whose directory was not found: look for it again (the sandbox follows the directory). */

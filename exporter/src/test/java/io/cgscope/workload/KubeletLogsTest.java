@@ -171,6 +171,8 @@ class KubeletLogsTest {
         logs.refresh();
         assertEquals(failures(2, 0, 0, 0), logs.failures(), "the container and its pod");
         assertEquals(0, logs.listings());
+        assertNull(logs.container(C2, UID, 12));
+        assertFalse(logs.awaiting(C2, UID), "no directory: nothing to wait for");
     }
 
     @Test
