@@ -39,7 +39,7 @@ class PackageRulesTest {
             Map.entry("top", Set.of("index", "bpf")),
             Map.entry("programs", Set.of("bpf", "config", "index", "linux", "metrics", "workload")),
             Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "")),
-            Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "")));
+            Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "metrics", "")));
 
     @Test
     void eachPackageImportsOnlyWhatItMay() throws IOException {
