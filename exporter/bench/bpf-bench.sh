@@ -46,6 +46,8 @@ for s in "${sections[@]}"; do
         echo "## cgscope: ScrapeBench 10000 15"
         # Serial GC here: System.gc() is then a full, synchronous collection, so heap deltas are exact.
         "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx1g -cp "$CP" io.cgscope.bench.ScrapeBench 10000 15
+        echo "## cgscope: ScrapeBench 10000 15 containers (Kubernetes paths, workload labels, gzip)"
+        "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xmx2g -cp "$CP" io.cgscope.bench.ScrapeBench 10000 15 containers
         ;;
     top)
         echo "## cgscope: TopBench 10000 $REPEATS (the live page's /api/top against /metrics, same server)"

@@ -73,8 +73,9 @@ image="$REPOSITORY:$version"
 mapfile -t jvm_flags < <(sed 's/#.*//' "$top/exporter/src/main/dist/jvm.options" | tr -s ' \t' '\n\n' | grep -v '^$')
 grep -q "[\"']" <<<"${jvm_flags[*]}" && cgscope_die "jvm.options: quotes are not supported"
 entrypoint=(/opt/java/bin/java "${jvm_flags[@]}" -XX:AOTCache=/opt/cgscope/cgscope.aot -jar /opt/cgscope/cgscope.jar)
-# The DaemonSet's flags: the host's cgroup2 hierarchy is mounted at /host/cgroup; the drop to nobody.
-cmd=(--web.listen-address=:9486 --cgroup.root=/host/cgroup --workload.runtime-dirs=/host/run/containerd/io.containerd.runtime.v2.task,/host/run/containers/storage/overlay-containers --run-as=65534)
+# The DaemonSet's flags: the host's cgroup2 hierarchy is mounted at /host/cgroup, the runtimes' bundles and
+# kubelet's log directories under /host; the drop to nobody.
+cmd=(--web.listen-address=:9486 --cgroup.root=/host/cgroup --workload.runtime-dirs=/host/run/containerd/io.containerd.runtime.v2.task,/host/run/containers/storage/overlay-containers --workload.pod-logs-dir=/host/var/log/pods --workload.container-logs-dir=/host/var/log/containers --run-as=65534)
 
 work=$(mktemp -d /tmp/cgscope-image.XXXXXX)
 cleanup() { [ "$keep" = 1 ] && echo "cgscope: work directory kept: $work" >&2 || rm -rf "$work"; }

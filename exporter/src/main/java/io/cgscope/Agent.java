@@ -59,9 +59,9 @@ public final class Agent {
             new io.cgscope.metrics.CrossCheckCollector(indexComponent.crossCheck(), indexComponent::crossCheckLost)
                     .register(registry);
         }
-        WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs());
+        WorkloadResolver workloads = WorkloadResolver.of(config.runtimeDirs(), config.podLogsDir(), config.containerLogsDir());
         components.add(new WorkloadComponent(index, workloads));
-        new WorkloadCollector(workloads.bundles()).register(registry);
+        new WorkloadCollector(workloads).register(registry);
         CgroupFsCollector cgroupfs = new CgroupFsCollector(CgroupFsComponent.families(config), config, workloads);
         cgroupfs.register(registry);
         components.add(new CgroupFsComponent(config, hierarchies, cgroupfs));

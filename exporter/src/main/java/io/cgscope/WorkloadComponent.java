@@ -8,9 +8,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * Names workloads from the container runtimes' bundles ({@code --workload.runtime-dirs}): starts
- * the bundle tracker right after the index, so that the bundles of the containers already running
- * are read while cgscope may still read them (before {@code --run-as}).
+ * Names workloads from the container runtimes' bundles ({@code --workload.runtime-dirs}) and
+ * kubelet's log files ({@code --workload.pod-logs-dir}, {@code --workload.container-logs-dir}):
+ * starts the bundle tracker right after the index, so that the bundles of the containers already
+ * running are read while cgscope may still read them (before {@code --run-as}).
  */
 public final class WorkloadComponent implements Component {
     private static final Logger LOG = Logger.getLogger(WorkloadComponent.class.getName());
@@ -40,7 +41,11 @@ public final class WorkloadComponent implements Component {
             LOG.info("workload: bundles from " + workloads.bundles().dirs() + ": " + workloads.bundles().size()
                     + " running containers' read in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         } else {
-            LOG.info("workload: no --workload.runtime-dirs: pod and container names from cgroup paths only");
+            LOG.info("workload: no --workload.runtime-dirs: no bundles read");
+        }
+        if (workloads.logs().enabled()) {
+            LOG.info("workload: names no bundle gives from kubelet's log files in " + workloads.logs().dirs() + " ("
+                    + workloads.logs().size() + " running containers and pods looked up)");
         }
     }
 

@@ -40,7 +40,7 @@ class PackageRulesTest {
             Map.entry("programs", Set.of("bpf", "config", "index", "linux", "metrics", "workload")),
             Map.entry("accounting", Set.of("index", "linux")),
             Map.entry("metrics", Set.of("index", "bpf", "config", "workload", "lifecycle", "accounting", "")),
-            Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "")));
+            Map.entry("http", Set.of("index", "config", "text", "workload", "top", "bpf", "metrics", "")));
 
     @Test
     void eachPackageImportsOnlyWhatItMay() throws IOException {

@@ -40,6 +40,8 @@ public record Config(
         RollUp rollUp,
         List<String> workloadLabels,
         List<Path> runtimeDirs,
+        Path podLogsDir,         // null: not read
+        Path containerLogsDir,   // null: not read
         // the live page (issue 21)
         String grafanaUrl, // "" or an http(s) URL without a trailing slash
         // user programs (README, "Bringing ebpf_exporter programs")
@@ -190,9 +192,22 @@ public record Config(
                 level, format,
                 v.get("web.config.file").isEmpty() ? null : WebConfig.load(Path.of(v.get("web.config.file"))),
                 rollUp, workloadLabels, List.copyOf(runtimeDirs),
+                absoluteDir(v, "workload.pod-logs-dir"), absoluteDir(v, "workload.container-logs-dir"),
                 grafanaUrl(v.get("web.grafana-url")),
                 programs(v), prefix, paths.equals("absolute"), v.get("config.cgroup-hierarchy").strip(),
                 webLimits(v));
+    }
+
+    /** An absolute directory flag; null when empty. */
+    private static Path absoluteDir(Map<String, String> v, String flag) throws ConfigException {
+        String dir = v.get(flag).strip();
+        if (dir.isEmpty()) {
+            return null;
+        }
+        if (!dir.startsWith("/")) {
+            throw bad(flag, v.get(flag), "not an absolute path");
+        }
+        return Path.of(dir);
     }
 
     private static List<String> workloadLabels(String text) throws ConfigException {

@@ -67,6 +67,12 @@ public final class Flags {
                     "Directories of the container runtimes' OCI bundles (containerd's task bundles, CRI-O's and"
                             + " podman's containers/storage run root), read for pod and container names; empty: names"
                             + " from cgroup paths only."),
+            Flag.value("workload.pod-logs-dir", "DIR", "/var/log/pods",
+                    "kubelet's pod log directory (its podLogsDir): <namespace>_<pod>_<uid> names each pod; read"
+                            + " for names no bundle gave (bundles are root's; this is world-readable). Empty: not read."),
+            Flag.value("workload.container-logs-dir", "DIR", "/var/log/containers",
+                    "kubelet's container log symlinks: <pod>_<namespace>_<container>-<id>.log names each"
+                            + " container; read as --workload.pod-logs-dir. Empty: not read."),
             Flag.value("bpf.programs", "LIST", "cpu,samples,switches,runqlat,oom",
                     "BPF programs to load: any of cpu, samples, switches, runqlat, oom; empty for none."),
             Flag.value("bpf.sample-frequency", "HZ", "99", "CPU sampling frequency per CPU (perf cpu-clock)."),

@@ -79,11 +79,12 @@ public final class HttpComponent implements Component {
         this(config, registry, build, index, workloads, EventStreams.HEARTBEAT, EventStreams.STALL_LIMIT, counters);
     }
 
-    /** Tests shorten the event streams' heartbeat and stall limit; workloads from {@code --workload.runtime-dirs}. */
+    /** Tests shorten the event streams' heartbeat and stall limit; workloads from {@code --workload.*} (no tracker: bundles read on demand). */
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,
                   java.time.Duration heartbeat, java.time.Duration stallLimit, CounterSource counters) {
-        this(config, registry, build, index, WorkloadResolver.of(config.runtimeDirs()), heartbeat, stallLimit,
-                counters);
+        this(config, registry, build, index,
+                WorkloadResolver.of(config.runtimeDirs(), config.podLogsDir(), config.containerLogsDir()), heartbeat,
+                stallLimit, counters);
     }
 
     HttpComponent(Config config, CollectorRegistry registry, BuildInfo build, CgroupIndex index,

@@ -1,14 +1,12 @@
 package io.cgscope.http;
 
+import io.cgscope.metrics.ExpositionWriter;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
@@ -55,13 +53,8 @@ final class MetricsHandler {
         Enumeration<Collector.MetricFamilySamples> samples = names == null
                 ? registry.metricFamilySamples()
                 : registry.filteredMetricFamilySamples(names);
-        StringWriter w = new StringWriter(lastSize);
-        try {
-            TextFormat.writeFormat(contentType, w, samples);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a StringWriter does not throw
-        }
-        StringBuffer text = w.getBuffer();
+        // as TextFormat.writeFormat, faster for the per-cgroup families (ExpositionWriter)
+        StringBuilder text = ExpositionWriter.write(contentType, samples, lastSize);
         lastSize = Math.max(16 * 1024, text.length() + text.length() / 8);
         return Buffer.buffer(text.toString());
     }

@@ -5,7 +5,8 @@
  * and the server's lifecycle ({@code HttpComponent}).
  *
  * <p>May import {@code index}, {@code config}, {@code text}, {@code workload}, {@code top}, {@code bpf}
- * (the counters the live page's sampler reads) and the root's {@code Component},
- * {@code StartupException} and {@code BuildInfo}; the metrics arrive as a registry.
+ * (the counters the live page's sampler reads), {@code metrics} (its {@code ExpositionWriter}, which
+ * writes {@code /metrics}) and the root's {@code Component}, {@code StartupException} and
+ * {@code BuildInfo}; the metrics themselves arrive as a registry.
  */
 package io.cgscope.http;

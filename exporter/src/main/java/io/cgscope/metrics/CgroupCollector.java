@@ -64,6 +64,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                     + " container, pod uid, container id, QoS class, runtime, systemd unit, image. Join on cgroup.");
     private static final Family UNRESOLVED_IDS = new Family("cgscope_cgroup_unresolved_ids", Type.GAUGE,
             "Cgroup ids in the BPF maps that the index cannot name (counted in cgroup=\"/unknown\").");
+    private static final Family HELD_IDS = new Family("cgscope_cgroup_held_ids", Type.GAUGE,
+            "Cgroup ids of new containers left out of this scrape while their names may still come"
+                    + " (kubelet's log symlink follows the container's cgroup); at most 5 s each.");
     private static final Family MAP_UPDATE_FAILURES = new Family("cgscope_bpf_map_update_failures", Type.COUNTER,
             "Inserts into a BPF map that failed (a full map: raise --bpf.max-cgroups); each is a lost count.");
     private static final Family MAP_ENTRIES = new Family("cgscope_bpf_map_entries", Type.GAUGE,
@@ -83,7 +86,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             "Time this scrape of the cgroup metrics took (reading the BPF maps, naming, summing).");
     /** Every family, in the order collect() adds them; describe() lists these. */
     private static final List<Family> FAMILIES = List.of(CPU_SECONDS, CPU_SAMPLES, CONTEXT_SWITCHES,
-            RUNQUEUE_LATENCY, INFO, UNRESOLVED_IDS, MAP_UPDATE_FAILURES, MAP_ENTRIES, MAP_MAX_ENTRIES, PROGRAM_UP,
+            RUNQUEUE_LATENCY, INFO, UNRESOLVED_IDS, HELD_IDS, MAP_UPDATE_FAILURES, MAP_ENTRIES, MAP_MAX_ENTRIES, PROGRAM_UP,
             PROGRAM_RUN_SECONDS, PROGRAM_RUNS, SCRAPE_ERRORS, SCRAPE_DURATION);
 
     static final String RUNQ_NAME = RUNQUEUE_LATENCY.name();
@@ -95,6 +98,8 @@ public final class CgroupCollector extends Collector implements Collector.Descri
     private final CounterSource source;
     private final SeriesAggregator aggregator;
     private final RunqBuckets buckets;
+    /** Each bucket's {@code le="..."}, as a sample writes it after its series' labels. */
+    private final String[] leText;
     private final LongSupplier nanoTime;
     private final List<ProgramReport> others = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long scrapeErrors;
@@ -116,6 +121,10 @@ public final class CgroupCollector extends Collector implements Collector.Descri
                     Duration unresolvedRetention, LongSupplier nanoTime) {
         this.source = source;
         this.buckets = buckets;
+        this.leText = new String[buckets.size()];
+        for (int b = 0; b < leText.length; b++) {
+            leText[b] = ExpositionWriter.labelText(List.of("le"), List.of(buckets.le(b)));
+        }
         this.nanoTime = nanoTime;
         this.aggregator = new SeriesAggregator(index, keys, unresolvedRetention, nanoTime);
     }
@@ -146,6 +155,9 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             GaugeMetricFamily unresolved = UNRESOLVED_IDS.gauge(List.of());
             unresolved.addMetric(List.of(), aggregator.unresolvedIds());
             out.add(unresolved);
+            GaugeMetricFamily held = HELD_IDS.gauge(List.of());
+            held.addMetric(List.of(), aggregator.heldIds());
+            out.add(held);
             mapFamilies(counters, out);
         } catch (Exception | LinkageError e) {
             failed = true;
@@ -175,6 +187,8 @@ public final class CgroupCollector extends Collector implements Collector.Descri
      * The per-cgroup families are built here rather than with CounterMetricFamily.addMetric, which
      * concatenates the sample name ("_total") once per sample: with 10k cgroups, constant names
      * and one shared label list per series keep a scrape's allocations to the samples themselves.
+     * Their samples carry their series' labels already escaped (SeriesSample), which the
+     * ExpositionWriter copies.
      */
     private void cgroupFamilies(Collection<SeriesAggregator.Series> series, Collection<Feature> up,
                                 List<MetricFamilySamples> out) {
@@ -195,11 +209,15 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
         for (SeriesAggregator.Series s : series) {
             if (s.has(f)) {
-                samples.add(new MetricFamilySamples.Sample(sampleName, s.labelNames, s.labelValues,
-                        s.v[word] / divisor));
+                samples.add(new SeriesSample(sampleName, s.labelNames, s.labelValues, s.v[word] / divisor,
+                        s.key.labelText, null));
             }
         }
-        out.add(family.withSamples(samples));
+        // simpleclient's constructor copies each sample of a counter into a new Sample (an object per
+        // sample, and the SeriesSample lost); the list it keeps is its own ArrayList: filled after
+        MetricFamilySamples counter = family.withSamples(new ArrayList<>(0));
+        counter.samples.addAll(samples);
+        out.add(counter);
     }
 
     private MetricFamilySamples runqueueLatency(Collection<SeriesAggregator.Series> series) {
@@ -212,13 +230,14 @@ public final class CgroupCollector extends Collector implements Collector.Descri
             }
             buckets.cumulate(s.v, SeriesAggregator.RUNQ, counts);
             List<String> namesLe = s.key.namesLe;
+            String labels = s.key.labelText;
             for (int b = 0; b < n; b++) {
-                samples.add(new MetricFamilySamples.Sample(RUNQ_BUCKET, namesLe, s.key.valuesWith(buckets.le(b)),
-                        counts[b]));
+                samples.add(new SeriesSample(RUNQ_BUCKET, namesLe, s.key.valuesWith(buckets.le(b)), counts[b], labels,
+                        leText[b]));
             }
-            samples.add(new MetricFamilySamples.Sample(RUNQ_COUNT, s.labelNames, s.labelValues, counts[n - 1]));
-            samples.add(new MetricFamilySamples.Sample(RUNQ_SUM, s.labelNames, s.labelValues,
-                    s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9));
+            samples.add(new SeriesSample(RUNQ_COUNT, s.labelNames, s.labelValues, counts[n - 1], labels, null));
+            samples.add(new SeriesSample(RUNQ_SUM, s.labelNames, s.labelValues,
+                    s.v[SeriesAggregator.RUNQ + BpfMaps.RUNQ_SLOTS] / 1e9, labels, null));
         }
         return RUNQUEUE_LATENCY.withSamples(samples);
     }
@@ -231,7 +250,7 @@ public final class CgroupCollector extends Collector implements Collector.Descri
         List<MetricFamilySamples.Sample> samples = new ArrayList<>(series.size());
         for (SeriesAggregator.Series s : series) {
             if (s.present != 0 && s.key.info != null) {
-                samples.add(new MetricFamilySamples.Sample(INFO_NAME, SeriesKeys.INFO_LABELS, s.key.info, 1));
+                samples.add(new SeriesSample(INFO_NAME, SeriesKeys.INFO_LABELS, s.key.info, 1, s.key.infoText, null));
             }
         }
         return INFO.withSamples(samples);

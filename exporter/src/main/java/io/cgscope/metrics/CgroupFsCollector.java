@@ -266,9 +266,11 @@ public final class CgroupFsCollector extends Collector implements Collector.Desc
             if (c.readThisScrape()) {
                 SeriesKey key = s.gaugeKey.get(c.id());
                 if (key == null) {
-                    key = s.gaugeKeys.of(c.id(), c.label(), s.epoch); // read: its label is its path
+                    // read: its label is its path; a new container whose names may still come from
+                    // kubelet's logs waits, as the BPF families' series do (never under two label sets)
+                    key = s.gaugeKeys.of(c.id(), c.label(), s.epoch, true);
                 }
-                if (key != null) {
+                if (key != null && key != SeriesKeys.HELD) {
                     gaugeKey.put(c.id(), key);
                     f.gauges(key, st);
                 }

@@ -23,7 +23,9 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>every id is named once through the index ({@code pathOf}, then one on-demand
  *       {@code lookup}), and its series decided once ({@link SeriesKeys}: its workload, the
- *       roll-ups, the filters) and cached; all ids of the same series are summed;</li>
+ *       roll-ups, the filters) and cached; all ids of the same series are summed; a new container
+ *       whose names may still come is left out of the scrapes of its first seconds
+ *       ({@link SeriesKeys#HELD}), so that its series starts with them;</li>
  *   <li>when the index expires a dead cgroup, its last values are folded into a per-label total
  *       and its map entries deleted (at the next scrape, from the values read in that scrape), so
  *       the series does not drop; the total is dropped once the index has no id of that path;</li>
@@ -166,6 +168,7 @@ final class SeriesAggregator {
     private final Map<SeriesKey, Series> folded = new HashMap<>();
     private long epoch;
     private int unresolvedIds;
+    private int heldIds;
     private int lastSeriesCount;
     /** When the last aggregation began, by the index's clock (expiry listeners read it). */
     private volatile long lastAggregateMillis = Long.MIN_VALUE / 2;
@@ -201,6 +204,11 @@ final class SeriesAggregator {
         }
     }
 
+    /** Ids whose first export the last aggregation held back while their names may still come. */
+    int heldIds() {
+        return heldIds;
+    }
+
     /** Ids counted for {@code /unknown} in the last aggregation. */
     int unresolvedIds() {
         return unresolvedIds;
@@ -227,6 +235,7 @@ final class SeriesAggregator {
         epoch++;
         long now = nanoTime.getAsLong();
         unresolvedIds = 0;
+        heldIds = 0;
         // Pass 1: decide each id's fate once for this scrape, remembering each row's state.
         if (rowStates.length < tables.size()) {
             rowStates = java.util.Arrays.copyOf(rowStates, tables.size());
@@ -342,13 +351,22 @@ final class SeriesAggregator {
             st.fate = expiredPath != null || now - st.unresolvedSince > unresolvedRetentionNanos ? FOLD : ACCUMULATE;
             return st;
         }
-        st.resolved = true;
         if (st.countedUnknown && expiredPath != null) {
+            st.resolved = true;
             st.key = unknown; // named only as it goes: all of it stays where it was counted
             st.fate = FOLD;
             return st;
         }
-        st.key = keys.of(id, path, epoch); // null: excluded, not exported
+        // A new container may wait for its names (a live one, not counted elsewhere yet): exported by a later scrape.
+        SeriesKey key = keys.of(id, path, epoch, expiredPath == null && !st.countedUnknown);
+        if (key == SeriesKeys.HELD) {
+            st.key = null;
+            st.fate = ACCUMULATE; // its rows go nowhere this scrape; it is decided again at the next
+            heldIds++;
+            return st;
+        }
+        st.resolved = true;
+        st.key = key; // null: excluded, not exported
         st.fate = expiredPath != null ? FOLD : st.countedUnknown ? REBASE : ACCUMULATE;
         return st;
     }

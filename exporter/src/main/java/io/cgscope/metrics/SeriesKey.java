@@ -22,6 +22,14 @@ final class SeriesKey {
     final List<String> namesLe;
     /** The values of {@code cgscope_cgroup_info}'s labels ({@link SeriesKeys#INFO_LABELS}). */
     final List<String> info;
+    /**
+     * {@link #names} and {@link #values} as every sample of the series writes them between its
+     * braces, escaped once here rather than character by character in every scrape
+     * ({@link ExpositionWriter}): {@code cgroup="...",namespace="..."}.
+     */
+    final String labelText;
+    /** The same for {@code cgscope_cgroup_info} (null without it). */
+    final String infoText;
     /** The last aggregation that used it (keys unused in one are forgotten). */
     long usedEpoch;
 
@@ -34,6 +42,8 @@ final class SeriesKey {
         le.add("le");
         this.namesLe = Collections.unmodifiableList(le);
         this.info = info;
+        this.labelText = ExpositionWriter.labelText(names, values);
+        this.infoText = info == null ? null : ExpositionWriter.labelText(SeriesKeys.INFO_LABELS, info);
     }
 
     /** Label values for a bucket: this series' values and {@code le}. */

@@ -24,6 +24,12 @@ final class SeriesKeys {
     /** {@code cgscope_cgroup_info}'s labels. */
     static final List<String> INFO_LABELS = List.of("cgroup", "kind", "namespace", "pod", "container", "pod_uid",
             "container_id", "qos_class", "runtime", "unit", "image");
+    /**
+     * {@link #of}'s answer for a cgroup whose series must wait: a pod's container whose names are
+     * still looked for ({@link WorkloadResolver#awaitingNames}). Its counts stay in the maps and are
+     * exported, whole, by a later scrape, with the names then known.
+     */
+    static final SeriesKey HELD = new SeriesKey("", "", CGROUP, List.of(""), null);
 
     private final WorkloadResolver workloads;
     private final CgroupLabels labels;
@@ -63,9 +69,16 @@ final class SeriesKeys {
         return label == null ? null : intern(label, () -> build(label, label, Workload.OTHER), epoch);
     }
 
-    /** The key of a named cgroup's counts, or null when the filters exclude its series. */
-    SeriesKey of(long id, String path, long epoch) {
-        SeriesTarget t = SeriesTarget.of(workloads.of(id, path), rollUp, path);
+    /**
+     * The key of a named cgroup's counts, or null when the filters exclude its series, or
+     * {@link #HELD} (when {@code mayHold}) while its names may still come.
+     */
+    SeriesKey of(long id, String path, long epoch, boolean mayHold) {
+        Workload w = workloads.of(id, path);
+        if (mayHold && workloads.awaitingNames(w)) {
+            return HELD;
+        }
+        SeriesTarget t = SeriesTarget.of(w, rollUp, path);
         String target = t.path();
         Workload series = t.workload();
         String container = t.container();

@@ -14,7 +14,9 @@ import java.util.logging.Logger;
 /**
  * Reads each container's bundle as soon as the index learns the container's cgroup: a runtime
  * removes the bundle when the container is deleted, so a container that lives shorter than a
- * scrape interval would otherwise keep no name. One thread of its own follows the index's change
+ * scrape interval would otherwise keep no name. Where the bundle gives no names (unreadable after
+ * {@code --run-as}), asks kubelet's log files for them ({@link KubeletLogs}) and lists their
+ * directories on this thread, every turn while a name is wanted. One thread of its own follows the index's change
  * history (signalled by the index's writer, which never waits for it), looks only at the names of
  * created cgroups ({@link PathClassifier#containerIdOfName}, for names long enough to hold an id: no
  * path built, most names not even decoded),
@@ -24,7 +26,8 @@ import java.util.logging.Logger;
  *
  * <p>{@link #start} also reads the bundles of every live container before it returns: cgscope
  * starts its components before {@code --run-as} drops its privileges, and bundle directories are
- * readable by root alone (containerd makes each 0700).
+ * readable by root alone (containerd makes each 0700). It lists kubelet's log directories once
+ * then too, so the first scrape finds the running containers named.
  */
 public final class BundleTracker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BundleTracker.class.getName());
@@ -38,7 +41,7 @@ public final class BundleTracker implements AutoCloseable {
      * A container whose cgroup lives shorter than this may lose its bundle before it is read.
      */
     private static final long MIN_TURN_MILLIS = 100;
-    /** How often the tracker looks whether a runtime directory exists (a runtime started later). */
+    /** How often the tracker looks whether a runtime or log directory exists (a runtime started later). */
     private static final long DIRS_CHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final CgroupIndex index;
@@ -61,20 +64,22 @@ public final class BundleTracker implements AutoCloseable {
         ChangeLog changes = index.changes();
         long position = changes.lastSeq(); // before the pass: a container made during it is read twice at worst
         int read = 0;
-        if (resolver.bundles().enabled()) {
+        if (resolver.bundles().enabled() || resolver.logs().enabled()) {
             for (Cgroup c : index.list("", CgroupIndex.StateFilter.LIVE, Integer.MAX_VALUE).cgroups()) {
                 String name = leaf(c.path());
                 String id = name == null ? null : PathClassifier.containerIdOfName(name);
                 if (id != null) {
-                    resolver.readEarly(id, c.id());
+                    resolver.readEarly(id, c.id(), ignored -> c.path());
                     read++;
                 }
             }
         }
+        resolver.logs().refresh(); // the running containers' log names, before the first scrape
         LOG.fine("workload: read the bundles of " + read + " live containers");
         long start = position;
         thread = Thread.ofPlatform().name("cgscope-workload").daemon().unstarted(() -> run(start));
         subscription = changes.subscribe(this::wakeUp);
+        resolver.logs().onWant(this::wakeUp);
         thread.start();
     }
 
@@ -91,6 +96,7 @@ public final class BundleTracker implements AutoCloseable {
         while (!stop) {
             try {
                 position = follow(position);
+                resolver.logs().refresh();
                 if (System.nanoTime() - nextPrune >= 0) {
                     resolver.prune(id -> index.byId(id).isPresent());
                     nextPrune = System.nanoTime() + pruneIntervalNanos;
@@ -103,17 +109,19 @@ public final class BundleTracker implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            LockSupport.parkNanos(this, IDLE_NANOS);
+            if (!resolver.logs().wanted()) {
+                LockSupport.parkNanos(this, IDLE_NANOS); // while a log name is wanted: a turn every MIN_TURN_MILLIS
+            }
         }
     }
 
     /**
-     * Handles the changes after {@code position}; returns the new position. Without bundles to read
-     * (no runtime directory configured, or none exists on this host: no container runtime) it
-     * skips them: following the history costs about 0.1 us per change under full churn.
+     * Handles the changes after {@code position}; returns the new position. Without names to read
+     * (no runtime or log directory configured, or none exists on this host: no container runtime,
+     * no kubelet) it skips them: following the history costs about 0.1 us per change under full churn.
      */
     private long follow(long position) {
-        if (!resolver.bundles().enabled() || !anyRuntimeDir()) {
+        if (!anySourceDir()) {
             return index.changes().lastSeq();
         }
         while (!stop) {
@@ -129,7 +137,7 @@ public final class BundleTracker implements AutoCloseable {
                 if (c.type() == IndexChange.Type.CREATE && c.nameLength() >= 64) {
                     String id = PathClassifier.containerIdOfName(c.name());
                     if (id != null) {
-                        resolver.readEarly(id, c.cgroup().id());
+                        resolver.readEarly(id, c.cgroup().id(), index::pathOf);
                     }
                 }
             }
@@ -138,11 +146,12 @@ public final class BundleTracker implements AutoCloseable {
         return position;
     }
 
-    private boolean anyRuntimeDir() {
+    private boolean anySourceDir() {
         long now = System.nanoTime();
         if (dirsCheckedAt == 0 || now - dirsCheckedAt >= DIRS_CHECK_NANOS) {
             dirsCheckedAt = now;
-            anyDir = resolver.bundles().dirs().stream().anyMatch(java.nio.file.Files::isDirectory);
+            anyDir = resolver.bundles().dirs().stream().anyMatch(java.nio.file.Files::isDirectory)
+                    || resolver.logs().dirs().stream().anyMatch(java.nio.file.Files::isDirectory);
         }
         return anyDir;
     }

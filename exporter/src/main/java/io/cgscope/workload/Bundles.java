@@ -28,26 +28,11 @@ public final class Bundles {
     /** One container's bundle, or why there is none, and the cgroups that asked for it. */
     private static final class Entry {
         final BundleInfo info;
-        final long readAtNanos;
-        private final Set<Long> cgroups = new HashSet<>(2);
-        private boolean owned;
+        final CgroupOwners owners;
 
         Entry(BundleInfo info, long readAtNanos) {
             this.info = info;
-            this.readAtNanos = readAtNanos;
-        }
-
-        synchronized void owner(long cgroupId) {
-            if (cgroupId != 0) {
-                cgroups.add(cgroupId);
-                owned = true;
-            }
-        }
-
-        /** Drops owners the index no longer has; true when the entry can go. */
-        synchronized boolean prune(LongPredicate known, long now) {
-            cgroups.removeIf(id -> !known.test(id));
-            return cgroups.isEmpty() && (owned || now - readAtNanos > UNOWNED_GRACE_NANOS);
+            this.owners = new CgroupOwners(readAtNanos);
         }
     }
 
@@ -90,7 +75,7 @@ public final class Bundles {
         if (e == null) {
             e = byContainer.computeIfAbsent(containerId, this::read); // read once, however many ask at once
         }
-        e.owner(cgroupId);
+        e.owners.add(cgroupId);
         return e.info;
     }
 
@@ -133,7 +118,7 @@ public final class Bundles {
         List<String> gone = new ArrayList<>();
         Set<String> podsKept = new HashSet<>();
         byContainer.forEach((id, e) -> {
-            if (e.prune(known, now)) {
+            if (e.owners.prune(known, now, UNOWNED_GRACE_NANOS)) {
                 gone.add(id);
             } else if (e.info != null && e.info.podUid() != null) {
                 podsKept.add(e.info.podUid());

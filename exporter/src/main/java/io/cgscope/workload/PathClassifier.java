@@ -232,7 +232,7 @@ public final class PathClassifier {
      * systemd slice names), or 32 hex digits (a static pod's uid: the hash of its manifest).
      * Returned with {@code -} separators; null when it is neither.
      */
-    private static String podUid(String s, char sep) {
+    static String podUid(String s, char sep) {
         if (s.length() == 32) {
             for (int i = 0; i < 32; i++) {
                 if (!isHex(s.charAt(i))) {

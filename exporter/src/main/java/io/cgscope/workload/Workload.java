@@ -10,10 +10,10 @@ import java.util.Locale;
  *
  * @param kind            what the cgroup is; a cgroup below a container (systemd inside a container,
  *                        a nested cgroup) has its container's identity and kind
- * @param namespace       the Kubernetes namespace of its pod (from a bundle)
- * @param pod             the Kubernetes pod name (from a bundle)
- * @param container       the container's name in its pod (from a bundle); {@code POD} for a pod's
- *                        sandbox (pause) container, as cAdvisor names it
+ * @param namespace       the Kubernetes namespace of its pod (from a bundle, else kubelet's log files)
+ * @param pod             the Kubernetes pod name (from a bundle, else kubelet's log files)
+ * @param container       the container's name in its pod (from a bundle, else kubelet's log symlink);
+ *                        {@code POD} for a pod's sandbox (pause) container, as cAdvisor names it
  * @param podUid          the pod's uid, with kubelet's {@code _} turned back into {@code -}
  * @param containerId     the runtime's container id (64 hex digits)
  * @param qosClass        the pod's QoS class, from the kubelet slice or directory it is in
@@ -122,6 +122,18 @@ public record Workload(Kind kind, String namespace, String pod, String container
         }
         return new Workload(kind, or(this.namespace, namespace), or(this.pod, pod), container, podUid, containerId,
                 qosClass, runtime, unit, slice, image, podCgroup, containerCgroup);
+    }
+
+    /**
+     * This workload with the names kubelet's log files gave ({@link KubeletLogs}), where neither its
+     * bundle nor another source named it: they never override a bundle's.
+     */
+    Workload withLogNames(KubeletLogs.Names n) {
+        if (namespace != null && pod != null && (container != null || n.container() == null)) {
+            return this;
+        }
+        return new Workload(kind, or(namespace, n.namespace()), or(pod, n.pod()), or(container, n.container()), podUid,
+                containerId, qosClass, runtime, unit, slice, image, podCgroup, containerCgroup);
     }
 
     /**

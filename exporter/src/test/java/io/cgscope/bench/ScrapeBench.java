@@ -9,12 +9,17 @@ import io.cgscope.index.CgroupIndex;
 import io.cgscope.index.Source;
 import io.cgscope.metrics.BenchSeam;
 import io.cgscope.metrics.CgroupCollector;
+import io.cgscope.metrics.ExpositionWriter;
 import io.cgscope.programs.UserPrograms;
 import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.Collector;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
+import io.vertx.core.buffer.Buffer;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.io.Writer;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -25,21 +30,34 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.zip.GZIPOutputStream;
 
 /**
- * Benchmark (not a test): a whole scrape (read the maps, name the ids, sum, build the families,
- * write text 0.0.4) for N cgroups with every family, against simpleclient's TextFormat writing
- * the same samples already built; bytes; heap. Three collectors over the same maps and index,
- * measured in turn in each repetition: {@code before} (the cgroup label alone, as before workloads
- * were named: the reference), {@code info_only} ({@code --metrics.workload-labels=}: classification,
- * bundles and {@code cgscope_cgroup_info}) and {@code workload_labels} (the default labels on
- * every series). Layout {@code systemd}: 100 slices of 100 services; {@code containers}: Kubernetes
- * containers with the systemd driver, two per pod, with containerd bundles in a temporary
- * directory. With {@code user}, a fourth collector, {@code with_user}: {@code workload_labels}'s
- * and a user program in ebpf_exporter's format in the same registry
- * ({@code target/test-bpf/scrape-bench}: a counter and an exp2 histogram per cgroup, 4 buckets and
- * the sum filled for each, named by the {@code cgroup} decoder), so its ratio against
- * {@code before} is the cost of the user families in the whole scrape.
+ * Benchmark (not a test): a whole scrape as {@code GET /metrics} makes it (read the maps, name the
+ * ids, sum, build the families, write the text, make the response body of it) for N cgroups with
+ * every family, and gzip of the body as the server does for Prometheus (level 6, Vert.x's default;
+ * and level 1 for comparison). Collectors over the
+ * same maps and index, measured in turn in each repetition:
+ * <ul>
+ *   <li>{@code before}: the reference, what {@code /metrics} did before workloads were named: the
+ *       {@code cgroup} label alone, written by simpleclient's {@code TextFormat} into a
+ *       {@code StringWriter};</li>
+ *   <li>{@code before_fast}: the same collector written by {@link ExpositionWriter};</li>
+ *   <li>{@code info_only}: {@code --metrics.workload-labels=} (classification, bundles and
+ *       {@code cgscope_cgroup_info}), {@link ExpositionWriter};</li>
+ *   <li>{@code workload_labels}: the default labels on every series, {@link ExpositionWriter}
+ *       (what {@code /metrics} does now);</li>
+ *   <li>{@code workload_labels_simpleclient}: the same written by simpleclient (what it did before
+ *       {@link ExpositionWriter}).</li>
+ * </ul>
+ * Also, per variant, {@code TextFormat.write004} of its samples already built ({@code bare}).
+ * Layout {@code systemd}: 100 slices of 100 services; {@code containers}: Kubernetes containers
+ * with the systemd driver, two per pod, with containerd bundles in a temporary directory.
+ * With {@code user}, one more collector, {@code with_user}: {@code workload_labels}'s and a user
+ * program in ebpf_exporter's format in the same registry ({@code target/test-bpf/scrape-bench}: a
+ * counter and an exp2 histogram per cgroup, 4 buckets and the sum filled for each, named by the
+ * {@code cgroup} decoder), so its ratio against {@code before} is the cost of the user families in
+ * the whole scrape.
  * Usage: {@code ScrapeBench CGROUPS REPEATS [systemd|containers] [user]}.
  */
 public final class ScrapeBench {
@@ -69,22 +87,24 @@ public final class ScrapeBench {
         }
     }
 
-    /** One collector measured: its registry, and its scrapes. */
+    /** One collector measured: its registry, its writer, and its scrapes. */
     private record Variant(String name, CgroupCollector collector, UserPrograms user, CollectorRegistry registry,
-                           double[] scrape, double[] bare, long[] bytes, long[] allocated, long[] retained) {
-        static Variant of(String name, CgroupCollector c, int reps) {
-            return of(name, c, null, reps);
+                           boolean fast, double[] scrape, double[] bare, long[] bytes, long[] allocated,
+                           long[] retained, double[] gzip, long[] gzipBytes, double[] gzip1, long[] gzip1Bytes,
+                           int[] lastSize) {
+        static Variant of(String name, CgroupCollector c, boolean fast, int reps) {
+            return of(name, c, null, fast, reps);
         }
 
         /** With {@code user} (may be null) registered beside the collector. */
-        static Variant of(String name, CgroupCollector c, UserPrograms user, int reps) {
+        static Variant of(String name, CgroupCollector c, UserPrograms user, boolean fast, int reps) {
             CollectorRegistry r = new CollectorRegistry();
             c.register(r);
             if (user != null) {
                 user.register(r);
             }
-            return new Variant(name, c, user, r, new double[reps], new double[reps], new long[1], new long[1],
-                    new long[1]);
+            return new Variant(name, c, user, r, fast, new double[reps], new double[reps], new long[1], new long[1],
+                    new long[1], new double[3], new long[1], new double[3], new long[1], new int[] {16 * 1024});
         }
 
         List<Collector.MetricFamilySamples> collect() {
@@ -93,6 +113,23 @@ public final class ScrapeBench {
                 built.addAll(user.collect());
             }
             return built;
+        }
+
+        /**
+         * A whole scrape as the handler makes it: the text (its builder sized by the last scrape, as
+         * MetricsHandler does), then the response body Vert.x makes of it.
+         */
+        Buffer scrapeBytes() throws IOException {
+            CharSequence text;
+            if (fast) {
+                text = ExpositionWriter.write(TextFormat.CONTENT_TYPE_004, registry.metricFamilySamples(), lastSize[0]);
+            } else {
+                StringWriter w = new StringWriter(lastSize[0]);
+                TextFormat.writeFormat(TextFormat.CONTENT_TYPE_004, w, registry.metricFamilySamples());
+                text = w.getBuffer();
+            }
+            lastSize[0] = Math.max(16 * 1024, text.length() + text.length() / 8);
+            return Buffer.buffer(text.toString());
         }
     }
 
@@ -124,30 +161,34 @@ public final class ScrapeBench {
                     "--workload.runtime-dirs=" + runtimeDir)).config();
             Config labels = ((Flags.Run) Flags.parse("--workload.runtime-dirs=" + runtimeDir)).config();
             List<Variant> variants = new ArrayList<>();
-            // the reference: the collector as it was before workloads were named
-            variants.add(Variant.of("before", BenchSeam.withoutWorkloads(index, bpf, labels), reps));
+            // the reference: /metrics as it was before workloads were named
+            variants.add(Variant.of("before", BenchSeam.withoutWorkloads(index, bpf, labels), false, reps));
+            variants.add(Variant.of("before_fast", BenchSeam.withoutWorkloads(index, bpf, labels), true, reps));
             variants.add(Variant.of("info_only", new CgroupCollector(index, bpf, none,
-                    WorkloadResolver.of(none.runtimeDirs())), reps));
+                    WorkloadResolver.of(none.runtimeDirs())), true, reps));
             variants.add(Variant.of("workload_labels", new CgroupCollector(index, bpf, labels,
-                    WorkloadResolver.of(labels.runtimeDirs())), reps));
+                    WorkloadResolver.of(labels.runtimeDirs())), true, reps));
+            variants.add(Variant.of("workload_labels_simpleclient", new CgroupCollector(index, bpf, labels,
+                    WorkloadResolver.of(labels.runtimeDirs())), false, reps));
             UserPrograms programs = user ? userPrograms(index, n, base, runtimeDir) : null;
             if (programs != null) {
                 variants.add(Variant.of("with_user", new CgroupCollector(index, bpf, labels,
-                        WorkloadResolver.of(labels.runtimeDirs())), programs, reps));
+                        WorkloadResolver.of(labels.runtimeDirs())), programs, true, reps));
             }
             for (Variant v : variants) {
                 System.gc();
                 long heapBefore = usedHeap();
                 long t0 = System.nanoTime();
-                TextFormat.write004(new CountingWriter(), v.registry.metricFamilySamples()); // names every id
+                v.scrapeBytes(); // names every id
                 double first = (System.nanoTime() - t0) / 1e6;
                 System.gc();
                 v.retained[0] = usedHeap() - heapBefore;
                 for (int i = 0; i < 20; i++) {
-                    TextFormat.write004(new CountingWriter(), v.registry.metricFamilySamples());
+                    v.scrapeBytes();
                 }
                 System.out.printf("%s: first scrape (classifies, reads %s bundles) %.1f ms%n", v.name,
-                        layout.equals("containers") && !v.name.equals("before") ? Integer.toString(n) : "no", first);
+                        layout.equals("containers") && v.name.startsWith("workload") || v.name.equals("info_only")
+                                ? Integer.toString(n) : "no", first);
             }
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long samples = 0;
@@ -162,32 +203,55 @@ public final class ScrapeBench {
                     }
                     long a0 = threads.getCurrentThreadAllocatedBytes();
                     long t0 = System.nanoTime();
-                    CountingWriter cw = new CountingWriter();
-                    TextFormat.write004(cw, v.registry.metricFamilySamples());
+                    Buffer body = v.scrapeBytes();
                     v.scrape[r] = (System.nanoTime() - t0) / 1e6;
                     v.allocated[0] = threads.getCurrentThreadAllocatedBytes() - a0;
-                    v.bytes[0] = cw.chars;
+                    v.bytes[0] = body.length();
                     long t1 = System.nanoTime();
                     TextFormat.write004(new CountingWriter(), Collections.enumeration(built));
                     v.bare[r] = (System.nanoTime() - t1) / 1e6;
                 }
             }
+            for (Variant v : variants) { // gzip as the server does it for Prometheus (Accept-Encoding: gzip)
+                byte[] bytes = v.scrapeBytes().getBytes();
+                for (int i = 0; i < v.gzip.length; i++) {
+                    long t0 = System.nanoTime();
+                    v.gzipBytes[0] = gzip(bytes, 6);
+                    v.gzip[i] = (System.nanoTime() - t0) / 1e6;
+                    long t1 = System.nanoTime();
+                    v.gzip1Bytes[0] = gzip(bytes, 1);
+                    v.gzip1[i] = (System.nanoTime() - t1) / 1e6;
+                }
+            }
             System.out.printf("scrape layout=%s cgroups=%d series=%d samples(workload_labels)=%d%n", layout, n, series,
                     samples);
-            double before = median(variants.getFirst().scrape);
+            Variant before = variants.getFirst();
+            Variant beforeFast = variants.get(1);
             for (Variant v : variants) {
                 double[] ratio = new double[reps];
                 double[] toBefore = new double[reps];
+                double[] toBeforeFast = new double[reps];
                 for (int r = 0; r < reps; r++) {
                     ratio[r] = v.scrape[r] / v.bare[r];
-                    toBefore[r] = v.scrape[r] / variants.getFirst().scrape[r];
+                    toBefore[r] = v.scrape[r] / before.scrape[r];
+                    toBeforeFast[r] = v.scrape[r] / beforeFast.scrape[r];
                 }
-                System.out.printf("%s: whole_ms=%s bare_serializer_ms=%s ratio=%s (min/median/max) bytes=%d"
-                                + " allocated=%d retained_heap=%d%n", v.name, SwitchCostBench.summary(v.scrape),
-                        SwitchCostBench.summary(v.bare), SwitchCostBench.summary(ratio), v.bytes[0], v.allocated[0],
-                        v.retained[0]);
-                System.out.printf("%s: whole scrape / before's, same repetition: %s (min/median/max); medians %.3f%n",
-                        v.name, SwitchCostBench.summary(toBefore), median(v.scrape) / before);
+                System.out.printf("%s: whole_ms=%s bare_serializer_ms=%s ratio=%s (min/median/max) bytes=%d (%.3f of"
+                                + " before's) allocated=%d retained_heap=%d gzip6_ms=%s gzip6_bytes=%d gzip1_ms=%s"
+                                + " gzip1_bytes=%d%n", v.name,
+                        SwitchCostBench.summary(v.scrape), SwitchCostBench.summary(v.bare),
+                        SwitchCostBench.summary(ratio), v.bytes[0], (double) v.bytes[0] / before.bytes[0],
+                        v.allocated[0], v.retained[0], SwitchCostBench.summary(v.gzip), v.gzipBytes[0],
+                        SwitchCostBench.summary(v.gzip1), v.gzip1Bytes[0]);
+                System.out.printf("%s: whole scrape / before's, same repetition: %s (min/median/max); medians %.3f;"
+                                + " / before_fast's: %s; with gzip 6, medians: %.3f of before's, %.3f of before_fast's;"
+                                + " with gzip 1: %.3f, %.3f%n", v.name,
+                        SwitchCostBench.summary(toBefore), median(v.scrape) / median(before.scrape),
+                        SwitchCostBench.summary(toBeforeFast),
+                        (median(v.scrape) + median(v.gzip)) / (median(before.scrape) + median(before.gzip)),
+                        (median(v.scrape) + median(v.gzip)) / (median(beforeFast.scrape) + median(beforeFast.gzip)),
+                        (median(v.scrape) + median(v.gzip1)) / (median(before.scrape) + median(before.gzip1)),
+                        (median(v.scrape) + median(v.gzip1)) / (median(beforeFast.scrape) + median(beforeFast.gzip1)));
             }
             if (programs != null) {
                 double[] userCollect = new double[reps];
@@ -206,6 +270,22 @@ public final class ScrapeBench {
         } finally {
             io.cgscope.testing.Cleanup.deleteTree(runtimeDir);
         }
+    }
+
+    /**
+     * gzip at a zlib level (Vert.x compresses responses at 6, its default; 1 is zlib's fastest);
+     * returns the compressed size.
+     */
+    private static long gzip(byte[] bytes, int level) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length / 8);
+        try (GZIPOutputStream gz = new GZIPOutputStream(out, 1 << 16) {
+            {
+                def.setLevel(level);
+            }
+        }) {
+            gz.write(bytes);
+        }
+        return out.size();
     }
 
     /** systemd-like: 100 slices of 100 services, names of realistic length. */

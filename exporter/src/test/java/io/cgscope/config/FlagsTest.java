@@ -154,10 +154,16 @@ class FlagsTest {
         assertEquals(java.util.List.of(), c.runtimeDirs());
         assertEquals(java.util.List.of(), run("--metrics.workload-labels=").workloadLabels());
         assertEquals(Config.RollUp.CONTAINER, run("--cgroup.roll-up=container").rollUp());
+        assertEquals(java.nio.file.Path.of("/var/log/pods"), d.podLogsDir());
+        assertEquals(java.nio.file.Path.of("/var/log/containers"), d.containerLogsDir());
+        Config logs = run("--workload.pod-logs-dir=", "--workload.container-logs-dir=/host/var/log/containers");
+        assertEquals(null, logs.podLogsDir(), "empty: not read");
+        assertEquals(java.nio.file.Path.of("/host/var/log/containers"), logs.containerLogsDir());
         String[][] bad = {
             {"--cgroup.roll-up=namespace"}, {"--metrics.workload-labels=pod,cgroup"}, {"--metrics.workload-labels=slice"},
             {"--cgroup.roll-up=container", "--metrics.workload-labels=namespace,pod"},
-            {"--workload.runtime-dirs=run/containerd"},
+            {"--workload.runtime-dirs=run/containerd"}, {"--workload.pod-logs-dir=var/log/pods"},
+            {"--workload.container-logs-dir=containers"},
         };
         for (String[] args : bad) {
             ConfigException e = assertThrows(ConfigException.class, () -> Flags.parse(args), String.join(" ", args));

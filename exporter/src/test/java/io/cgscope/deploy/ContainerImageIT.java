@@ -109,7 +109,9 @@ class ContainerImageIT {
         assertEquals(entrypoint, strings(config.getJsonArray("Entrypoint")));
         assertEquals(List.of("--web.listen-address=:9486", "--cgroup.root=/host/cgroup",
                         "--workload.runtime-dirs=/host/run/containerd/io.containerd.runtime.v2.task,"
-                                + "/host/run/containers/storage/overlay-containers", "--run-as=65534"),
+                                + "/host/run/containers/storage/overlay-containers",
+                        "--workload.pod-logs-dir=/host/var/log/pods",
+                        "--workload.container-logs-dir=/host/var/log/containers", "--run-as=65534"),
                 strings(config.getJsonArray("Cmd")), "the DaemonSet's args (DeploymentFilesTest checks them)");
         assertEquals("0:0", config.getString("User"), "root for the privileged start; --run-as drops");
         assertTrue(strings(config.getJsonArray("Env")).contains("LC_ALL=C.UTF-8"));

@@ -156,6 +156,45 @@ class DeploymentFilesTest {
     }
 
     /**
+     * The DaemonSet mounts kubelet's two log directories read-only, and only those (not /var/log,
+     * which holds other programs' logs): {@code --workload.pod-logs-dir} and
+     * {@code --workload.container-logs-dir} name the mount points.
+     */
+    @Test
+    void theDaemonSetReadsKubeletsLogDirectoriesReadOnly() throws Exception {
+        Map<String, Object> ds = yaml(DEPLOY.resolve("kubernetes/daemonset.yaml"));
+        Map<String, Object> pod = at(ds, "spec", "template", "spec");
+        Map<String, Object> container = at(pod, "containers", 0);
+        List<String> args = at(container, "args");
+        Map<String, String> flags = new HashMap<>();
+        for (String a : args) {
+            if (a.startsWith("--workload.pod-logs-dir=") || a.startsWith("--workload.container-logs-dir=")) {
+                flags.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            }
+        }
+        assertEquals(Map.of("workload.pod-logs-dir", "/host/var/log/pods",
+                "workload.container-logs-dir", "/host/var/log/containers"), flags);
+        Map<String, String> hostPaths = new HashMap<>();
+        List<Map<String, Object>> volumes = at(pod, "volumes");
+        for (Map<String, Object> v : volumes) {
+            if (v.get("hostPath") != null) {
+                hostPaths.put((String) v.get("name"), at(v, "hostPath", "path"));
+            }
+        }
+        Map<String, String> mounted = new HashMap<>();
+        List<Map<String, Object>> mounts = at(container, "volumeMounts");
+        for (Map<String, Object> m : mounts) {
+            String host = hostPaths.get((String) m.get("name"));
+            if (host != null && host.startsWith("/var/log")) {
+                assertEquals(Boolean.TRUE, m.get("readOnly"), m + " is read-only");
+                mounted.put((String) m.get("mountPath"), host);
+            }
+        }
+        assertEquals(Map.of("/host/var/log/pods", "/var/log/pods", "/host/var/log/containers", "/var/log/containers"),
+                mounted, "exactly kubelet's two directories, where the flags say");
+    }
+
+    /**
      * Prometheus keeps cgscope's namespace, pod and container labels (they name the workload, not
      * cgscope's pod): honorLabels in the ServiceMonitor, whose own namespace/pod/container target
      * labels are dropped, and honor_labels in every job of the scrape config.

@@ -8,6 +8,10 @@ import io.cgscope.index.Source;
 import io.cgscope.testing.Cleanup;
 import io.cgscope.testing.RuntimeBundles;
 import io.cgscope.testing.RuntimeBundles.Identity;
+import io.cgscope.testing.KubeletLogTree;
+import io.cgscope.workload.BundleReader;
+import io.cgscope.workload.Bundles;
+import io.cgscope.workload.KubeletLogs;
 import io.cgscope.workload.WorkloadResolver;
 import io.prometheus.client.Collector;
 import org.junit.jupiter.api.AfterEach;
@@ -185,6 +189,64 @@ class WorkloadMetricsTest {
         assertEquals(Map.of("cgroup", POD + "/cri-containerd-" + C2 + ".scope", "namespace", "shop",
                 "pod", "cart-7d9f-x2k9l", "container", "worker", "value", "7.0"),
                 only(samples(m, SWITCHES), POD + "/cri-containerd-" + C2 + ".scope"), "a new series gets its names");
+    }
+
+    /**
+     * After {@code --run-as} no bundle can be read: kubelet's log files name the containers. A
+     * container's symlink comes a moment after its cgroup, so the container's first export is held
+     * until it is named, and at most {@link KubeletLogs#WAIT_NANOS}: then it starts with what is
+     * known (its pod's names), and keeps those labels.
+     */
+    @Test
+    void aContainerNamedByKubeletsLogsIsHeldUntilNamedNotFrozenWithoutIt() throws Exception {
+        Path logDir = Files.createTempDirectory("cgscope-kubelet-");
+        try {
+            KubeletLogTree tree = new KubeletLogTree(logDir);
+            tree.pod("shop", "cart-7d9f-x2k9l", UID); // before the sandbox: kubelet's createPodSandbox
+            KubeletLogs logs = new KubeletLogs(tree.podsDir(), tree.containersDir(), nanos::get);
+            WorkloadResolver resolver = new WorkloadResolver(new Bundles(new BundleReader(List.of(runtime))), logs);
+            CgroupCollector c = new CgroupCollector(index, bpf, new SeriesKeys(resolver, new CgroupLabels(0, null, null),
+                    List.of("namespace", "pod", "container"), RollUp.NONE), RunqBuckets.of("pow4"), RETENTION, nanos::get);
+            String cart = POD + "/cri-containerd-" + C1 + ".scope";
+            container(13, C1, "cart"); // its cgroup; no bundle readable, no symlink yet
+            bpf.set(Feature.CPU, 13, 3_000_000_000L).set(Feature.CPU, 21, 500_000_000L);
+            List<Collector.MetricFamilySamples> m = c.collect();
+            assertEquals(List.of(), samples(m, CPU).stream().filter(s -> cart.equals(s.get("cgroup"))).toList(),
+                    "held: not exported without its name");
+            assertEquals(List.of(), samples(m, INFO).stream().filter(s -> cart.equals(s.get("cgroup"))).toList());
+            assertEquals(1.0, MetricsText.value(m, "cgscope_cgroup_held_ids"));
+            assertEquals(0.5, value(m, CPU, Map.of("cgroup", "system.slice/nginx.service")), "the rest as ever");
+
+            logs.refresh(); // the tracker's turn: lists the pod's directory
+            nanos.addAndGet(KubeletLogs.WAIT_NANOS / 5);
+            tree.started("shop", "cart-7d9f-x2k9l", UID, "cart", 0, C1); // kubelet, after StartContainer
+            logs.refresh();
+            bpf.set(Feature.CPU, 13, 3_500_000_000L);
+            m = c.collect();
+            assertEquals(Map.of("cgroup", cart, "namespace", "shop", "pod", "cart-7d9f-x2k9l", "container", "cart",
+                    "value", "3.5"), only(samples(m, CPU), cart), "all its counts, first exported with its names");
+            Map<String, String> info = only(samples(m, INFO), cart);
+            assertEquals(List.of("container", "containerd", "", "burstable"), List.of(info.get("kind"),
+                    info.get("runtime"), info.get("image"), info.get("qos_class")), "the path's; no image from logs");
+            assertEquals(0.0, MetricsText.value(m, "cgscope_cgroup_held_ids"));
+
+            // never linked (a sandbox, or no log file): held WAIT_NANOS at most, then its pod's names
+            String sandbox = POD + "/cri-containerd-" + SB + ".scope";
+            container(14, SB, null);
+            bpf.set(Feature.CPU, 14, 1_000_000L);
+            m = c.collect();
+            assertEquals(1.0, MetricsText.value(m, "cgscope_cgroup_held_ids"));
+            nanos.addAndGet(KubeletLogs.WAIT_NANOS);
+            logs.refresh();
+            m = c.collect();
+            assertEquals(Map.of("cgroup", sandbox, "namespace", "shop", "pod", "cart-7d9f-x2k9l", "value", "0.001"),
+                    only(samples(m, CPU), sandbox));
+            assertEquals("container", only(samples(m, INFO), sandbox).get("kind"), "a sandbox is one only by its bundle");
+            assertEquals(Map.of(KubeletLogs.Failure.MISSING, 1L, KubeletLogs.Failure.UNREADABLE, 0L,
+                    KubeletLogs.Failure.MALFORMED, 0L, KubeletLogs.Failure.TRUNCATED, 0L), logs.failures());
+        } finally {
+            Cleanup.deleteTree(logDir);
+        }
     }
 
     /** {@code --cgroup.roll-up=container}: a container restarted (new id, same name) is one series that never drops. */

@@ -49,7 +49,8 @@ public final class RuntimeBundles {
 
     /**
      * containerd's bundle of a container ({@code sandbox} false) or of the pod's sandbox, at
-     * {@code <dir>/k8s.io/<id>/config.json}; returns the file.
+     * {@code <dir>/k8s.io/<id>/config.json}, with containerd's modes: the state and namespace
+     * directories 0711, the bundle directory 0700 (root's alone, since containerd 1.5.7); returns the file.
      */
     public static Path containerd(Path dir, Identity id, boolean sandbox) {
         String json = fixture(sandbox ? "containerd-sandbox.json" : "containerd-container.json")
@@ -64,7 +65,19 @@ public final class RuntimeBundles {
             json = annotation(json, "io.kubernetes.cri.container-name", id.container);
             json = annotation(json, "io.kubernetes.cri.image-name", id.image);
         }
-        return write(dir.resolve("k8s.io").resolve(id.containerId), json);
+        Path config = write(dir.resolve("k8s.io").resolve(id.containerId), json);
+        chmod(dir, "rwx--x--x");
+        chmod(dir.resolve("k8s.io"), "rwx--x--x");
+        chmod(config.getParent(), "rwx------");
+        return config;
+    }
+
+    private static void chmod(Path p, String mode) {
+        try {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString(mode));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** CRI-O's bundle of a container or sandbox, at {@code <dir>/<id>/userdata/config.json}; returns the file. */
