@@ -124,7 +124,7 @@ run_config() {  # run_config CONFIG REP
     "$REF/churn" -m clean -q >/dev/null 2>&1
     t0=$(now)
     # shellcheck disable=SC2046
-    "$JAVA" "@$OPTIONS" $(flags_of "$c") -jar "$JAR" --web.listen-address=127.0.0.1:$PORT ${CGSCOPE_FLAGS:-} \
+    "$JAVA" "@$OPTIONS" $(flags_of "$c") -jar "$JAR" --web.listen-address=127.0.0.1:$PORT --cgroup.hierarchy=unified ${CGSCOPE_FLAGS:-} \
         >"$WORK/cgscope-$c.log" 2>&1 &
     CGS_PID=$!
     until curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$PORT/healthz" 2>/dev/null | grep -q 200; do
@@ -162,7 +162,7 @@ case " $CONFIGS " in *" cds "*)
         mkdir -p "$WORK/cds" && chown 65534 "$WORK/cds"  # written at exit, after the drop to nobody
         "$JAVA" "$top/exporter/scripts/training/Training.java" --log "$WORK/cds-training.log" -- \
             "$JAVA" "@$OPTIONS" -XX:ArchiveClassesAtExit="$WORK/cds/cds.jsa" -jar "$JAR" \
-            --web.listen-address='127.0.0.1:{port}' --run-as=nobody || exit 1
+            --web.listen-address='127.0.0.1:{port}' --cgroup.hierarchy=unified --run-as=nobody || exit 1
         mv "$WORK/cds/cds.jsa" "$WORK/cds.jsa"
     fi ;;
 esac
