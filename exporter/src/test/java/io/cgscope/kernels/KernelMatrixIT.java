@@ -3,6 +3,8 @@ package io.cgscope.kernels;
 import io.cgscope.testing.Exposition;
 import io.cgscope.testing.GuestVm;
 import io.cgscope.testing.KernelTest;
+import io.cgscope.testing.LauncherAotCache;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -15,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import static io.cgscope.testing.KernelTest.Requirement.BPF;
+import static io.cgscope.testing.KernelTest.Requirement.CGROUP2;
 import static io.cgscope.testing.KernelTest.Requirement.QEMU;
 import static io.cgscope.testing.KernelTest.Requirement.ROOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a minute and a half per kernel on a quiet host (the agent alone needs 30-40 s to get healthy under
  * emulation), several minutes on a busy one.
  */
-@KernelTest({ROOT, QEMU})
+@KernelTest({ROOT, CGROUP2, BPF, QEMU})
 class KernelMatrixIT {
     /** What a kernel must show: the index mode, and whether every short-lived cgroup is named. */
     record Expected(String mode, boolean allShortLivedResolved) {
@@ -51,6 +55,12 @@ class KernelMatrixIT {
     private static final List<String> PROGRAMS = List.of("cpu", "samples", "switches", "runqlat");
     /** The guest's budget: several times the 2-6 minutes a run took on a host loaded 6x over its cores. */
     private static final Duration GUEST_TIMEOUT = Duration.ofMinutes(12);
+
+    /** The launcher's AOT cache, as run.sh makes it and the systemd deployment ships it. */
+    @BeforeAll
+    static void launcherAotCache() throws Exception {
+        LauncherAotCache.ensure(Path.of(System.getenv("CGSCOPE_JAR")).toAbsolutePath().resolveSibling("cgscope"));
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"6.1", "6.12"})
@@ -77,6 +87,8 @@ class KernelMatrixIT {
             String agentLog = Files.readString(r.resolve("agent.log"));
 
             assertEquals(expected.mode(), facts.getProperty("index.mode"), "index mode on " + vm.release() + "\n" + agentLog);
+            assertFalse(agentLog.contains("cgscope: not using") || agentLog.contains("[aot]"),
+                    "the launcher passed the AOT cache made on the host, and the guest's JVM mapped it\n" + agentLog);
 
             int created = Integer.parseInt(facts.getProperty("churn.created"));
             int resolved = Integer.parseInt(facts.getProperty("churn.resolved"));
