@@ -80,7 +80,7 @@ cmd=(--web.listen-address=:9486 --cgroup.root=/host/cgroup --workload.runtime-di
 work=$(mktemp -d /tmp/cgscope-image.XXXXXX)
 cleanup() { [ "$keep" = 1 ] && echo "cgscope: work directory kept: $work" >&2 || rm -rf "$work"; }
 trap cleanup EXIT
-say() { echo "cgscope: image: $*" >&2; }
+say() { echo "cgscope: image: $* (at ${SECONDS} s)" >&2; }
 
 # --- layer 1: the Debian root file system -------------------------------------------------------
 say "root file system from Debian $SUITE ($PACKAGES and their dependencies)"
