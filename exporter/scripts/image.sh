@@ -21,7 +21,10 @@
 # --aot-cache FILE: use this cache (from an earlier build with the same inputs) instead of training
 # one: a training run measures a running program, so no two caches are the same bytes; with the same
 # cache, the same inputs give the same image. --training-events N: the training's length (200,000).
-# Env: SOURCE_DATE_EPOCH (default: the time of the last commit), SUITE (default bookworm).
+# Env: SOURCE_DATE_EPOCH (default: the time of the last commit), SUITE (default bookworm), MIRROR
+# (default: mmdebstrap's, deb.debian.org with the suite's updates and security), MIRROR_TIMEOUT (the
+# root file system's step fails after it: 240 s), CONTAINERS_STORAGE_CONF (skopeo's: another image
+# store to load into, as ContainerImageIT does).
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=common.sh
@@ -37,6 +40,8 @@ MODULES=java.base,java.logging,java.management,java.naming,jdk.jfr,jdk.managemen
 # What the agent links besides glibc: libbpf (the BPF programs); its dependencies come along.
 PACKAGES=libc6,libbpf1,libc-bin
 SUITE=${SUITE:-bookworm}
+MIRROR=${MIRROR:-}
+MIRROR_TIMEOUT=${MIRROR_TIMEOUT:-240}
 
 aot_input="" out="$top/exporter/target/image" load=1 keep=0 training=()
 while [ $# -gt 0 ]; do
@@ -78,16 +83,28 @@ entrypoint=(/opt/java/bin/java "${jvm_flags[@]}" -XX:AOTCache=/opt/cgscope/cgsco
 cmd=(--web.listen-address=:9486 --cgroup.root=/host/cgroup --workload.runtime-dirs=/host/run/containerd/io.containerd.runtime.v2.task,/host/run/containers/storage/overlay-containers --workload.pod-logs-dir=/host/var/log/pods --workload.container-logs-dir=/host/var/log/containers --run-as=65534)
 
 work=$(mktemp -d /tmp/cgscope-image.XXXXXX)
-cleanup() { [ "$keep" = 1 ] && echo "cgscope: work directory kept: $work" >&2 || rm -rf "$work"; }
+# --one-file-system: should a step die with something still mounted below $work, rm stops there.
+cleanup() { [ "$keep" = 1 ] && echo "cgscope: work directory kept: $work" >&2 || rm -rf --one-file-system "$work"; }
 trap cleanup EXIT
 say() { echo "cgscope: image: $* (at ${SECONDS} s)" >&2; }
 
 # --- layer 1: the Debian root file system -------------------------------------------------------
 say "root file system from Debian $SUITE ($PACKAGES and their dependencies)"
 base="$work/base"
-mmdebstrap --quiet --mode=root --variant=extract --include="$PACKAGES" \
+# Debian's mirror is the one part of the build that may hang on a machine whose network is down or
+# filtered: apt gives up on a server that accepts and stays silent after 20 s and one retry (its
+# defaults: 120 s, three retries, for each file), and the whole step after MIRROR_TIMEOUT seconds.
+# Measured against a silent server: mmdebstrap fails after 83 s; an unreachable one: at once.
+mirror_status=0
+timeout --kill-after=10 "$MIRROR_TIMEOUT" mmdebstrap --quiet --mode=root --variant=extract --include="$PACKAGES" \
+    --aptopt='Acquire::http::Timeout "20"' --aptopt='Acquire::https::Timeout "20"' --aptopt='Acquire::Retries "1"' \
     --extract-hook='mkdir -p "$1/var/lib/dpkg/status.d" && for deb in "$1"/var/cache/apt/archives/*.deb; do p=$(dpkg-deb -f "$deb" Package); dpkg-deb -f "$deb" Package Version Architecture Source > "$1/var/lib/dpkg/status.d/$p"; done' \
-    "$SUITE" "$base" >&2 || cgscope_die "mmdebstrap failed"
+    "$SUITE" "$base" ${MIRROR:+"$MIRROR"} </dev/null >&2 || mirror_status=$?
+case $mirror_status in
+    0) ;;
+    124|137) cgscope_die "mmdebstrap did not finish within $MIRROR_TIMEOUT s: is Debian's mirror (${MIRROR:-deb.debian.org}) reachable?" ;;
+    *) cgscope_die "mmdebstrap failed (status $mirror_status, output above): it needs Debian's mirror (${MIRROR:-deb.debian.org})" ;;
+esac
 # Keep the libraries, glibc's C.UTF-8 locale, the copyright files and the package list (one file per
 # package in /var/lib/dpkg/status.d, as distroless images keep it, for scanners); drop every
 # executable (libc-bin's tools, ldconfig), the device nodes, dpkg's, apt's and the host's files.
