@@ -13,9 +13,10 @@ import java.util.concurrent.TimeUnit;
  * the launcher passes to java while it fits the jar and the java (README, "Start-up and the AOT
  * cache"). {@code run.sh} makes it once per build, and the systemd deployment ships it; a test that
  * starts the agent as that deployment does makes it the same way, with {@code scripts/train.sh}.
- * Under QEMU's emulation it halves the agent's start: 57 s of host CPU for a guest that booted, started
- * the agent until /healthz answered and stopped it, against 101 s without the cache (both measured on
- * a loaded host; the cache trained on the host maps in the guest, which reads the same JDK).
+ * The cache trained on the host maps in a kernel-matrix guest, which reads the same JDK and jar. Under
+ * QEMU's emulation it shortens the agent's start by 8-13 s of 48-66 s (KernelMatrixIT, one run with
+ * and one without, back to back, host load 4-12), about what the training costs (15-20 s): it buys
+ * the deployment's start, not time.
  */
 public final class LauncherAotCache {
     /** One round of Training.java's churn (about 20,000 events): the start-up's classes and a profile. */
