@@ -43,9 +43,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * labels, and podman runs it in the kernel matrix's guest as the DaemonSet runs it. The first build
  * trains its AOT cache (a shorter training than a release's) and loads the image into an image store
  * of its own, as it loads a release into podman's; the second is given that cache, since no two
- * training runs give the same bytes. 4-5 minutes on a 2-core host loaded 8-20x over its cores
- * (measured: 249-309 s; the first build 72-117 s, its training 40-60 s; the podman run 137-138 s,
- * most of it the agent's JVM start under QEMU's emulation, 50-62 s; the second build 37-58 s).
+ * training runs give the same bytes. Measured on a 2-core host shared with other work: 129 s at load
+ * 4-5 (the first build 31 s, its training 14 s; the podman run about 85 s, QEMU 81 s, of which the
+ * agent's JVM start under emulation 44 s; the second build 12 s), 249-309 s at load 8-21 (the first
+ * build 72-117 s, the podman run 125-138 s, the second build 16-58 s).
  */
 @KernelTest({ROOT, CGROUP2, BPF})
 class ContainerImageIT {
