@@ -50,8 +50,10 @@ cgscope_ensure_packages() {
     [ "$(id -u)" -eq 0 ] || cgscope_die "missing Debian packages: ${missing[*]} (run as root, or: apt-get install ${missing[*]})"
     echo "cgscope: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null || cgscope_die "apt-get update failed"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    # A silent mirror fails within minutes, not apt's default hours of retries.
+    local apt_opts=(-o Acquire::http::Timeout=30 -o Acquire::Retries=2)
+    apt-get "${apt_opts[@]}" update -qq >/dev/null || cgscope_die "apt-get update failed"
+    apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
         || cgscope_die "apt-get install ${missing[*]} failed"
 }
 
