@@ -50,7 +50,7 @@ cgscope_ensure_packages() {
     [ "$(id -u)" -eq 0 ] || cgscope_die "missing Debian packages: ${missing[*]} (run as root, or: apt-get install ${missing[*]})"
     echo "cgscope: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    # A silent mirror fails within minutes, not apt's default hours of retries.
+    # A silent mirror fails within a minute or two (apt's default: 120 s per stall, 3 retries).
     local apt_opts=(-o Acquire::http::Timeout=30 -o Acquire::Retries=2)
     apt-get "${apt_opts[@]}" update -qq >/dev/null || cgscope_die "apt-get update failed"
     apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
