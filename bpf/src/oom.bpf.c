@@ -40,6 +40,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "hierarchy.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -67,31 +68,6 @@ struct oom_config {
 };
 const volatile struct oom_config oom_config SEC(".rodata.config") = {};
 
-/* As in cgscope.bpf.c (keep in step): which cgroup of a task, and the kernel's subsystem ids by name. */
-enum hierarchy_kind {
-	HIERARCHY_UNIFIED = 0,    /* cgroup2: css_set.dfl_cgrp */
-	HIERARCHY_CONTROLLER = 1, /* a v1 hierarchy with a controller: css_set.subsys[that controller] */
-	HIERARCHY_NAMED = 2,      /* a v1 hierarchy without one (name=systemd): css_set.cgrp_links */
-};
-
-enum cgroup_subsys_id___cgscope {
-	cpuset_cgrp_id___cgscope,
-	cpu_cgrp_id___cgscope,
-	cpuacct_cgrp_id___cgscope,
-	io_cgrp_id___cgscope, /* "blkio" in v1 */
-	memory_cgrp_id___cgscope,
-	devices_cgrp_id___cgscope,
-	freezer_cgrp_id___cgscope,
-	net_cls_cgrp_id___cgscope,
-	perf_event_cgrp_id___cgscope,
-	net_prio_cgrp_id___cgscope,
-	hugetlb_cgrp_id___cgscope,
-	pids_cgrp_id___cgscope,
-	rdma_cgrp_id___cgscope,
-	misc_cgrp_id___cgscope,
-};
-
-#define MAX_HIERARCHIES 16
 
 /* Where the memcg of a record comes from; userspace knows these (OomRecord.java). */
 enum memcg_source {
@@ -263,28 +239,6 @@ static __always_inline struct cgroup *cgroup_of_memcg(struct mem_cgroup *memcg)
 	return memcg ? BPF_CORE_READ(memcg, css.cgroup) : NULL;
 }
 
-/* css_set.subsys[] index of the chosen controller, relocated to this kernel's number. */
-static __always_inline int chosen_ssid(void)
-{
-	switch (oom_config.controller) {
-	case 0: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpuset_cgrp_id___cgscope);
-	case 1: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpu_cgrp_id___cgscope);
-	case 2: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, cpuacct_cgrp_id___cgscope);
-	case 3: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, io_cgrp_id___cgscope);
-	case 4: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, memory_cgrp_id___cgscope);
-	case 5: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, devices_cgrp_id___cgscope);
-	case 6: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, freezer_cgrp_id___cgscope);
-	case 7: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, net_cls_cgrp_id___cgscope);
-	case 8: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, perf_event_cgrp_id___cgscope);
-	case 9: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, net_prio_cgrp_id___cgscope);
-	case 10: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, hugetlb_cgrp_id___cgscope);
-	case 11: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, pids_cgrp_id___cgscope);
-	case 12: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, rdma_cgrp_id___cgscope);
-	case 13: return bpf_core_enum_value(enum cgroup_subsys_id___cgscope, misc_cgrp_id___cgscope);
-	}
-	return -1;
-}
-
 /*
  * The victim's cgroup in the chosen hierarchy, by probe reads (the task of the
  * pid-only tracepoint comes from oom_control, not from the tracepoint itself).
@@ -293,33 +247,19 @@ static __always_inline struct cgroup *victim_cgroup(struct task_struct *task)
 {
 	struct css_set *cset = BPF_CORE_READ(task, cgroups);
 	struct cgroup_subsys_state *css = NULL;
-	struct cgrp_cset_link *link;
-	struct cgroup *cgrp;
-	__u64 head, pos, off;
-	int ssid, i;
+	int ssid;
 
 	if (!cset)
 		return NULL;
 	if (oom_config.hierarchy == HIERARCHY_CONTROLLER) {
-		ssid = chosen_ssid();
+		ssid = ssid_of(oom_config.controller);
 		if (ssid < 0 || ssid >= MAX_HIERARCHIES)
 			return NULL;
 		bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]);
 		return css ? BPF_CORE_READ(css, cgroup) : NULL;
 	}
-	if (oom_config.hierarchy == HIERARCHY_NAMED) {
-		head = (__u64)cset + bpf_core_field_offset(struct css_set, cgrp_links);
-		pos = (__u64)BPF_CORE_READ(cset, cgrp_links.next);
-		off = bpf_core_field_offset(struct cgrp_cset_link, cgrp_link);
-		for (i = 0; i < MAX_HIERARCHIES && pos && pos != head; i++) {
-			link = (struct cgrp_cset_link *)(pos - off);
-			cgrp = BPF_CORE_READ(link, cgrp);
-			if (BPF_CORE_READ(cgrp, root, hierarchy_id) == (int)oom_config.hierarchy_id)
-				return cgrp;
-			pos = (__u64)BPF_CORE_READ((struct list_head *)pos, next);
-		}
-		return NULL;
-	}
+	if (oom_config.hierarchy == HIERARCHY_NAMED)
+		return named_cgroup(cset, oom_config.hierarchy_id);
 	return BPF_CORE_READ(cset, dfl_cgrp);
 }
 
