@@ -61,34 +61,15 @@ class IndexKernelTest {
         watcher.start();
     }
 
-    /** The live cgroups below the test parent as the file system has them: id -> path. */
-    private Map<Long, String> tree() throws IOException {
-        Map<Long, String> out = new TreeMap<>();
-        try (Stream<Path> walk = Files.walk(cgroups.parent())) {
-            walk.filter(Files::isDirectory)
-                    .forEach(d -> out.put(TestCgroups.id(d), cgroups.mount().relativize(d).toString()));
-        }
-        return out;
-    }
-
-    /** The live cgroups below the test parent as the index has them. */
-    private Map<Long, String> indexed() {
-        Map<Long, String> out = new TreeMap<>();
-        for (Cgroup c : index.list(cgroups.parentPath(), CgroupIndex.StateFilter.LIVE, 1_000_000).cgroups()) {
-            out.put(c.id(), c.path());
-        }
-        return out;
-    }
-
     /** Waits until the live cgroups of the index equal the tree below the test parent, ids included. */
     private void awaitIndexEqualsTree() {
         Await.until(Duration.ofSeconds(30), () -> {
             try {
-                return tree().equals(indexed());
+                return cgroups.tree().equals(cgroups.indexed(index));
             } catch (IOException e) {
                 return false;
             }
-        }, () -> "index " + indexed().size() + " live vs tree");
+        }, () -> "index " + cgroups.indexed(index).size() + " live vs tree");
     }
 
     @Test
@@ -97,7 +78,7 @@ class IndexKernelTest {
             cgroups.create("pre" + i + ".slice/unit" + i + ".service");
         }
         watch(true);
-        assertEquals(tree(), indexed(), "right after start(), without waiting");
+        assertEquals(cgroups.tree(), cgroups.indexed(index), "right after start(), without waiting");
         assertEquals("/", index.pathOf(fs.rootId()));
         assertEquals("fanotify", index.health().status().mode().label());
     }
@@ -136,7 +117,7 @@ class IndexKernelTest {
             }
         }
         assertEquals(List.of(), wrong.stream().limit(10).toList());
-        assertEquals(Map.of(TestCgroups.id(cgroups.parent()), cgroups.parentPath()), indexed(),
+        assertEquals(Map.of(TestCgroups.id(cgroups.parent()), cgroups.parentPath()), cgroups.indexed(index),
                 "only the test parent is live below itself");
     }
 

@@ -65,31 +65,13 @@ class LifecycleKernelTest {
         watcher.start();
     }
 
-    /** The live cgroups below the test parent as the file system has them: id -> path. */
-    private Map<Long, String> tree() throws IOException {
-        Map<Long, String> out = new TreeMap<>();
-        try (Stream<Path> walk = Files.walk(cgroups.parent())) {
-            walk.filter(Files::isDirectory)
-                    .forEach(d -> out.put(TestCgroups.id(d), cgroups.mount().relativize(d).toString()));
-        }
-        return out;
-    }
-
-    private Map<Long, String> indexed() {
-        Map<Long, String> out = new TreeMap<>();
-        for (Cgroup c : index.list(cgroups.parentPath(), CgroupIndex.StateFilter.LIVE, 1_000_000).cgroups()) {
-            out.put(c.id(), c.path());
-        }
-        return out;
-    }
-
     @Test
     void startReturnsWithTheIndexEqualToTheTreeAndFollowsIt() throws Exception {
         for (int i = 0; i < 50; i++) {
             cgroups.create("pre" + i + ".slice/unit" + i + ".service");
         }
         watch(1 << 20);
-        assertEquals(tree(), indexed(), "right after start(), without waiting");
+        assertEquals(cgroups.tree(), cgroups.indexed(index), "right after start(), without waiting");
         assertEquals("/", index.pathOf(fs.rootId()));
         assertEquals(io.cgscope.index.IndexHealth.Mode.BPF, index.health().status().mode());
 
@@ -105,11 +87,11 @@ class LifecycleKernelTest {
                 () -> "not dead: " + index.byId(id));
         Await.until(Duration.ofSeconds(10), () -> {
             try {
-                return tree().equals(indexed());
+                return cgroups.tree().equals(cgroups.indexed(index));
             } catch (IOException e) {
                 return false;
             }
-        }, () -> "index " + indexed() + " vs tree");
+        }, () -> "index " + cgroups.indexed(index) + " vs tree");
     }
 
     @Test
@@ -190,11 +172,11 @@ class LifecycleKernelTest {
         assertTrue(watcher.lost() > 0, "records lost: " + watcher.lost());
         Await.until(Duration.ofSeconds(10), () -> {
             try {
-                return tree().equals(indexed());
+                return cgroups.tree().equals(cgroups.indexed(index));
             } catch (IOException e) {
                 return false;
             }
-        }, () -> "index " + indexed() + " vs tree");
+        }, () -> "index " + cgroups.indexed(index) + " vs tree");
         assertTrue(index.byId(keptId).isPresent());
     }
 

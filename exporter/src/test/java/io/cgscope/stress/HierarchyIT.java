@@ -1,6 +1,7 @@
 package io.cgscope.stress;
 
 import io.cgscope.cgroupfs.Hierarchies;
+import io.cgscope.cgroupfs.Mountinfo;
 import io.cgscope.testing.AgentProcess;
 import io.cgscope.testing.Await;
 import io.cgscope.testing.Exposition;
@@ -47,6 +48,11 @@ class HierarchyIT {
         assumeTrue(v1.stream().anyMatch(h -> h.tokens().contains("cpu"))
                 && v1.stream().anyMatch(h -> h.name().equals("name=systemd")),
                 "needs the v1 cpu and name=systemd hierarchies mounted: " + v1);
+    }
+
+    /** The cgroup2 hierarchy's root mount, found as the agent finds it. */
+    private static Path unifiedMount() {
+        return Path.of(Mountinfo.hierarchyRoot(Hierarchies.read("/proc/self/mountinfo")).orElseThrow().mountPoint());
     }
 
     private Hierarchies.Hierarchy v1(String name) {
@@ -129,9 +135,7 @@ class HierarchyIT {
             if (unifiedHolds) {
                 assertEquals("unified", inUse, "processes sit below the unified root: " + holding);
                 assertTrue(agent.log().contains("(auto: processes sit below the unified hierarchy's root"), agent.log());
-                mount = Path.of(Hierarchies.read("/proc/self/mountinfo").stream().map(l -> l.split(" "))
-                        .filter(f -> java.util.Arrays.asList(f).contains("cgroup2") && f[3].equals("/"))
-                        .map(f -> f[4]).findFirst().orElseThrow());
+                mount = unifiedMount();
             } else {
                 assertTrue(!inUse.equals("unified"), "auto chose " + inUse);
                 mount = Path.of(v1(inUse).mountPoint());
@@ -166,9 +170,7 @@ class HierarchyIT {
      */
     @Test
     void autoWithAnExplicitRootNamesByTheUnifiedHierarchy() throws Exception {
-        String root = Hierarchies.read("/proc/self/mountinfo").stream().map(l -> l.split(" "))
-                .filter(f -> java.util.Arrays.asList(f).contains("cgroup2") && f[3].equals("/"))
-                .map(f -> f[4]).findFirst().orElseThrow();
+        String root = unifiedMount().toString();
         try (AgentProcess agent = AgentProcess.start("--cgroup.hierarchy=auto", "--cgroup.root=" + root,
                 "--bpf.programs=cpu")) {
             assertEquals("unified", new JsonObject(agent.get("/hierarchies").body()).getString("in_use"));

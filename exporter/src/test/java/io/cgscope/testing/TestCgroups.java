@@ -1,6 +1,8 @@
 package io.cgscope.testing;
 
 import io.cgscope.cgroupfs.Mountinfo;
+import io.cgscope.index.Cgroup;
+import io.cgscope.index.CgroupIndex;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -63,6 +67,24 @@ public final class TestCgroups implements AutoCloseable {
     /** The parent's path relative to the hierarchy root, as the index names it. */
     public String parentPath() {
         return mount.relativize(parent).toString();
+    }
+
+    /** The live cgroups at and below the parent as the file system has them: id -> path. */
+    public Map<Long, String> tree() throws IOException {
+        Map<Long, String> out = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(parent)) {
+            walk.filter(Files::isDirectory).forEach(d -> out.put(id(d), mount.relativize(d).toString()));
+        }
+        return out;
+    }
+
+    /** The live cgroups at and below the parent as {@code index} has them: id -> path. */
+    public Map<Long, String> indexed(CgroupIndex index) {
+        Map<Long, String> out = new TreeMap<>();
+        for (Cgroup c : index.list(parentPath(), CgroupIndex.StateFilter.LIVE, 1_000_000).cgroups()) {
+            out.put(c.id(), c.path());
+        }
+        return out;
     }
 
     /** Creates {@code relative} (and missing ancestors) below the parent; returns its directory. */
